@@ -1,0 +1,45 @@
+package dev.switchboard.api;
+
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+
+import reactor.core.publisher.Mono;
+
+/**
+ * Gives every response an {@code x-request-id}: the client's own when it is well-formed (so a caller can
+ * correlate), otherwise a fresh one. The id is forwarded upstream and written in the request's log line.
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE)
+public class RequestIdFilter implements WebFilter {
+    public static final String HEADER = "x-request-id";
+    private static final String ATTRIBUTE = RequestIdFilter.class.getName();
+    private static final Pattern WELL_FORMED = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        String id = exchange.getRequest().getHeaders().getFirst(HEADER);
+        if (id == null || !WELL_FORMED.matcher(id).matches()) id = fresh();
+        exchange.getAttributes().put(ATTRIBUTE, id);
+        exchange.getResponse().getHeaders().set(HEADER, id);
+        return chain.filter(exchange);
+    }
+
+    public static String of(ServerWebExchange exchange) {
+        String id = exchange.getAttribute(ATTRIBUTE);
+        return id == null ? "-" : id;
+    }
+
+    private static String fresh() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
+    }
+}

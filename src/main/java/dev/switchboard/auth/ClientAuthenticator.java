@@ -1,0 +1,45 @@
+package dev.switchboard.auth;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.stereotype.Component;
+
+import dev.switchboard.config.KeyDigest;
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.GatewayException;
+
+/**
+ * Identifies the client by its gateway key: {@code Authorization: Bearer <key>} (OpenAI SDKs) or
+ * {@code x-api-key: <key>} (Anthropic SDKs). Keys are compared as SHA-256 digests; a key is never logged or
+ * echoed, and never forwarded upstream.
+ */
+@Component
+public class ClientAuthenticator {
+    private static final String BEARER = "Bearer ";
+
+    /** @return the name of the key, as configured */
+    public String authenticate(RouteTable table, HttpHeaders headers) {
+        String bearer = bearer(headers.getFirst(HttpHeaders.AUTHORIZATION));
+        String apiKey = headers.getFirst("x-api-key");
+        if (bearer == null && apiKey == null) {
+            throw new GatewayException(ErrorKind.AUTHENTICATION,
+                    "Missing API key: send your Switchboard key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'");
+        }
+        String name = lookup(table, bearer);
+        if (name == null) name = lookup(table, apiKey);
+        if (name == null) throw new GatewayException(ErrorKind.AUTHENTICATION, "Invalid API key");
+        return name;
+    }
+
+    private static String lookup(RouteTable table, String key) {
+        return key == null || key.isEmpty() ? null : table.keyNamesByDigest().get(KeyDigest.sha256Hex(key));
+    }
+
+    private static String bearer(String authorization) {
+        if (authorization == null || authorization.length() <= BEARER.length()
+                || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return null;
+        }
+        return authorization.substring(BEARER.length()).strip();
+    }
+}

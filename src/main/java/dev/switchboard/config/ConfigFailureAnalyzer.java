@@ -1,0 +1,14 @@
+package dev.switchboard.config;
+
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+
+/** Start-up stopped by a bad routes file prints its problems, not a stack trace. */
+class ConfigFailureAnalyzer extends AbstractFailureAnalyzer<ConfigException> {
+    @Override
+    protected FailureAnalysis analyze(Throwable rootFailure, ConfigException cause) {
+        return new FailureAnalysis(cause.getMessage(),
+                "Fix the routes file (see the configuration reference in README.md), or point SWITCHBOARD_CONFIG at another.",
+                cause);
+    }
+}

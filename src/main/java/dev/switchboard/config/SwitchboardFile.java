@@ -1,0 +1,44 @@
+package dev.switchboard.config;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The routes file exactly as written (after {@code ${VAR}} substitution), before validation.
+ * Property names are kebab-case in YAML ({@code base-url}, {@code api-key}); unknown names are errors.
+ * {@link RouteTable} is the validated, request-ready form.
+ */
+public record SwitchboardFile(
+        Map<String, UpstreamSpec> upstreams,
+        Map<String, RouteSpec> routes,
+        List<KeySpec> keys,
+        String adminKey) {
+
+    public record UpstreamSpec(
+            Protocol protocol,
+            String baseUrl,
+            AuthStyle auth,
+            String apiKey,
+            String bodyKeyField,
+            String modelField,
+            Map<String, String> headers,
+            TimeoutSpec timeouts) {}
+
+    public record TimeoutSpec(Duration connect, Duration firstByte, Duration idle, Duration total) {}
+
+    public record RouteSpec(List<TargetSpec> targets) {}
+
+    public record TargetSpec(String upstream, String model, PriceSpec price) {}
+
+    /** USD per million tokens, plus a flat USD amount per request. */
+    public record PriceSpec(
+            BigDecimal input,
+            BigDecimal output,
+            BigDecimal cachedInput,
+            BigDecimal cacheWrite,
+            BigDecimal perRequest) {}
+
+    public record KeySpec(String name, String key, String keySha256) {}
+}

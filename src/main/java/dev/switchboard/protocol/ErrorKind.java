@@ -1,0 +1,48 @@
+package dev.switchboard.protocol;
+
+/**
+ * The errors the gateway itself answers, with their HTTP status and how each protocol names them.
+ * Errors an upstream answered are passed back as the upstream wrote them and never pass through here.
+ */
+public enum ErrorKind {
+    INVALID_REQUEST(400, "invalid_request_error", null, "invalid_request_error"),
+    AUTHENTICATION(401, "invalid_request_error", "invalid_api_key", "authentication_error"),
+    INSUFFICIENT_QUOTA(402, "insufficient_quota", "insufficient_quota", "billing_error"),
+    PERMISSION(403, "invalid_request_error", "permission_denied", "permission_error"),
+    MODEL_NOT_FOUND(404, "invalid_request_error", "model_not_found", "not_found_error"),
+    REQUEST_TOO_LARGE(413, "invalid_request_error", "request_too_large", "request_too_large"),
+    RATE_LIMITED(429, "rate_limit_error", "rate_limit_exceeded", "rate_limit_error"),
+    INTERNAL(500, "server_error", "internal_error", "api_error"),
+    UPSTREAM_UNREACHABLE(502, "server_error", "upstream_unreachable", "api_error"),
+    NO_UPSTREAM(503, "server_error", "no_upstream_available", "api_error"),
+    UPSTREAM_TIMEOUT(504, "timeout", "upstream_timeout", "timeout_error");
+
+    private final int status;
+    private final String openAiType;
+    private final String openAiCode;
+    private final String anthropicType;
+
+    ErrorKind(int status, String openAiType, String openAiCode, String anthropicType) {
+        this.status = status;
+        this.openAiType = openAiType;
+        this.openAiCode = openAiCode;
+        this.anthropicType = anthropicType;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String openAiType() {
+        return openAiType;
+    }
+
+    /** null where OpenAI sends {@code "code": null} */
+    public String openAiCode() {
+        return openAiCode;
+    }
+
+    public String anthropicType() {
+        return anthropicType;
+    }
+}

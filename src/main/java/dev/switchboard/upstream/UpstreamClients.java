@@ -1,0 +1,33 @@
+package dev.switchboard.upstream;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
+
+import dev.switchboard.config.Upstream;
+
+/**
+ * One {@link UpstreamClient} per upstream name, created on first use and replaced when the upstream's
+ * definition changes (a reloaded routes file), so unchanged upstreams keep their warm connections.
+ */
+@Component
+public class UpstreamClients implements DisposableBean {
+    private final ConcurrentHashMap<String, UpstreamClient> clients = new ConcurrentHashMap<>();
+
+    public UpstreamClient of(Upstream upstream) {
+        UpstreamClient client = clients.get(upstream.name());
+        if (client != null && (client.upstream() == upstream || client.upstream().equals(upstream))) return client;
+        return clients.compute(upstream.name(), (name, existing) -> {
+            if (existing != null && existing.upstream().equals(upstream)) return existing;
+            if (existing != null) existing.close();
+            return new UpstreamClient(upstream);
+        });
+    }
+
+    @Override
+    public void destroy() {
+        clients.values().forEach(UpstreamClient::close);
+        clients.clear();
+    }
+}

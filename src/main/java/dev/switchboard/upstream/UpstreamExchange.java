@@ -1,0 +1,90 @@
+package dev.switchboard.upstream;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.reactive.ClientHttpResponse;
+import org.springframework.stereotype.Component;
+
+import dev.switchboard.config.Protocol;
+import dev.switchboard.config.Target;
+import dev.switchboard.config.Upstream;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.GatewayException;
+import dev.switchboard.protocol.RequestScan;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelException;
+import reactor.core.publisher.Mono;
+
+/**
+ * Sends one client request to one target: the body rewritten for it, the upstream's credential in the
+ * upstream's style, a few client headers that matter to the provider, and never the client's credential.
+ */
+@Component
+public class UpstreamExchange {
+    /** Client headers a provider may need; everything else the client sent stays at the gateway. */
+    private static final List<String> FORWARDED = List.of(
+            HttpHeaders.ACCEPT, "anthropic-version", "anthropic-beta");
+    private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+    private static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
+
+    private final UpstreamClients clients;
+
+    public UpstreamExchange(UpstreamClients clients) {
+        this.clients = clients;
+    }
+
+    /**
+     * The upstream's response once its status and headers arrived. Failures before that are
+     * {@link GatewayException}s: 502 when the upstream could not be reached, 504 when it did not answer in time.
+     */
+    public Mono<ClientHttpResponse> open(Target target, String endpointPath, RequestScan scan, HttpHeaders client,
+                                         String requestId) {
+        Upstream upstream = target.upstream();
+        URI uri = upstream.resolve(endpointPath);
+        return Mono.defer(() -> {
+                    ByteBuf body = RequestBodyRewriter.rewrite(scan, target);
+                    return clients.of(upstream).post(uri,
+                            h -> headers(h, upstream, client, requestId, body.readableBytes()), BUFFERS.wrap(body));
+                })
+                .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
+    }
+
+    private static void headers(HttpHeaders out, Upstream upstream, HttpHeaders client, String requestId,
+                                int contentLength) {
+        for (String name : FORWARDED) {
+            List<String> values = client.get(name);
+            if (values != null) out.put(name, values);
+        }
+        out.set("x-request-id", requestId);
+        out.setContentType(MediaType.APPLICATION_JSON);
+        out.setContentLength(contentLength);
+        switch (upstream.auth()) {
+            case BEARER -> out.setBearerAuth(upstream.apiKey());
+            case X_API_KEY -> out.set("x-api-key", upstream.apiKey());
+            case BODY, NONE -> { }
+        }
+        if (upstream.protocol() == Protocol.ANTHROPIC && !out.containsHeader("anthropic-version")) {
+            out.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
+        }
+        upstream.headers().forEach(out::set);
+    }
+
+    private static GatewayException failure(Upstream upstream, Throwable e) {
+        String who = "Upstream '" + upstream.name() + "'";
+        if (e instanceof UpstreamTimeoutException || e instanceof TimeoutException) {
+            return new GatewayException(ErrorKind.UPSTREAM_TIMEOUT, who + " timed out: " + e.getMessage(), null, e);
+        }
+        if (e instanceof ConnectException || e instanceof ChannelException || e instanceof IOException) {
+            return new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE, who + " could not be reached: " + e.getMessage(), null, e);
+        }
+        return new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE, who + " failed: " + e, null, e);
+    }
+}
