@@ -1,0 +1,45 @@
+package dev.switchboard.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpHeaders;
+
+import dev.switchboard.config.KeyDigest;
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.GatewayException;
+
+class ClientAuthenticatorTest {
+    private final RouteTable table = new RouteTable("t", Instant.now(), Map.of(), Map.of(),
+            Map.of(KeyDigest.sha256Hex("sk-team-a"), "team-a"), "");
+    private final ClientAuthenticator authenticator = new ClientAuthenticator();
+
+    private static HttpHeaders headers(String name, String value) {
+        HttpHeaders h = new HttpHeaders();
+        h.set(name, value);
+        return h;
+    }
+
+    @Test
+    void acceptsBearerAndXApiKey() {
+        assertThat(authenticator.authenticate(table, headers("Authorization", "Bearer sk-team-a"))).isEqualTo("team-a");
+        assertThat(authenticator.authenticate(table, headers("Authorization", "bearer sk-team-a"))).isEqualTo("team-a");
+        assertThat(authenticator.authenticate(table, headers("x-api-key", "sk-team-a"))).isEqualTo("team-a");
+    }
+
+    @Test
+    void refusesMissingAndWrongKeysWithoutEchoingThem() {
+        assertThatThrownBy(() -> authenticator.authenticate(table, new HttpHeaders()))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.AUTHENTICATION))
+                .hasMessageContaining("Missing API key");
+        assertThatThrownBy(() -> authenticator.authenticate(table, headers("x-api-key", "sk-wrong-guess")))
+                .hasMessage("Invalid API key");
+        assertThatThrownBy(() -> authenticator.authenticate(table, headers("Authorization", "Basic c2stdGVhbS1h")))
+                .isInstanceOf(GatewayException.class);
+    }
+}

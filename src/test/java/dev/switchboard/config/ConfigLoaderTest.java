@@ -1,0 +1,196 @@
+package dev.switchboard.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+    private static final Map<String, String> ENV = Map.of("AIMLAPI_API_KEY", "sk-aiml", "TEAM_A_KEY", "team-a-secret");
+    private final ConfigLoader loader = new ConfigLoader(ENV::get);
+
+    private static final String VALID = """
+            upstreams:
+              aimlapi:
+                protocol: openai                  # openai | anthropic
+                base-url: https://api.aimlapi.com/v1/
+                auth: bearer
+                api-key: ${AIMLAPI_API_KEY}
+              modelslab:
+                protocol: openai
+                base-url: https://modelslab.com/api/v7/llm
+                auth: body
+                body-key-field: key
+                model-field: model_id
+                api-key: ${MODELSLAB_API_KEY:}
+              minimax:
+                protocol: anthropic
+                base-url: https://api.minimax.io/anthropic
+                auth: x-api-key
+                api-key: ${MINIMAX_API_KEY:mm-default}
+                headers: {X-Title: switchboard}
+                timeouts: {connect: 2s, first-byte: 500ms, idle: 60s, total: 10m}
+            routes:
+              minimax-m1:
+                targets:
+                  - upstream: aimlapi
+                    model: minimax/m1
+                    price: {input: 0.40, output: 2.20}
+                  - upstream: modelslab
+                    model: minimax-minimax-m1
+                    price: {input: 0.40, output: 2.20, cached-input: 0.10, cache-write: 0.50, per-request: 0}
+            keys:
+              - name: team-a
+                key: ${TEAM_A_KEY}
+              - name: team-b
+                key-sha256: 0c0b6e0bd3a0a8e2c0b7f7a8a01c8f0b3f3dd64c5b3e1ba8e1e1bd2a9d2a1c0f
+            admin-key: ${SWITCHBOARD_ADMIN_KEY:}
+            """;
+
+    @Test
+    void readsTheDocumentedShape() {
+        RouteTable table = loader.parse("routes.yaml", VALID);
+
+        Upstream aimlapi = table.upstreams().get("aimlapi");
+        assertThat(aimlapi.protocol()).isEqualTo(Protocol.OPENAI);
+        assertThat(aimlapi.baseUrl()).hasToString("https://api.aimlapi.com/v1");
+        assertThat(aimlapi.resolve("/chat/completions")).hasToString("https://api.aimlapi.com/v1/chat/completions");
+        assertThat(aimlapi.apiKey()).isEqualTo("sk-aiml");
+        assertThat(aimlapi.enabled()).isTrue();
+        assertThat(aimlapi.timeouts()).isEqualTo(Timeouts.DEFAULTS);
+
+        Upstream modelslab = table.upstreams().get("modelslab");
+        assertThat(modelslab.auth()).isEqualTo(AuthStyle.BODY);
+        assertThat(modelslab.bodyKeyField()).isEqualTo("key");
+        assertThat(modelslab.modelField()).isEqualTo("model_id");
+        assertThat(modelslab.enabled()).as("empty key disables the upstream").isFalse();
+
+        Upstream minimax = table.upstreams().get("minimax");
+        assertThat(minimax.apiKey()).isEqualTo("mm-default");
+        assertThat(minimax.headers()).containsEntry("X-Title", "switchboard");
+        assertThat(minimax.timeouts().firstByte()).isEqualTo(Duration.ofMillis(500));
+        assertThat(minimax.timeouts().total()).isEqualTo(Duration.ofMinutes(10));
+
+        Route route = table.routes().get("minimax-m1");
+        assertThat(route.targets()).extracting(t -> t.upstream().name()).containsExactly("aimlapi", "modelslab");
+        Price defaulted = route.targets().get(0).price();
+        assertThat(defaulted.input()).isEqualByComparingTo("0.40");
+        assertThat(defaulted.cachedInput()).as("cached-input defaults to input").isEqualByComparingTo("0.40");
+        assertThat(defaulted.cacheWrite()).as("cache-write defaults to input").isEqualByComparingTo("0.40");
+        assertThat(defaulted.perRequest()).isEqualByComparingTo(BigDecimal.ZERO);
+        assertThat(route.targets().get(1).price().cachedInput()).isEqualByComparingTo("0.10");
+
+        assertThat(table.keyNamesByDigest())
+                .containsEntry(KeyDigest.sha256Hex("team-a-secret"), "team-a")
+                .containsEntry("0c0b6e0bd3a0a8e2c0b7f7a8a01c8f0b3f3dd64c5b3e1ba8e1e1bd2a9d2a1c0f", "team-b");
+        assertThat(table.adminKey()).isEmpty();
+        assertThat(table.toString()).doesNotContain("sk-aiml", "team-a-secret");
+        assertThat(aimlapi.toString()).doesNotContain("sk-aiml");
+    }
+
+    @Test
+    void theShippedConfigStartsWithNoProviderKeys() {
+        RouteTable table = new ConfigLoader(name -> null).load(Path.of("config/switchboard.yaml"));
+        assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1");
+        assertThat(table.upstreams().values()).filteredOn(Upstream::enabled).extracting(Upstream::name)
+                .containsExactly("local");
+        assertThat(table.upstreams().get("local").auth()).isEqualTo(AuthStyle.NONE);
+    }
+
+    @Test
+    void unknownUpstreamNamesFileLineAndField() {
+        String yaml = VALID.replace("  - upstream: modelslab", "  - upstream: modelsbad");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes.yaml:27: routes.minimax-m1.targets[1].upstream: unknown upstream 'modelsbad'");
+    }
+
+    @Test
+    void missingPriceIsAnError() {
+        String yaml = VALID.replace("        price: {input: 0.40, output: 2.20}\n", "");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .hasMessageContaining("routes.yaml:24: routes.minimax-m1.targets[0].price: missing");
+    }
+
+    @Test
+    void missingOutputPriceIsAnError() {
+        String yaml = VALID.replace("price: {input: 0.40, output: 2.20}\n", "price: {input: 0.40}\n");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .hasMessageContaining("routes.yaml:26: routes.minimax-m1.targets[0].price.output: missing");
+    }
+
+    @Test
+    void badUrlIsAnError() {
+        String yaml = VALID.replace("https://api.aimlapi.com/v1/", "ftp//nowhere");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .hasMessageContaining("routes.yaml:4: upstreams.aimlapi.base-url: not an http(s) base URL: 'ftp//nowhere'");
+    }
+
+    @Test
+    void unknownFieldIsAnError() {
+        String yaml = VALID.replace("    auth: bearer\n", "    auth: bearer\n    api_key_typo: x\n");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .hasMessageContaining("routes.yaml:6: upstreams.aimlapi.api_key_typo: unknown field");
+    }
+
+    @Test
+    void unknownSectionIsAnError() {
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID + "rotues: {}\n"))
+                .hasMessageContaining("routes.yaml:36: rotues: unknown field");
+    }
+
+    @Test
+    void unsetVariableWithoutDefaultIsAnError() {
+        ConfigLoader noEnv = new ConfigLoader(name -> null);
+        assertThatThrownBy(() -> noEnv.parse("routes.yaml", VALID))
+                .hasMessageContaining("routes.yaml:6: upstreams.aimlapi.api-key: environment variable AIMLAPI_API_KEY is not set")
+                .hasMessageContaining("routes.yaml:32: keys[0].key: environment variable TEAM_A_KEY is not set");
+    }
+
+    @Test
+    void placeholdersInCommentsAreLeftAlone() {
+        RouteTable table = loader.parse("routes.yaml", "# ${NOT_SET}\n" + VALID);
+        assertThat(table.routes()).containsKey("minimax-m1");
+    }
+
+    @Test
+    void badEnumAndDurationAreErrors() {
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("protocol: anthropic", "protocol: grpc")))
+                .hasMessageContaining("routes.yaml:15: upstreams.minimax.protocol:");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("first-byte: 500ms", "first-byte: soon")))
+                .hasMessageContaining("routes.yaml:20: upstreams.minimax.timeouts.first-byte:");
+    }
+
+    @Test
+    void bodyAuthNeedsItsFieldName() {
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    body-key-field: key\n", "")))
+                .hasMessageContaining("upstreams.modelslab.body-key-field: auth: body needs the JSON field name");
+    }
+
+    @Test
+    void yamlSyntaxErrorNamesTheLine() {
+        assertThatThrownBy(() -> loader.parse("routes.yaml", "upstreams:\n  a: [unclosed\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes.yaml:");
+    }
+
+    @Test
+    void duplicateKeysAreErrors() {
+        String yaml = VALID.replace("  - name: team-b\n    key-sha256: 0c0b6e0bd3a0a8e2c0b7f7a8a01c8f0b3f3dd64c5b3e1ba8e1e1bd2a9d2a1c0f",
+                "  - name: team-a\n    key: other");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .hasMessageContaining("keys[1].name: duplicate key name 'team-a'");
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        String yaml = VALID.replace("https://api.aimlapi.com/v1/", "nope").replace("  - upstream: modelslab", "  - upstream: x");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(2));
+    }
+}
