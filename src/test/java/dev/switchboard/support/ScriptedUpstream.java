@@ -1,0 +1,78 @@
+package dev.switchboard.support;
+
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import reactor.core.publisher.Sinks;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * An SSE upstream the test drives by hand: each request becomes an {@link Exchange} whose chunks the test
+ * sends one at a time, and which reports when the gateway closed its connection. WireMock cannot wait for a
+ * test's signal or tell when a connection went away; flushing and cancellation tests need both.
+ */
+public final class ScriptedUpstream implements AutoCloseable {
+    private final BlockingQueue<Exchange> exchanges = new LinkedBlockingQueue<>();
+    private final DisposableServer server;
+
+    public static final class Exchange {
+        private final Sinks.Many<String> chunks = Sinks.many().unicast().onBackpressureBuffer();
+        public final String path;
+        public final CompletableFuture<String> requestBody = new CompletableFuture<>();
+        /** Completes when the connection the request came on is closed. */
+        public final CompletableFuture<Void> connectionClosed = new CompletableFuture<>();
+
+        Exchange(String path) {
+            this.path = path;
+        }
+
+        public void send(String chunk) {
+            chunks.tryEmitNext(chunk).orThrow();
+        }
+
+        public void finish() {
+            chunks.tryEmitComplete().orThrow();
+        }
+    }
+
+    ScriptedUpstream() {
+        server = HttpServer.create()
+                .host("127.0.0.1")
+                .port(0)
+                .handle((request, response) -> {
+                    Exchange exchange = new Exchange(request.uri());
+                    response.withConnection(c -> c.onDispose(() -> exchange.connectionClosed.complete(null)));
+                    exchanges.add(exchange);
+                    return request.receive().aggregate().asString()
+                            .doOnNext(exchange.requestBody::complete)
+                            .then(response.header("content-type", "text/event-stream")
+                                    .sendString(exchange.chunks.asFlux())
+                                    .then());
+                })
+                .bindNow(Duration.ofSeconds(10));
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    /** The next request that reached this upstream, waiting up to 10 s for it. */
+    public Exchange nextExchange() throws InterruptedException {
+        Exchange e = exchanges.poll(10, TimeUnit.SECONDS);
+        if (e == null) throw new AssertionError("no request reached the scripted upstream within 10 s");
+        return e;
+    }
+
+    public void clear() {
+        exchanges.clear();
+    }
+
+    @Override
+    public void close() {
+        server.disposeNow(Duration.ofSeconds(5));
+    }
+}
