@@ -40,6 +40,13 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastReadNanos = System.nanoTime();
+        if (!anyRead && check != null) {
+            // the first byte arrived: from now on the (usually shorter) idle limit is what is watched
+            anyRead = true;
+            check.cancel(false);
+            long totalLeft = startNanos + limits.total().toNanos() - lastReadNanos;
+            schedule(ctx, Math.min(limits.idle().toNanos(), totalLeft));
+        }
         anyRead = true;
         ctx.fireChannelRead(msg);
     }

@@ -6,18 +6,19 @@ import java.time.Duration;
 public class UpstreamTimeoutException extends RuntimeException {
     public enum Phase { FIRST_BYTE, IDLE, TOTAL }
 
-    private final Phase phase;
-
     public UpstreamTimeoutException(Phase phase, Duration limit) {
         super(switch (phase) {
-            case FIRST_BYTE -> "no response within " + limit;
-            case IDLE -> "no data for " + limit + " in the middle of the response";
-            case TOTAL -> "the exchange took longer than " + limit;
+            case FIRST_BYTE -> "no response within " + readable(limit);
+            case IDLE -> "no data for " + readable(limit) + " in the middle of the response";
+            case TOTAL -> "the exchange took longer than " + readable(limit);
         }, null, false, false);
-        this.phase = phase;
     }
 
-    public Phase phase() {
-        return phase;
+    /** As written in the routes file: 500ms, 60s, 10m. */
+    static String readable(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 60_000 == 0) return ms / 60_000 + "m";
+        if (ms % 1_000 == 0) return ms / 1_000 + "s";
+        return ms + "ms";
     }
 }

@@ -1,0 +1,188 @@
+package dev.switchboard.api;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import dev.switchboard.support.GatewayIT;
+import dev.switchboard.support.ProviderShapes;
+import dev.switchboard.support.RawHttp;
+import dev.switchboard.support.ScriptedUpstream;
+
+/** Streams arrive byte for byte, each chunk flushed as it comes, and a departing client stops the upstream. */
+class StreamingIT extends GatewayIT {
+    private static final String UNICODE_STREAM = """
+            data: {"id":"u","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"héllo wörld 🌍 — 你好"},"finish_reason":null}]}
+
+            data: {"id":"u","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+            data: [DONE]
+
+            """;
+
+    static Stream<Arguments> providerStreams() {
+        return Stream.of(
+                Arguments.of("AI/ML API", "/v1/chat/completions", "m1-aimlapi", "/aimlapi/v1/chat/completions", ProviderShapes.AIMLAPI_STREAM),
+                Arguments.of("OpenRouter comments", "/v1/chat/completions", "m1-openrouter", "/openrouter/api/v1/chat/completions", ProviderShapes.OPENROUTER_STREAM),
+                Arguments.of("Together tool call", "/v1/chat/completions", "m1-together", "/together/v1/chat/completions", ProviderShapes.TOGETHER_TOOL_CALL_STREAM),
+                Arguments.of("MiniMax OpenAI, no [DONE]", "/v1/chat/completions", "m1-minimax-openai", "/minimax/v1/chat/completions", ProviderShapes.MINIMAX_OPENAI_STREAM),
+                Arguments.of("multi-byte characters", "/v1/chat/completions", "m1-together", "/together/v1/chat/completions", UNICODE_STREAM),
+                Arguments.of("MiniMax Anthropic", "/v1/messages", "m1-minimax", "/minimax/anthropic/v1/messages", ProviderShapes.MINIMAX_MESSAGE_STREAM),
+                Arguments.of("MiniMax Anthropic tool use", "/v1/messages", "m1-minimax", "/minimax/anthropic/v1/messages", ProviderShapes.MINIMAX_TOOL_USE_STREAM));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providerStreams")
+    void theClientReceivesExactlyTheBytesTheUpstreamSent(String shape, String endpoint, String alias, String upstreamPath, String stream) {
+        byte[] sent = stream.getBytes(StandardCharsets.UTF_8);
+        // 23 pieces with pauses: frames and multi-byte characters are cut across separate TCP reads
+        wireMock().stubFor(post(upstreamPath).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .withBody(sent).withChunkedDribbleDelay(23, 460)));
+
+        HttpResponse<byte[]> response = new RawHttp(gatewayUrl()).post(endpoint,
+                "{\"model\":\"" + alias + "\",\"max_tokens\":64,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "Authorization", "Bearer " + KEY);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).contains("text/event-stream; charset=utf-8");
+        assertThat(response.body()).isEqualTo(sent);
+    }
+
+    private HttpRequest streamRequest(String alias) {
+        return new RawHttp(gatewayUrl()).request("/v1/chat/completions")
+                .header("Authorization", "Bearer " + KEY)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + alias + "\",\"stream\":true,\"messages\":[]}"))
+                .build();
+    }
+
+    @Test
+    void eachChunkReachesTheClientBeforeTheUpstreamSendsTheNext() throws Exception {
+        RawHttp raw = new RawHttp(gatewayUrl());
+        CompletableFuture<HttpResponse<InputStream>> pending =
+                raw.client().sendAsync(streamRequest("m1-scripted"), HttpResponse.BodyHandlers.ofInputStream());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        assertThat(upstream.requestBody.get(10, TimeUnit.SECONDS)).contains("\"model\":\"scripted-model\"");
+
+        String first = "data: {\"n\":1}\n\n";
+        upstream.send(first);
+        HttpResponse<InputStream> response = pending.get(10, TimeUnit.SECONDS);
+        InputStream body = response.body();
+        // the upstream holds back everything else until the client has read the first frame
+        byte[] received = CompletableFuture.supplyAsync(() -> readN(body, first.length())).get(10, TimeUnit.SECONDS);
+        assertThat(new String(received, StandardCharsets.UTF_8)).isEqualTo(first);
+
+        String second = "data: {\"n\":2}\n\n";
+        upstream.send(second);
+        received = CompletableFuture.supplyAsync(() -> readN(body, second.length())).get(10, TimeUnit.SECONDS);
+        assertThat(new String(received, StandardCharsets.UTF_8)).isEqualTo(second);
+
+        upstream.send("data: [DONE]\n\n");
+        upstream.finish();
+        assertThat(new String(body.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("data: [DONE]\n\n");
+        assertThat(response.headers().firstValue("x-switchboard-upstream")).contains("scripted");
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamClosesTheUpstreamRequest() throws Exception {
+        try (Socket client = openStream("m1-scripted")) {
+            ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+            upstream.send("data: {\"n\":1}\n\n");
+            InputStream in = client.getInputStream();
+            String seen = CompletableFuture.supplyAsync(() -> readUntil(in, "{\"n\":1}")).get(10, TimeUnit.SECONDS);
+            assertThat(seen).startsWith("HTTP/1.1 200");
+            client.close();
+            upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aClientThatLeavesBeforeTheUpstreamAnsweredClosesTheUpstreamRequest() throws Exception {
+        Socket client = openStream("m1-scripted");
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.requestBody.get(10, TimeUnit.SECONDS);
+        client.close();
+        upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aStalledStreamEndsAtTheIdleTimeoutAndNeverLooksComplete() throws Exception {
+        RawHttp raw = new RawHttp(gatewayUrl());
+        CompletableFuture<HttpResponse<byte[]>> pending =
+                raw.client().sendAsync(streamRequest("m1-stalling"), HttpResponse.BodyHandlers.ofByteArray());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.send("data: {\"n\":1}\n\n");
+        // nothing more: the upstream's idle limit (500 ms) ends the exchange
+        upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS))
+                .as("a cut stream must not end like a complete one")
+                .isInstanceOf(ExecutionException.class);
+    }
+
+    @Test
+    void aStreamThatNeverStallsStillEndsAtTheTotalLimit() throws Exception {
+        RawHttp raw = new RawHttp(gatewayUrl());
+        CompletableFuture<HttpResponse<byte[]>> pending =
+                raw.client().sendAsync(streamRequest("m1-trickling"), HttpResponse.BodyHandlers.ofByteArray());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        // a chunk every 100 ms keeps the 5 s idle limit away; the 1 s total limit must end it (bounded: 100 chunks)
+        for (int i = 0; i < 100 && !upstream.connectionClosed.isDone(); i++) {
+            upstream.send("data: {\"n\":" + i + "}\n\n");
+            Thread.sleep(100);
+        }
+        assertThat(upstream.connectionClosed).as("the total limit closed the upstream connection").isDone();
+        assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    }
+
+    private Socket openStream(String alias) throws Exception {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        socket.setSoTimeout(10_000);
+        String body = "{\"model\":\"" + alias + "\",\"stream\":true,\"messages\":[]}";
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
+    private static byte[] readN(InputStream in, int n) {
+        try {
+            return in.readNBytes(n);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String readUntil(InputStream in, String marker) {
+        StringBuilder seen = new StringBuilder();
+        try {
+            int b;
+            while ((b = in.read()) >= 0) {
+                seen.append((char) b);
+                if (seen.indexOf(marker) >= 0) return seen.toString();
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        throw new AssertionError("stream ended before " + marker + ": " + seen);
+    }
+}
