@@ -1,0 +1,24 @@
+# Switchboard container image. Multi-stage: build with Maven on a JDK image, run on a JRE image.
+#   docker build -t switchboard .
+#   docker run -p 8080:8080 -e TEAM_A_KEY=... -e OPENROUTER_API_KEY=... \
+#     -v "$PWD/config:/config:ro" switchboard
+# Both images are build arguments, so an air-gapped host can use images it built itself.
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-25
+ARG RUNTIME_IMAGE=eclipse-temurin:25-jre
+
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /src
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src src
+RUN mvn -B -q package -DskipTests
+
+FROM ${RUNTIME_IMAGE}
+WORKDIR /app
+COPY --from=build /src/target/switchboard.jar /app/switchboard.jar
+COPY config/switchboard.yaml /config/switchboard.yaml
+ENV SWITCHBOARD_CONFIG=/config/switchboard.yaml
+# no shell user needed: a numeric non-root uid works on any base image
+USER 10001:10001
+EXPOSE 8080
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/switchboard.jar"]
