@@ -2,6 +2,7 @@ package dev.switchboard.api;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
@@ -17,18 +18,30 @@ final class ErrorResponses {
 
     private ErrorResponses() {}
 
-    static Mono<ServerResponse> render(Protocol protocol, Throwable failure, ProxyHandler.RequestContext context) {
+    static Mono<ServerResponse> render(Protocol protocol, Throwable failure, RequestContext context, GatewayMetrics metrics) {
         GatewayException error = failure instanceof GatewayException g ? g
                 : new GatewayException(ErrorKind.INTERNAL, "Internal gateway error (request " + context.requestId + ")", null, failure);
         context.status = error.kind().status();
         if (error.kind() == ErrorKind.INTERNAL) {
             log.error("request id={} failed inside the gateway", context.requestId, failure);
         }
-        log.info("request id={} key={} endpoint={} alias={} upstream={} status={} error={} latency_ms={}",
-                context.requestId, context.keyName, context.endpoint, context.alias, context.upstream,
+        metrics.request(context.alias, context.upstream, context.status, "error", context.elapsedNanos());
+        log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} status={} error={} latency_ms={}",
+                context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,
                 context.status, error.kind(), context.elapsedMillis());
         return ServerResponse.status(error.kind().status())
                 .contentType(MediaType.APPLICATION_JSON)
+                .headers(h -> {
+                    if (context.attempts > 0) {
+                        h.set(ProxyHandler.UPSTREAM_HEADER, context.upstream);
+                        h.set(ProxyHandler.ATTEMPTS_HEADER, Integer.toString(context.attempts));
+                    }
+                    if (error.retryAfter() != null) {
+                        // whole seconds, rounded up: a client retrying on time must find the cooldown over
+                        long seconds = Math.max(1, (error.retryAfter().toMillis() + 999) / 1000);
+                        h.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+                    }
+                })
                 .bodyValue(ErrorEnvelope.body(protocol, error));
     }
 

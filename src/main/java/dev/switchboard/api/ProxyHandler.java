@@ -1,5 +1,6 @@
 package dev.switchboard.api;
 
+import java.time.Duration;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -8,7 +9,6 @@ import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
 import org.springframework.http.ReactiveHttpOutputMessage;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -17,29 +17,36 @@ import org.springframework.web.reactive.function.BodyInserter;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
+import dev.switchboard.auth.ClientAuthenticator;
 import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.RouteTable;
-import dev.switchboard.config.Target;
-import dev.switchboard.auth.ClientAuthenticator;
+import dev.switchboard.health.TargetHealth;
+import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
+import dev.switchboard.protocol.SseFrames;
+import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
-import dev.switchboard.upstream.UpstreamExchange;
+import dev.switchboard.upstream.AttemptOutcome;
+import dev.switchboard.upstream.UpstreamTimeoutException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 /**
- * The request path of the proxied endpoints: authenticate, read the body once, plan, exchange with the
- * target, and pass the response back as the upstream's own bytes, each chunk of a stream flushed as it comes.
+ * The request path of the proxied endpoints: authenticate, read the body once, plan, try targets until one
+ * answers ({@link FailoverLoop}), and pass the answer back as the upstream's own bytes, each stream event
+ * flushed as it comes. Once the client has bytes there is no failover: a broken stream ends with an error
+ * event in the client's protocol.
  */
 @Component
 public class ProxyHandler {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
     public static final String UPSTREAM_HEADER = "x-switchboard-upstream";
+    public static final String ATTEMPTS_HEADER = "x-switchboard-attempts";
     /** Upstream response headers a client may rely on; the rest (cookies, provider internals) stay behind. */
     private static final List<String> PASSED_BACK = List.of(
             HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_LENGTH, HttpHeaders.RETRY_AFTER, HttpHeaders.CACHE_CONTROL);
@@ -47,20 +54,22 @@ public class ProxyHandler {
     private final CurrentRouteTable routes;
     private final ClientAuthenticator authenticator;
     private final RoutePlanner planner;
-    private final UpstreamExchange upstream;
+    private final FailoverLoop failover;
+    private final GatewayMetrics metrics;
     private final int maxBodyBytes;
 
     public ProxyHandler(CurrentRouteTable routes, ClientAuthenticator authenticator, RoutePlanner planner,
-                        UpstreamExchange upstream, GatewayProperties properties) {
+                        FailoverLoop failover, GatewayMetrics metrics, GatewayProperties properties) {
         this.routes = routes;
         this.authenticator = authenticator;
         this.planner = planner;
-        this.upstream = upstream;
+        this.failover = failover;
+        this.metrics = metrics;
         this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, properties.maxBodySize().toBytes());
     }
 
     public Mono<ServerResponse> handle(ServerRequest request, ApiEndpoint endpoint) {
-        RequestContext context = new RequestContext(RequestIdFilter.of(request.exchange()), endpoint, System.nanoTime());
+        RequestContext context = new RequestContext(RequestIdFilter.of(request.exchange()), endpoint);
         RouteTable table = routes.get();
         HttpHeaders headers = request.headers().asHttpHeaders();
         return Mono.fromCallable(() -> authenticator.authenticate(table, headers))
@@ -70,24 +79,27 @@ public class ProxyHandler {
                 })
                 .flatMap(body -> {
                     RequestScan scan = RequestScan.of(body);
-                    context.alias = endpoint.validate(scan);
+                    String alias = endpoint.validate(scan);
                     context.stream = scan.stream();
-                    Target target = choose(table, context.alias, endpoint);
-                    context.upstream = target.upstream().name();
-                    return upstream.open(target, endpoint.upstreamPath(), scan, headers, context.requestId);
+                    Long maxTokens = scan.longValue("max_tokens");
+                    if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
+                    RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol());
+                    if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = alias;
+                    return switch (plan) {
+                        case RoutePlan.Attempts attempts -> failover.run(attempts, table.health(), scan, headers, context);
+                        case RoutePlan.UnknownAlias unknown -> Mono.error(new GatewayException(ErrorKind.MODEL_NOT_FOUND,
+                                "The model '" + unknown.alias() + "' does not exist (GET /v1/models lists the models served here)",
+                                "model", null));
+                        case RoutePlan.NoTarget none -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM, none.reason()));
+                        case RoutePlan.RateLimited limited -> Mono.error(new GatewayException(ErrorKind.RATE_LIMITED,
+                                "Every upstream of model '" + alias + "' is rate limited; retry after the cooldown",
+                                null, null, limited.retryAfter()));
+                        case RoutePlan.Unavailable unavailable -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM,
+                                unavailable.reason(), null, null, unavailable.retryAfter()));
+                    };
                 })
-                .flatMap(response -> relay(response, context))
-                .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context));
-    }
-
-    private Target choose(RouteTable table, String alias, ApiEndpoint endpoint) {
-        return switch (planner.plan(table, alias, endpoint.protocol())) {
-            case RoutePlan.Attempts attempts -> attempts.targets().getFirst();
-            case RoutePlan.UnknownAlias unknown -> throw new GatewayException(ErrorKind.MODEL_NOT_FOUND,
-                    "The model '" + unknown.alias() + "' does not exist (GET /v1/models lists the models served here)",
-                    "model", null);
-            case RoutePlan.NoTarget none -> throw new GatewayException(ErrorKind.NO_UPSTREAM, none.reason());
-        };
+                .flatMap(answer -> relay(answer, context))
+                .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context, metrics));
     }
 
     private Mono<byte[]> readBody(ServerHttpRequest request) {
@@ -111,15 +123,25 @@ public class ProxyHandler {
                 "The request body is larger than the gateway's limit of " + maxBodyBytes + " bytes");
     }
 
-    /** Status, a few headers and the body exactly as the upstream sent them. */
-    private Mono<ServerResponse> relay(ClientHttpResponse response, RequestContext context) {
+    /** Status, a few headers and the body as the upstream sent them. */
+    private Mono<ServerResponse> relay(FailoverLoop.Answer answer, RequestContext context) {
+        ClientHttpResponse response = switch (answer.outcome()) {
+            case AttemptOutcome.Delivered d -> d.response();
+            case AttemptOutcome.ClientError c -> c.response();
+            default -> throw new IllegalStateException("not an answer: " + answer.outcome());
+        };
         context.status = response.getStatusCode().value();
         HttpHeaders from = response.getHeaders();
-        boolean eventStream = MediaType.TEXT_EVENT_STREAM.isCompatibleWith(from.getContentType());
-        Flux<DataBuffer> body = response.getBody().doFinally(signal -> context.logCompletion(signal));
-        BodyInserter<Void, ReactiveHttpOutputMessage> inserter = (message, ignored) -> eventStream
-                ? message.writeAndFlushWith(body.map(Mono::just))
-                : message.writeWith(body);
+        BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
+            case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
+                message.getHeaders().setContentLength(d.body().length);
+                return message.writeWith(Mono.just(message.bufferFactory().wrap(d.body()))
+                        .doFinally(signal -> finished(context, signal)));
+            };
+            case AttemptOutcome.Delivered d -> (message, ignored) -> message.writeAndFlushWith(
+                    stream(response, answer, context, message).map(Mono::just));
+            default -> (message, ignored) -> message.writeWith(response.getBody().doFinally(signal -> finished(context, signal)));
+        };
         return ServerResponse.status(response.getStatusCode())
                 .headers(to -> {
                     for (String name : PASSED_BACK) {
@@ -127,39 +149,54 @@ public class ProxyHandler {
                         if (values != null) to.put(name, values);
                     }
                     to.set(UPSTREAM_HEADER, context.upstream);
+                    to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
                 })
                 .body(inserter);
     }
 
-    /** What one request's log line says; filled in as the request goes along. */
-    static final class RequestContext {
-        final String requestId;
-        final ApiEndpoint endpoint;
-        final long startNanos;
-        String keyName = "-";
-        String alias = "-";
-        String upstream = "-";
-        boolean stream;
-        int status;
+    /**
+     * A stream, whole events at a time. Its end is the target's health verdict: complete is a success, a break
+     * is a failure and becomes an error event for the client, a client leaving says nothing about the target.
+     */
+    private Flux<DataBuffer> stream(ClientHttpResponse response, FailoverLoop.Answer answer, RequestContext context,
+                                    ReactiveHttpOutputMessage message) {
+        TargetHealth health = answer.health();
+        return SseFrames.whole(response.getBody())
+                .doOnComplete(() -> health.succeeded(sinceStart(answer)))
+                .onErrorResume(e -> {
+                    GatewayException broken = streamBroken(context, e);
+                    context.streamBroke = true;
+                    health.failed(sinceStart(answer), broken.getMessage());
+                    log.warn("request id={} upstream={} stream broke after it started: {}", context.requestId, context.upstream,
+                            broken.getMessage());
+                    return Mono.just(message.bufferFactory().wrap(ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
+                })
+                .doOnCancel(health::release)
+                .doFinally(signal -> finished(context, signal));
+    }
 
-        RequestContext(String requestId, ApiEndpoint endpoint, long startNanos) {
-            this.requestId = requestId;
-            this.endpoint = endpoint;
-            this.startNanos = startNanos;
+    private static GatewayException streamBroken(RequestContext context, Throwable e) {
+        String who = "Upstream '" + context.upstream + "'";
+        if (e instanceof UpstreamTimeoutException) {
+            return new GatewayException(ErrorKind.UPSTREAM_TIMEOUT, who + " stream timed out: " + e.getMessage());
         }
+        return new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE, who + " broke off the stream: " + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+    }
 
-        void logCompletion(SignalType signal) {
-            String outcome = switch (signal) {
-                case ON_COMPLETE -> "complete";
-                case CANCEL -> "client_cancelled";
-                default -> "upstream_broke";
-            };
-            log.info("request id={} key={} endpoint={} alias={} upstream={} stream={} status={} outcome={} latency_ms={}",
-                    requestId, keyName, endpoint, alias, upstream, stream, status, outcome, elapsedMillis());
-        }
+    private static Duration sinceStart(FailoverLoop.Answer answer) {
+        return Duration.ofNanos(System.nanoTime() - answer.startNanos());
+    }
 
-        long elapsedMillis() {
-            return (System.nanoTime() - startNanos) / 1_000_000;
-        }
+    private void finished(RequestContext context, SignalType signal) {
+        String outcome = context.streamBroke ? "upstream_broke" : switch (signal) {
+            case ON_COMPLETE -> "complete";
+            case CANCEL -> "client_cancelled";
+            default -> "upstream_broke";
+        };
+        metrics.request(context.alias, context.upstream, context.status, outcome, context.elapsedNanos());
+        log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
+                context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,
+                context.stream, context.status, outcome, context.elapsedMillis());
     }
 }

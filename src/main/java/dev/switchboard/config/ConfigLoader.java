@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.convert.DurationStyle;
 
+import dev.switchboard.config.SwitchboardFile.HealthSpec;
 import dev.switchboard.config.SwitchboardFile.KeySpec;
 import dev.switchboard.config.SwitchboardFile.PriceSpec;
 import dev.switchboard.config.SwitchboardFile.RouteSpec;
@@ -127,12 +128,15 @@ public final class ConfigLoader {
                     if (u != null) upstreams.put(name, u);
                 });
             }
+            int defaultMaxAttempts = atLeastOne("routing.max-attempts",
+                    file.routing() == null ? null : file.routing().maxAttempts(), Route.DEFAULT_MAX_ATTEMPTS);
+            HealthPolicy health = health(file.health());
             Map<String, Route> routes = new LinkedHashMap<>();
             if (file.routes() == null || file.routes().isEmpty()) {
                 problems.add(doc.problem("routes", "at least one route is required"));
             } else {
                 file.routes().forEach((alias, spec) -> {
-                    Route r = route(alias, spec, upstreams, file.upstreams());
+                    Route r = route(alias, spec, upstreams, file.upstreams(), defaultMaxAttempts);
                     if (r != null) routes.put(alias, r);
                 });
             }
@@ -145,7 +149,7 @@ public final class ConfigLoader {
             if (keys.isEmpty()) log.warn("No client key is configured in {}: every request will be refused with 401", source);
             String adminKey = file.adminKey() == null ? "" : file.adminKey();
             return new RouteTable(source, Instant.now(), Collections.unmodifiableMap(upstreams),
-                    Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey);
+                    Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health);
         }
 
         private Upstream upstream(String name, UpstreamSpec spec) {
@@ -221,7 +225,7 @@ public final class ConfigLoader {
         }
 
         private Route route(String alias, RouteSpec spec, Map<String, Upstream> upstreams,
-                            Map<String, UpstreamSpec> declared) {
+                            Map<String, UpstreamSpec> declared, int defaultMaxAttempts) {
             String at = "routes." + alias;
             if (spec == null || spec.targets() == null || spec.targets().isEmpty()) {
                 problems.add(doc.problem(at + ".targets", "a route needs at least one target"));
@@ -252,7 +256,31 @@ public final class ConfigLoader {
                     targets.add(new Target(upstream, ts.model(), price));
                 }
             }
-            return new Route(alias, List.copyOf(targets));
+            int expectedOutput = atLeastOne(at + ".expected-output-tokens", spec.expectedOutputTokens(),
+                    Route.DEFAULT_EXPECTED_OUTPUT_TOKENS);
+            int maxAttempts = atLeastOne(at + ".routing.max-attempts",
+                    spec.routing() == null ? null : spec.routing().maxAttempts(), defaultMaxAttempts);
+            return new Route(alias, List.copyOf(targets), expectedOutput, maxAttempts);
+        }
+
+        private int atLeastOne(String at, Integer value, int fallback) {
+            if (value == null) return fallback;
+            if (value < 1) problems.add(doc.problem(at, "must be at least 1"));
+            return value;
+        }
+
+        private HealthPolicy health(HealthSpec spec) {
+            HealthPolicy d = HealthPolicy.DEFAULTS;
+            if (spec == null) return d;
+            int threshold = atLeastOne("health.failure-rate-threshold", spec.failureRateThreshold(), d.failureRateThreshold());
+            if (threshold > 100) problems.add(doc.problem("health.failure-rate-threshold", "a percentage, at most 100"));
+            return new HealthPolicy(threshold,
+                    atLeastOne("health.sliding-window", spec.slidingWindow(), d.slidingWindow()),
+                    atLeastOne("health.minimum-calls", spec.minimumCalls(), d.minimumCalls()),
+                    positive("health.open-wait", spec.openWait(), d.openWait()),
+                    atLeastOne("health.half-open-calls", spec.halfOpenCalls(), d.halfOpenCalls()),
+                    positive("health.rate-limit-cooldown", spec.rateLimitCooldown(), d.rateLimitCooldown()),
+                    positive("health.auth-failure-cooldown", spec.authFailureCooldown(), d.authFailureCooldown()));
         }
 
         private Price price(String at, PriceSpec spec) {

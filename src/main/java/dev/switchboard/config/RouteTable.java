@@ -16,7 +16,8 @@ public record RouteTable(
         Map<String, Upstream> upstreams,
         Map<String, Route> routes,
         Map<String, String> keyNamesByDigest,
-        String adminKey) {
+        String adminKey,
+        HealthPolicy health) {
 
     @Override
     public String toString() {

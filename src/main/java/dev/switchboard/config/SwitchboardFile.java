@@ -14,7 +14,9 @@ public record SwitchboardFile(
         Map<String, UpstreamSpec> upstreams,
         Map<String, RouteSpec> routes,
         List<KeySpec> keys,
-        String adminKey) {
+        String adminKey,
+        RoutingSpec routing,
+        HealthSpec health) {
 
     public record UpstreamSpec(
             Protocol protocol,
@@ -28,7 +30,19 @@ public record SwitchboardFile(
 
     public record TimeoutSpec(Duration connect, Duration firstByte, Duration idle, Duration total) {}
 
-    public record RouteSpec(List<TargetSpec> targets) {}
+    public record RouteSpec(List<TargetSpec> targets, Integer expectedOutputTokens, RoutingSpec routing) {}
+
+    public record RoutingSpec(Integer maxAttempts) {}
+
+    /** Circuit breaker and cooldown settings, the same for every target. */
+    public record HealthSpec(
+            Integer failureRateThreshold,
+            Integer slidingWindow,
+            Integer minimumCalls,
+            Duration openWait,
+            Integer halfOpenCalls,
+            Duration rateLimitCooldown,
+            Duration authFailureCooldown) {}
 
     public record TargetSpec(String upstream, String model, PriceSpec price) {}
 

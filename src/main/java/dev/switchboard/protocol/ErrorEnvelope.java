@@ -1,10 +1,13 @@
 package dev.switchboard.protocol;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
 import dev.switchboard.config.Protocol;
 import dev.switchboard.protocol.anthropic.AnthropicErrors;
 import dev.switchboard.protocol.openai.OpenAiErrors;
 
-/** The JSON body of a gateway error in the protocol the client speaks. */
+/** The JSON body of a gateway error in the protocol the client speaks, and its form as a stream event. */
 public final class ErrorEnvelope {
     private ErrorEnvelope() {}
 
@@ -13,5 +16,18 @@ public final class ErrorEnvelope {
             case OPENAI -> OpenAiErrors.body(error.kind(), error.getMessage(), error.param());
             case ANTHROPIC -> AnthropicErrors.body(error.kind(), error.getMessage());
         };
+    }
+
+    /**
+     * The error as one SSE event after a stream has started: OpenAI {@code data: {"error":...}}, Anthropic
+     * {@code event: error}. Both SDKs raise on it, so a cut answer never looks complete.
+     */
+    public static byte[] streamEvent(Protocol protocol, GatewayException error) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (protocol == Protocol.ANTHROPIC) out.writeBytes("event: error\n".getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes("data: ".getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(body(protocol, error));
+        out.writeBytes("\n\n".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
     }
 }

@@ -92,6 +92,17 @@ public final class RequestScan {
         return model;
     }
 
+    /** The value of a top-level integer field, or null if absent, not an integer or out of range. */
+    public Long longValue(String name) {
+        Field f = field(name);
+        if (f == null || f.valueToken() != JsonToken.VALUE_NUMBER_INT) return null;
+        try {
+            return Long.parseLong(new String(body, f.valueStart(), f.valueEnd() - f.valueStart(), java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     /** True only for {@code "stream": true}. */
     public boolean stream() {
         Field f = field("stream");

@@ -1,5 +1,6 @@
 package dev.switchboard.routing;
 
+import java.time.Duration;
 import java.util.List;
 
 import dev.switchboard.config.Route;
@@ -7,12 +8,22 @@ import dev.switchboard.config.Target;
 
 /** What the planner decided for one request. */
 public sealed interface RoutePlan {
-    /** Targets to try, in order. Never empty. */
-    record Attempts(Route route, List<Target> targets) implements RoutePlan {}
+    /**
+     * Targets to try in order, cheapest healthy first; never empty.
+     *
+     * @param probe the targets are all unhealthy and this is one probe of the one whose circuit opened longest ago
+     */
+    record Attempts(Route route, List<Target> targets, boolean probe) implements RoutePlan {}
 
     /** No route has this alias. */
     record UnknownAlias(String alias) implements RoutePlan {}
 
     /** The alias exists but none of its targets can serve this request; {@code reason} says why. */
     record NoTarget(Route route, String reason) implements RoutePlan {}
+
+    /** Every usable target is cooling down after a 429; the soonest is back after {@code retryAfter}. */
+    record RateLimited(Route route, Duration retryAfter) implements RoutePlan {}
+
+    /** Every usable target is unhealthy and none can be probed now. */
+    record Unavailable(Route route, String reason, Duration retryAfter) implements RoutePlan {}
 }

@@ -1,7 +1,13 @@
 package dev.switchboard.routing;
 
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.springframework.stereotype.Component;
 
@@ -9,28 +15,98 @@ import dev.switchboard.config.Protocol;
 import dev.switchboard.config.Route;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.Target;
+import dev.switchboard.health.HealthRegistry;
+import dev.switchboard.health.TargetHealth;
 
 /**
- * Turns an alias into the ordered targets to try. For now: the route's targets in the order written,
- * leaving out disabled upstreams and those speaking another protocol than the client (no translation yet).
+ * Orders an alias's targets for one request: the targets that can serve the client's protocol, healthy ones
+ * only, cheapest estimate first; equal estimates go to the one answering faster, and equal ones of those take
+ * turns. Reads health, never changes it, and does no I/O.
  */
 @Component
 public class RoutePlanner {
+    private final HealthRegistry health;
+    private final ConcurrentHashMap<String, AtomicInteger> turns = new ConcurrentHashMap<>();
 
-    public RoutePlan plan(RouteTable table, String alias, Protocol clientProtocol) {
-        Route route = table.routes().get(alias);
-        if (route == null) return new RoutePlan.UnknownAlias(alias);
-        List<Target> usable = new ArrayList<>(route.targets().size());
-        int disabled = 0;
+    public RoutePlanner(HealthRegistry health) {
+        this.health = health;
+    }
+
+    private record Candidate(Target target, TargetHealth health, BigDecimal cost, int latencyBand) {}
+
+    public RoutePlan plan(RouteTable table, RequestFacts request, Protocol clientProtocol) {
+        Route route = table.routes().get(request.alias());
+        if (route == null) return new RoutePlan.UnknownAlias(request.alias());
+        List<Target> servable = new ArrayList<>(route.targets().size());
         for (Target t : route.targets()) {
-            if (!t.upstream().enabled()) disabled++;
-            else if (t.upstream().protocol() == clientProtocol) usable.add(t);
+            if (t.upstream().enabled() && t.upstream().protocol() == clientProtocol) servable.add(t);
         }
-        if (!usable.isEmpty()) return new RoutePlan.Attempts(route, List.copyOf(usable));
-        String reason = disabled == route.targets().size()
-                ? "every upstream of model '" + alias + "' is disabled (no API key configured)"
-                : "no enabled upstream of model '" + alias + "' speaks the " + clientProtocol.displayName()
+        if (servable.isEmpty()) return new RoutePlan.NoTarget(route, whyNone(route, clientProtocol));
+
+        long prompt = CostEstimator.promptTokens(request);
+        long output = CostEstimator.outputTokens(request, route);
+        List<Candidate> healthy = new ArrayList<>(servable.size());
+        List<TargetHealth> unhealthy = new ArrayList<>();
+        for (Target t : servable) {
+            TargetHealth h = health.of(t, table.health());
+            if (h.available()) {
+                healthy.add(new Candidate(t, h, CostEstimator.estimate(t, prompt, output), latencyBand(h.latencyMillis())));
+            } else {
+                unhealthy.add(h);
+            }
+        }
+        if (!healthy.isEmpty()) return new RoutePlan.Attempts(route, order(route, healthy), false);
+        return whenAllUnhealthy(route, servable, unhealthy);
+    }
+
+    private List<Target> order(Route route, List<Candidate> candidates) {
+        candidates.sort(Comparator.comparing(Candidate::cost).thenComparingInt(Candidate::latencyBand));
+        int turn = turns.computeIfAbsent(route.alias(), a -> new AtomicInteger()).getAndIncrement();
+        List<Target> ordered = new ArrayList<>(candidates.size());
+        int i = 0;
+        while (i < candidates.size()) {
+            int j = i + 1;
+            while (j < candidates.size() && tied(candidates.get(i), candidates.get(j))) j++;
+            int size = j - i;
+            for (int k = 0; k < size; k++) ordered.add(candidates.get(i + Math.floorMod(turn + k, size)).target());
+            i = j;
+        }
+        return ordered;
+    }
+
+    private static boolean tied(Candidate a, Candidate b) {
+        return a.cost().compareTo(b.cost()) == 0 && a.latencyBand() == b.latencyBand();
+    }
+
+    /** Latencies within about 20% of each other count as equal; an unmeasured target comes first, to be measured. */
+    static int latencyBand(double millis) {
+        return Double.isNaN(millis) ? 0 : 1 + (int) (Math.log1p(millis) / Math.log(1.2));
+    }
+
+    private RoutePlan whenAllUnhealthy(Route route, List<Target> servable, List<TargetHealth> unhealthy) {
+        Instant soonest = unhealthy.stream().map(TargetHealth::cooldownUntil).filter(t -> t != null)
+                .min(Comparator.naturalOrder()).orElse(null);
+        Duration retryAfter = soonest == null ? null : Duration.between(Instant.now(), soonest);
+        boolean allRateLimited = unhealthy.stream().allMatch(h -> h.cooldown() == TargetHealth.Cooldown.RATE_LIMITED);
+        if (allRateLimited && retryAfter != null) return new RoutePlan.RateLimited(route, retryAfter);
+
+        TargetHealth probe = unhealthy.stream()
+                .filter(h -> !h.coolingDown() && h.openedAt() != null)
+                .min(Comparator.comparing(TargetHealth::openedAt)).orElse(null);
+        if (probe != null) {
+            for (Target t : servable) {
+                if (t.id().equals(probe.id())) return new RoutePlan.Attempts(route, List.of(t), true);
+            }
+        }
+        return new RoutePlan.Unavailable(route, "every upstream of model '" + route.alias()
+                + "' is unhealthy or cooling down", retryAfter);
+    }
+
+    private static String whyNone(Route route, Protocol clientProtocol) {
+        boolean allDisabled = route.targets().stream().noneMatch(t -> t.upstream().enabled());
+        return allDisabled
+                ? "every upstream of model '" + route.alias() + "' is disabled (no API key configured)"
+                : "no enabled upstream of model '" + route.alias() + "' speaks the " + clientProtocol.displayName()
                         + " protocol, and translation between protocols is not available yet";
-        return new RoutePlan.NoTarget(route, reason);
     }
 }

@@ -3,7 +3,6 @@ package dev.switchboard.api;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -132,9 +130,11 @@ class StreamingIT extends GatewayIT {
         upstream.send("data: {\"n\":1}\n\n");
         // nothing more: the upstream's idle limit (500 ms) ends the exchange
         upstream.connectionClosed.get(10, TimeUnit.SECONDS);
-        assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS))
-                .as("a cut stream must not end like a complete one")
-                .isInstanceOf(ExecutionException.class);
+        String body = new String(pending.get(10, TimeUnit.SECONDS).body(), StandardCharsets.UTF_8);
+        assertThat(body).startsWith("data: {\"n\":1}\n\n")
+                .as("a cut stream ends with an error event, never like a complete one")
+                .endsWith("\n\n").doesNotContain("[DONE]");
+        assertThat(lastEvent(body)).startsWith("data: {\"error\":{").contains("\"code\":\"upstream_timeout\"");
     }
 
     @Test
@@ -149,7 +149,13 @@ class StreamingIT extends GatewayIT {
             Thread.sleep(100);
         }
         assertThat(upstream.connectionClosed).as("the total limit closed the upstream connection").isDone();
-        assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+        String body = new String(pending.get(10, TimeUnit.SECONDS).body(), StandardCharsets.UTF_8);
+        assertThat(lastEvent(body)).startsWith("data: {\"error\":{").contains("took longer than 1s");
+    }
+
+    static String lastEvent(String body) {
+        String trimmed = body.substring(0, body.length() - 2);
+        return trimmed.substring(trimmed.lastIndexOf("\n\n") + 2);
     }
 
     private Socket openStream(String alias) throws Exception {

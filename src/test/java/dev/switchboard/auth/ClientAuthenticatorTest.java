@@ -9,6 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpHeaders;
 
+import dev.switchboard.config.HealthPolicy;
 import dev.switchboard.config.KeyDigest;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ErrorKind;
@@ -16,7 +17,7 @@ import dev.switchboard.protocol.GatewayException;
 
 class ClientAuthenticatorTest {
     private final RouteTable table = new RouteTable("t", Instant.now(), Map.of(), Map.of(),
-            Map.of(KeyDigest.sha256Hex("sk-team-a"), "team-a"), "");
+            Map.of(KeyDigest.sha256Hex("sk-team-a"), "team-a"), "", HealthPolicy.DEFAULTS);
     private final ClientAuthenticator authenticator = new ClientAuthenticator();
 
     private static HttpHeaders headers(String name, String value) {

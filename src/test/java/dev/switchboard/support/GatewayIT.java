@@ -1,12 +1,15 @@
 package dev.switchboard.support;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+
+import dev.switchboard.health.HealthRegistry;
 
 /**
  * Base of the integration tests: the real gateway on a random loopback port, routed by
@@ -24,6 +27,9 @@ public abstract class GatewayIT {
     @LocalServerPort
     protected int port;
 
+    @Autowired
+    protected HealthRegistry health;
+
     @DynamicPropertySource
     static void gatewayProperties(DynamicPropertyRegistry registry) {
         registry.add("switchboard.config", () -> "src/test/resources/switchboard-it.yaml");
@@ -38,6 +44,7 @@ public abstract class GatewayIT {
     void resetUpstreams() {
         UPSTREAMS.wireMock().resetAll();
         UPSTREAMS.scripted().clear();
+        health.reset();
     }
 
     protected WireMockServer wireMock() {

@@ -1,0 +1,172 @@
+package dev.switchboard.health;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/**
+ * What the gateway knows of one target now: its circuit breaker, a cooldown (after a 429, or after its key
+ * or balance was refused), its recent time to first byte, and its last error. Never blocks; all fields are
+ * safe to read from any thread.
+ */
+public final class TargetHealth {
+    private static final Logger log = LoggerFactory.getLogger(TargetHealth.class);
+    private static final double LATENCY_WEIGHT = 0.3;
+
+    public enum Cooldown { NONE, RATE_LIMITED, CREDENTIALS_REFUSED }
+
+    private final String id;
+    private final CircuitBreaker breaker;
+    private volatile long cooldownUntilMillis;
+    private volatile Cooldown cooldown = Cooldown.NONE;
+    private volatile double latencyMillis = Double.NaN;
+    private volatile String lastError;
+    private volatile Instant lastErrorAt;
+    private volatile Instant openedAt;
+
+    TargetHealth(String id, CircuitBreaker breaker) {
+        this.id = id;
+        this.breaker = breaker;
+        breaker.getEventPublisher().onStateTransition(event -> {
+            if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                openedAt = Instant.now();
+                log.warn("Circuit of target {} opened: failure rate {}%", id, breaker.getMetrics().getFailureRate());
+            } else if (event.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
+                log.info("Circuit of target {} closed again", id);
+            }
+        });
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Not cooling down and its circuit lets calls through. */
+    public boolean available() {
+        CircuitBreaker.State state = breaker.getState();
+        return !coolingDown() && (state == CircuitBreaker.State.CLOSED || state == CircuitBreaker.State.HALF_OPEN);
+    }
+
+    public boolean coolingDown() {
+        return cooldown != Cooldown.NONE && System.currentTimeMillis() < cooldownUntilMillis;
+    }
+
+    /** Takes the breaker's permission for one attempt; false if the circuit refuses it now. */
+    public boolean tryAcquire() {
+        return !coolingDown() && breaker.tryAcquirePermission();
+    }
+
+    /** A probe of a target whose circuit is open: half-open it now and take a permission. */
+    public boolean acquireProbe() {
+        if (breaker.getState() == CircuitBreaker.State.OPEN) breaker.transitionToHalfOpenState();
+        return breaker.tryAcquirePermission();
+    }
+
+    /** The attempt ended without telling anything about the target (the client left first). */
+    public void release() {
+        breaker.releasePermission();
+    }
+
+    /** The upstream answered in time; its time to first byte feeds the latency average. */
+    public void answered(Duration timeToFirstByte) {
+        double ms = timeToFirstByte.toNanos() / 1e6;
+        double previous = latencyMillis;
+        latencyMillis = Double.isNaN(previous) ? ms : previous + LATENCY_WEIGHT * (ms - previous);
+    }
+
+    public void succeeded(Duration elapsed) {
+        breaker.onSuccess(elapsed.toNanos(), TimeUnit.NANOSECONDS);
+        if (cooldown != Cooldown.NONE && !coolingDown()) cooldown = Cooldown.NONE;
+    }
+
+    public void failed(Duration elapsed, String reason) {
+        remember(reason);
+        breaker.onError(elapsed.toNanos(), TimeUnit.NANOSECONDS, new UpstreamFailure(reason));
+    }
+
+    /** A 429: out of the rotation until {@code retryAfter} has passed; not a failure of the circuit. */
+    public void rateLimited(Duration retryAfter, String reason) {
+        remember(reason);
+        coolDown(Cooldown.RATE_LIMITED, retryAfter);
+        breaker.releasePermission();
+    }
+
+    /** A 401/402/403: the target's key or balance is broken; out for a long cooldown, said loudly once. */
+    public void credentialsRefused(Duration cooldownFor, String reason) {
+        remember(reason);
+        if (!(cooldown == Cooldown.CREDENTIALS_REFUSED && coolingDown())) {
+            log.error("Target {} refused the gateway's credentials ({}); it is out of rotation for {}. "
+                    + "Check its api-key and account balance.", id, summary(reason), cooldownFor);
+        }
+        coolDown(Cooldown.CREDENTIALS_REFUSED, cooldownFor);
+        breaker.releasePermission();
+    }
+
+    private void coolDown(Cooldown kind, Duration duration) {
+        cooldownUntilMillis = System.currentTimeMillis() + duration.toMillis();
+        cooldown = kind;
+    }
+
+    private void remember(String reason) {
+        lastError = reason;
+        lastErrorAt = Instant.now();
+    }
+
+    public Cooldown cooldown() {
+        return coolingDown() ? cooldown : Cooldown.NONE;
+    }
+
+    /** When the current cooldown ends, or null. */
+    public Instant cooldownUntil() {
+        return coolingDown() ? Instant.ofEpochMilli(cooldownUntilMillis) : null;
+    }
+
+    public CircuitBreaker.State circuitState() {
+        return breaker.getState();
+    }
+
+    /** When the circuit last opened, or null if it never did. */
+    public Instant openedAt() {
+        return openedAt;
+    }
+
+    /** Average time to first byte in ms, NaN before the first answer. */
+    public double latencyMillis() {
+        return latencyMillis;
+    }
+
+    /** Failure percentage over the breaker's window; negative until enough calls were seen. */
+    public float errorRate() {
+        return breaker.getMetrics().getFailureRate();
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    public Instant lastErrorAt() {
+        return lastErrorAt;
+    }
+
+    /**
+     * A reason without the upstream's error body ("HTTP 401"), for logs and clients: providers echo parts
+     * of keys in their error messages. The full reason is kept for the admin view.
+     */
+    public static String summary(String reason) {
+        if (reason == null || !reason.startsWith("HTTP ")) return reason;
+        int colon = reason.indexOf(':');
+        return colon < 0 ? reason : reason.substring(0, colon);
+    }
+
+    /** What the breaker records as a failure: the reason only, no stack. */
+    static final class UpstreamFailure extends RuntimeException {
+        UpstreamFailure(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+}

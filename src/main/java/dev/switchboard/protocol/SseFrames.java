@@ -1,0 +1,91 @@
+package dev.switchboard.protocol;
+
+import java.util.List;
+
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Re-cuts an SSE byte stream so that every buffer passed on ends at an event boundary (an empty line),
+ * without changing a byte: a buffer that already ends at a boundary (the usual case: providers flush per
+ * event) passes as it is; the tail of an event split across reads is held until its end arrives. If the
+ * stream then breaks, the client never holds half an event, and an error event can follow cleanly.
+ */
+public final class SseFrames {
+    private SseFrames() {}
+
+    public static Flux<DataBuffer> whole(Flux<DataBuffer> body) {
+        return Flux.defer(() -> {
+            Splitter splitter = new Splitter();
+            return body.<DataBuffer>handle((buffer, sink) -> {
+                        DataBuffer ready = splitter.accept(buffer);
+                        if (ready != null) sink.next(ready);
+                    })
+                    .concatWith(Mono.fromSupplier(splitter::drain))
+                    .doFinally(signal -> splitter.discard());
+        });
+    }
+
+    /** Finds event boundaries across buffers: a line ending (CR, LF or CRLF) that ends an empty line. */
+    static final class BoundaryScanner {
+        private boolean atLineStart = true;
+        private boolean afterCr;
+
+        /** Absolute index just past the last boundary in the buffer's readable bytes, or -1. */
+        int lastBoundary(DataBuffer buffer) {
+            int last = -1;
+            int end = buffer.writePosition();
+            for (int i = buffer.readPosition(); i < end; i++) {
+                byte b = buffer.getByte(i);
+                if (b == '\n' && afterCr) {
+                    afterCr = false;
+                    if (last == i) last = i + 1; // keep a CRLF boundary whole
+                    continue;
+                }
+                afterCr = b == '\r';
+                if (b == '\n' || b == '\r') {
+                    if (atLineStart) last = i + 1;
+                    atLineStart = true;
+                } else {
+                    atLineStart = false;
+                }
+            }
+            return last;
+        }
+    }
+
+    private static final class Splitter {
+        private final BoundaryScanner scanner = new BoundaryScanner();
+        private DataBuffer pending;
+
+        DataBuffer accept(DataBuffer buffer) {
+            int cut = scanner.lastBoundary(buffer);
+            if (cut < 0) {
+                pending = pending == null ? buffer : join(pending, buffer);
+                return null;
+            }
+            DataBuffer head = cut == buffer.writePosition() ? buffer : buffer.split(cut);
+            DataBuffer ready = pending == null ? head : join(pending, head);
+            pending = head == buffer ? null : buffer;
+            return ready;
+        }
+
+        DataBuffer drain() {
+            DataBuffer rest = pending;
+            pending = null;
+            return rest;
+        }
+
+        void discard() {
+            if (pending != null) DataBufferUtils.release(pending);
+            pending = null;
+        }
+
+        private static DataBuffer join(DataBuffer first, DataBuffer second) {
+            return first.factory().join(List.of(first, second));
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.switchboard.upstream;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.reactive.ClientHttpResponse;
+
+import dev.switchboard.config.Upstream;
+import dev.switchboard.protocol.EmbeddedError;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.GatewayException;
+import reactor.core.publisher.Mono;
+
+/**
+ * Sorts an upstream's response into an {@link AttemptOutcome}, following what other gateways learned:
+ * 5xx and 529 are the target's failure, 429 a cooldown, 401/402/403 a broken key, other 4xx the client's
+ * fault. Non-streaming 2xx bodies are read whole first, so a MiniMax error under HTTP 200 is caught and a
+ * break while reading can still fail over.
+ */
+public final class ResponseClassifier {
+    /** A chat completion is never near this; a body that is, is not one. */
+    private static final int MAX_BUFFERED_BODY = 32 * 1024 * 1024;
+    private static final int MAX_ERROR_BODY = 64 * 1024;
+    private static final int REASON_LENGTH = 300;
+
+    private ResponseClassifier() {}
+
+    public static Mono<AttemptOutcome> classify(ClientHttpResponse response, Upstream upstream, Duration defaultRetryAfter) {
+        int status = response.getStatusCode().value();
+        if (status >= 200 && status < 300) {
+            if (MediaType.TEXT_EVENT_STREAM.isCompatibleWith(response.getHeaders().getContentType())) {
+                return Mono.just(new AttemptOutcome.Delivered(response, null));
+            }
+            return read(response, MAX_BUFFERED_BODY).map(body -> {
+                EmbeddedError embedded = EmbeddedError.find(body);
+                return embedded == null ? new AttemptOutcome.Delivered(response, body) : embedded(embedded, upstream, defaultRetryAfter);
+            });
+        }
+        return switch (status) {
+            case 400, 404, 409, 413, 415, 422 -> Mono.just(new AttemptOutcome.ClientError(response));
+            case 429 -> reason(response).map(r ->
+                    new AttemptOutcome.RateLimited(r, retryAfter(response.getHeaders(), defaultRetryAfter)));
+            case 401, 402, 403 -> reason(response).map(AttemptOutcome.CredentialsRefused::new);
+            default -> reason(response).map(r -> new AttemptOutcome.Failed(r, status == 408 || status == 504));
+        };
+    }
+
+    private static AttemptOutcome embedded(EmbeddedError error, Upstream upstream, Duration defaultRetryAfter) {
+        return switch (error.kind()) {
+            case RATE_LIMITED -> new AttemptOutcome.RateLimited(error.message(), defaultRetryAfter);
+            case CREDENTIALS -> new AttemptOutcome.CredentialsRefused(error.message());
+            case SERVER -> new AttemptOutcome.Failed(error.message(), false);
+            case CLIENT -> new AttemptOutcome.Rejected(new GatewayException(ErrorKind.INVALID_REQUEST,
+                    "Upstream '" + upstream.name() + "' rejected the request: " + error.message()));
+        };
+    }
+
+    /** The status and the start of the error body, for the admin view; the body is drained so the connection is reused. */
+    private static Mono<String> reason(ClientHttpResponse response) {
+        String status = "HTTP " + response.getStatusCode().value();
+        return read(response, MAX_ERROR_BODY)
+                .map(body -> {
+                    String text = new String(body, 0, Math.min(body.length, REASON_LENGTH), StandardCharsets.UTF_8).strip();
+                    return text.isEmpty() ? status : status + ": " + text;
+                })
+                .onErrorReturn(status);
+    }
+
+    private static Mono<byte[]> read(ClientHttpResponse response, int limit) {
+        return DataBufferUtils.join(response.getBody(), limit)
+                .map(joined -> {
+                    try {
+                        byte[] bytes = new byte[joined.readableByteCount()];
+                        joined.read(bytes);
+                        return bytes;
+                    } finally {
+                        DataBufferUtils.release(joined);
+                    }
+                })
+                .defaultIfEmpty(new byte[0]);
+    }
+
+    /** {@code Retry-After} in seconds or as an HTTP date; the default when absent or unreadable. */
+    static Duration retryAfter(HttpHeaders headers, Duration fallback) {
+        String value = headers.getFirst(HttpHeaders.RETRY_AFTER);
+        if (value == null || value.isBlank()) return fallback;
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip())));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                Duration until = Duration.between(Instant.now(), ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME));
+                return until.isNegative() ? Duration.ZERO : until;
+            } catch (RuntimeException notDate) {
+                return fallback;
+            }
+        }
+    }
+
+    /** Drains a body nobody will read, so its buffers are released and the connection can be reused. */
+    public static Mono<Void> discard(ClientHttpResponse response) {
+        return response.getBody().doOnNext(DataBufferUtils::release).then().onErrorComplete();
+    }
+}
