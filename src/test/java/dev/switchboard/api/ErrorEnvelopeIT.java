@@ -188,7 +188,9 @@ class ErrorEnvelopeIT extends GatewayIT {
         JsonNode body = RawHttp.json(response);
         assertThat(body.get("data").get(0).get("type").asString()).isEqualTo("model");
         assertThat(body.get("has_more").asBoolean()).isFalse();
-        assertThat(body.get("first_id").asString()).isEqualTo("m1-aimlapi");
+        JsonNode data = body.get("data");
+        assertThat(body.get("first_id").asString()).isEqualTo(data.get(0).get("id").asString());
+        assertThat(body.get("last_id").asString()).isEqualTo(data.get(data.size() - 1).get("id").asString());
     }
 
     @Test

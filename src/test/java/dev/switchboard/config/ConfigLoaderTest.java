@@ -94,6 +94,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void routingAndHealthSettings() {
+        String yaml = VALID.replace("routes:\n  minimax-m1:\n", """
+                routes:
+                  minimax-m1:
+                    expected-output-tokens: 1024
+                    routing: {max-attempts: 5}
+                """) + """
+                routing: {max-attempts: 2}
+                health: {failure-rate-threshold: 25, sliding-window: 10, minimum-calls: 4, open-wait: 5s, half-open-calls: 2,
+                         rate-limit-cooldown: 3s, auth-failure-cooldown: 1h}
+                """;
+        RouteTable table = loader.parse("routes.yaml", yaml);
+        Route route = table.routes().get("minimax-m1");
+        assertThat(route.expectedOutputTokens()).isEqualTo(1024);
+        assertThat(route.maxAttempts()).isEqualTo(5);
+        assertThat(table.health()).isEqualTo(new HealthPolicy(25, 10, 4, Duration.ofSeconds(5), 2, Duration.ofSeconds(3), Duration.ofHours(1)));
+
+        RouteTable defaults = loader.parse("routes.yaml", VALID);
+        assertThat(defaults.routes().get("minimax-m1").maxAttempts()).isEqualTo(3);
+        assertThat(defaults.routes().get("minimax-m1").expectedOutputTokens()).isEqualTo(256);
+        assertThat(defaults.health()).isEqualTo(HealthPolicy.DEFAULTS);
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID + "routing: {max-attempts: 0}\n"))
+                .hasMessageContaining("routes.yaml:36: routing.max-attempts: must be at least 1");
+    }
+
+    @Test
     void theShippedConfigStartsWithNoProviderKeys() {
         RouteTable table = new ConfigLoader(name -> null).load(Path.of("config/switchboard.yaml"));
         assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1");

@@ -37,6 +37,11 @@ public final class ScriptedUpstream implements AutoCloseable {
         public void finish() {
             chunks.tryEmitComplete().orThrow();
         }
+
+        /** Breaks the response off mid-body: the connection closes without the end of the chunked body. */
+        public void abort() {
+            chunks.tryEmitError(new java.io.IOException("scripted upstream broke off")).orThrow();
+        }
     }
 
     ScriptedUpstream() {

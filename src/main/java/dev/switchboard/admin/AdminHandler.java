@@ -1,0 +1,113 @@
+package dev.switchboard.admin;
+
+import static org.springframework.web.reactive.function.server.RequestPredicates.GET;
+import static org.springframework.web.reactive.function.server.RouterFunctions.route;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+
+import dev.switchboard.config.CurrentRouteTable;
+import dev.switchboard.config.Route;
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.config.Target;
+import dev.switchboard.health.HealthRegistry;
+import dev.switchboard.health.TargetHealth;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.openai.OpenAiErrors;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The admin API, behind {@code Authorization: Bearer <admin-key>}; disabled (404) while no admin key is set.
+ * {@code GET /admin/upstreams}: every target with its circuit, cooldown, latency, error rate and last error.
+ */
+@Configuration(proxyBeanMethods = false)
+public class AdminHandler {
+    private final CurrentRouteTable routes;
+    private final HealthRegistry health;
+
+    public AdminHandler(CurrentRouteTable routes, HealthRegistry health) {
+        this.routes = routes;
+        this.health = health;
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> adminRoutes() {
+        return route(GET("/admin/upstreams"), this::upstreams);
+    }
+
+    Mono<ServerResponse> upstreams(ServerRequest request) {
+        RouteTable table = routes.get();
+        Mono<ServerResponse> refused = authorize(table, request.headers().firstHeader(HttpHeaders.AUTHORIZATION));
+        if (refused != null) return refused;
+
+        Map<String, List<String>> routesByTarget = new LinkedHashMap<>();
+        Map<String, Target> targets = new LinkedHashMap<>();
+        for (Route route : table.routes().values()) {
+            for (Target t : route.targets()) {
+                targets.putIfAbsent(t.id(), t);
+                routesByTarget.computeIfAbsent(t.id(), id -> new ArrayList<>()).add(route.alias());
+            }
+        }
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ArrayNode list = root.putArray("targets");
+        targets.forEach((id, t) -> {
+            ObjectNode node = list.addObject();
+            node.put("id", id);
+            node.put("upstream", t.upstream().name());
+            node.put("model", t.model());
+            node.put("protocol", t.upstream().protocol().name().toLowerCase());
+            node.put("enabled", t.upstream().enabled());
+            ArrayNode aliases = node.putArray("routes");
+            routesByTarget.get(id).forEach(aliases::add);
+            TargetHealth h = health.find(id);
+            node.put("circuit", h == null ? "CLOSED" : h.circuitState().name());
+            node.put("cooldown", h == null ? "NONE" : h.cooldown().name());
+            node.put("cooldown_until", h == null ? null : text(h.cooldownUntil()));
+            if (h == null || Double.isNaN(h.latencyMillis())) node.putNull("latency_ms");
+            else node.put("latency_ms", Math.round(h.latencyMillis() * 10) / 10.0);
+            if (h == null || h.errorRate() < 0) node.putNull("error_rate_percent");
+            else node.put("error_rate_percent", h.errorRate());
+            node.put("last_error", h == null ? null : h.lastError());
+            node.put("last_error_at", h == null ? null : text(h.lastErrorAt()));
+        });
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(Json.MAPPER.writeValueAsBytes(root));
+    }
+
+    /** Null when the caller presented the admin key; otherwise the response refusing it. */
+    private static Mono<ServerResponse> authorize(RouteTable table, String authorization) {
+        if (table.adminKey().isEmpty()) {
+            return error(ErrorKind.MODEL_NOT_FOUND.status(), ErrorKind.INVALID_REQUEST,
+                    "The admin API is disabled: set admin-key in the routes file");
+        }
+        String presented = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? authorization.substring(7).strip() : "";
+        boolean match = MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8),
+                table.adminKey().getBytes(StandardCharsets.UTF_8));
+        return match ? null : error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
+    }
+
+    private static Mono<ServerResponse> error(int status, ErrorKind kind, String message) {
+        return ServerResponse.status(status).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(OpenAiErrors.body(kind, message, null));
+    }
+
+    private static String text(Instant instant) {
+        return instant == null ? null : instant.toString();
+    }
+}
