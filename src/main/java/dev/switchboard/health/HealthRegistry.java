@@ -54,6 +54,8 @@ public class HealthRegistry {
                 .waitDurationInOpenState(policy.openWait())
                 .permittedNumberOfCallsInHalfOpenState(policy.halfOpenCalls())
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
+                // a probe permission granted but never used (the client left) must not hold the circuit half-open
+                .maxWaitDurationInHalfOpenState(policy.openWait())
                 .recordExceptions(TargetHealth.UpstreamFailure.class)
                 .build();
     }
