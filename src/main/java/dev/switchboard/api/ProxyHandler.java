@@ -7,7 +7,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ReactiveHttpOutputMessage;
 import org.springframework.http.client.reactive.ClientHttpResponse;
@@ -22,6 +21,7 @@ import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.health.TargetHealth;
+import dev.switchboard.protocol.BodyBytes;
 import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
@@ -104,16 +104,7 @@ public class ProxyHandler {
 
     private Mono<byte[]> readBody(ServerHttpRequest request) {
         if (request.getHeaders().getContentLength() > maxBodyBytes) return Mono.error(tooLarge());
-        return DataBufferUtils.join(request.getBody(), maxBodyBytes)
-                .map(joined -> {
-                    try {
-                        byte[] bytes = new byte[joined.readableByteCount()];
-                        joined.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(joined);
-                    }
-                })
+        return BodyBytes.read(request.getBody(), maxBodyBytes)
                 .onErrorMap(DataBufferLimitException.class, e -> tooLarge())
                 .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorKind.INVALID_REQUEST, "The request body is empty")));
     }

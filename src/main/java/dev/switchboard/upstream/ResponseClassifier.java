@@ -6,12 +6,12 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 
 import dev.switchboard.config.Upstream;
+import dev.switchboard.protocol.BodyBytes;
 import dev.switchboard.protocol.EmbeddedError;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
@@ -73,17 +73,7 @@ public final class ResponseClassifier {
     }
 
     private static Mono<byte[]> read(ClientHttpResponse response, int limit) {
-        return DataBufferUtils.join(response.getBody(), limit)
-                .map(joined -> {
-                    try {
-                        byte[] bytes = new byte[joined.readableByteCount()];
-                        joined.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(joined);
-                    }
-                })
-                .defaultIfEmpty(new byte[0]);
+        return BodyBytes.read(response.getBody(), limit).defaultIfEmpty(new byte[0]);
     }
 
     /** {@code Retry-After} in seconds or as an HTTP date; the default when absent or unreadable. */
@@ -100,10 +90,5 @@ public final class ResponseClassifier {
                 return fallback;
             }
         }
-    }
-
-    /** Drains a body nobody will read, so its buffers are released and the connection can be reused. */
-    public static Mono<Void> discard(ClientHttpResponse response) {
-        return response.getBody().doOnNext(DataBufferUtils::release).then().onErrorComplete();
     }
 }
