@@ -7,6 +7,9 @@ import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
 import dev.switchboard.config.Protocol;
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.usage.UsageLedger;
+import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
@@ -18,7 +21,8 @@ final class ErrorResponses {
 
     private ErrorResponses() {}
 
-    static Mono<ServerResponse> render(Protocol protocol, Throwable failure, RequestContext context, GatewayMetrics metrics) {
+    static Mono<ServerResponse> render(Protocol protocol, Throwable failure, RequestContext context, GatewayMetrics metrics,
+                                       UsageLedger ledger, RouteTable table) {
         GatewayException error = failure instanceof GatewayException g ? g
                 : new GatewayException(ErrorKind.INTERNAL, "Internal gateway error (request " + context.requestId + ")", null, failure);
         context.status = error.kind().status();
@@ -26,6 +30,12 @@ final class ErrorResponses {
             log.error("request id={} failed inside the gateway", context.requestId, failure);
         }
         metrics.request(context.alias, context.upstream, context.status, "error", context.elapsedNanos());
+        if (context.meter != null) {
+            // an identified client's request is kept even when nothing was served; anonymous noise is not
+            String outcome = context.attempts > 0 ? UsageRecord.UPSTREAM_ERROR : UsageRecord.REJECTED;
+            ledger.record(context.meter.toRecord(context.requestId, context.keyName, context.endpoint.name(), context.alias,
+                    context.stream, context.status, outcome, context.attempts, context.elapsedMillis(), null, table));
+        }
         log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} status={} error={} latency_ms={}",
                 context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,
                 context.status, error.kind(), context.elapsedMillis());

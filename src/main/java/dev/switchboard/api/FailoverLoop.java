@@ -71,8 +71,9 @@ class FailoverLoop {
         String upstream = chosen.upstream().name();
         context.attempts = failures.size() + 1;
         context.upstream = upstream;
+        context.meter.target(chosen);
         long start = System.nanoTime();
-        return exchange.open(chosen, context.endpoint.upstreamPath(), scan, headers, context.requestId)
+        return exchange.open(chosen, context.endpoint.upstreamPath(), scan, headers, context.requestId, context.streamUsageWanted)
                 .flatMap(response -> {
                     long firstByte = System.nanoTime() - start;
                     h.answered(Duration.ofNanos(firstByte));

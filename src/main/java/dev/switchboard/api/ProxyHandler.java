@@ -30,7 +30,12 @@ import dev.switchboard.protocol.SseFrames;
 import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
+import dev.switchboard.protocol.StreamUsageTap;
 import dev.switchboard.upstream.AttemptOutcome;
+import dev.switchboard.upstream.UpstreamExchange;
+import dev.switchboard.usage.UsageLedger;
+import dev.switchboard.usage.UsageMeter;
+import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.upstream.UpstreamTimeoutException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -56,10 +61,12 @@ public class ProxyHandler {
     private final RoutePlanner planner;
     private final FailoverLoop failover;
     private final GatewayMetrics metrics;
+    private final UsageLedger ledger;
     private final int maxBodyBytes;
 
     public ProxyHandler(CurrentRouteTable routes, ClientAuthenticator authenticator, RoutePlanner planner,
-                        FailoverLoop failover, GatewayMetrics metrics, GatewayProperties properties) {
+                        FailoverLoop failover, GatewayMetrics metrics, UsageLedger ledger, GatewayProperties properties) {
+        this.ledger = ledger;
         this.routes = routes;
         this.authenticator = authenticator;
         this.planner = planner;
@@ -73,14 +80,18 @@ public class ProxyHandler {
         RouteTable table = routes.get();
         HttpHeaders headers = request.headers().asHttpHeaders();
         return Mono.fromCallable(() -> authenticator.authenticate(table, headers))
-                .flatMap(keyName -> {
-                    context.keyName = keyName;
+                .flatMap(key -> {
+                    context.keyName = key.name();
+                    context.meter = new UsageMeter(endpoint.protocol());
+                    ledger.admit(key);
                     return readBody(request.exchange().getRequest());
                 })
                 .flatMap(body -> {
+                    context.meter.request(body);
                     RequestScan scan = RequestScan.of(body);
                     String alias = endpoint.validate(scan);
                     context.stream = scan.stream();
+                    context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
                     Long maxTokens = scan.longValue("max_tokens");
                     if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
                     RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol());
@@ -98,8 +109,8 @@ public class ProxyHandler {
                                 unavailable.reason(), null, null, unavailable.retryAfter()));
                     };
                 })
-                .flatMap(answer -> relay(answer, context))
-                .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context, metrics));
+                .flatMap(answer -> relay(answer, context, table))
+                .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table));
     }
 
     private Mono<byte[]> readBody(ServerHttpRequest request) {
@@ -115,7 +126,7 @@ public class ProxyHandler {
     }
 
     /** Status, a few headers and the body as the upstream sent them. */
-    private Mono<ServerResponse> relay(FailoverLoop.Answer answer, RequestContext context) {
+    private Mono<ServerResponse> relay(FailoverLoop.Answer answer, RequestContext context, RouteTable table) {
         ClientHttpResponse response = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d -> d.response();
             case AttemptOutcome.ClientError c -> c.response();
@@ -125,13 +136,17 @@ public class ProxyHandler {
         HttpHeaders from = response.getHeaders();
         BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
+                context.meter.answer(d.body(), from);
                 message.getHeaders().setContentLength(d.body().length);
                 return message.writeWith(Mono.just(message.bufferFactory().wrap(d.body()))
-                        .doFinally(signal -> finished(context, signal)));
+                        .doOnNext(b -> context.firstByteSent())
+                        .doFinally(signal -> finished(context, signal, table)));
             };
             case AttemptOutcome.Delivered d -> (message, ignored) -> message.writeAndFlushWith(
-                    stream(response, answer, context, message).map(Mono::just));
-            default -> (message, ignored) -> message.writeWith(response.getBody().doFinally(signal -> finished(context, signal)));
+                    stream(response, answer, context, message, table).map(Mono::just));
+            default -> (message, ignored) -> message.writeWith(response.getBody()
+                    .doOnNext(b -> context.firstByteSent())
+                    .doFinally(signal -> finished(context, signal, table)));
         };
         return ServerResponse.status(response.getStatusCode())
                 .headers(to -> {
@@ -150,9 +165,15 @@ public class ProxyHandler {
      * is a failure and becomes an error event for the client, a client leaving says nothing about the target.
      */
     private Flux<DataBuffer> stream(ClientHttpResponse response, FailoverLoop.Answer answer, RequestContext context,
-                                    ReactiveHttpOutputMessage message) {
+                                    ReactiveHttpOutputMessage message, RouteTable table) {
         TargetHealth health = answer.health();
+        StreamUsageTap tap = context.meter.tap(UpstreamExchange.injectsStreamUsage(answer.target(), context.streamUsageWanted));
         return SseFrames.whole(response.getBody())
+                .<DataBuffer>handle((buffer, sink) -> {
+                    DataBuffer passed = tap.inspect(buffer);
+                    if (passed != null) sink.next(passed);
+                })
+                .doOnNext(b -> context.firstByteSent())
                 .doOnComplete(() -> health.succeeded(sinceStart(answer)))
                 .onErrorResume(e -> {
                     GatewayException broken = streamBroken(context, e);
@@ -163,7 +184,7 @@ public class ProxyHandler {
                     return Mono.just(message.bufferFactory().wrap(ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
                 })
                 .doOnCancel(health::release)
-                .doFinally(signal -> finished(context, signal));
+                .doFinally(signal -> finished(context, signal, table));
     }
 
     private static GatewayException streamBroken(RequestContext context, Throwable e) {
@@ -179,12 +200,14 @@ public class ProxyHandler {
         return Duration.ofNanos(System.nanoTime() - answer.startNanos());
     }
 
-    private void finished(RequestContext context, SignalType signal) {
-        String outcome = context.streamBroke ? "upstream_broke" : switch (signal) {
-            case ON_COMPLETE -> "complete";
-            case CANCEL -> "client_cancelled";
-            default -> "upstream_broke";
+    private void finished(RequestContext context, SignalType signal, RouteTable table) {
+        String outcome = context.streamBroke ? UsageRecord.STREAM_BROKEN : switch (signal) {
+            case ON_COMPLETE -> context.status < 300 ? UsageRecord.OK : UsageRecord.UPSTREAM_ERROR;
+            case CANCEL -> UsageRecord.CLIENT_CANCELLED;
+            default -> context.stream ? UsageRecord.STREAM_BROKEN : UsageRecord.UPSTREAM_ERROR;
         };
+        ledger.record(context.meter.toRecord(context.requestId, context.keyName, context.endpoint.name(), context.alias,
+                context.stream, context.status, outcome, context.attempts, context.elapsedMillis(), context.ttftMillis(), table));
         metrics.request(context.alias, context.upstream, context.status, outcome, context.elapsedNanos());
         log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
                 context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,

@@ -1,5 +1,7 @@
 package dev.switchboard.api;
 
+import dev.switchboard.usage.UsageMeter;
+
 /** What one request's log line and metrics say; filled in as the request goes along (one thread at a time). */
 final class RequestContext {
     final String requestId;
@@ -10,14 +12,29 @@ final class RequestContext {
     String alias = "-";
     String upstream = "-";
     boolean stream;
+    /** An OpenAI stream whose client did not ask for usage: the gateway adds include_usage where it may. */
+    boolean streamUsageWanted;
     int attempts;
     int status;
     /** The upstream broke a stream the client had started to receive. */
     boolean streamBroke;
 
+    /** What the request used, collected as it goes; null until the client is known. */
+    UsageMeter meter;
+    /** When the first byte of the answer went to the client; 0 until then. */
+    long firstByteNanos;
+
     RequestContext(String requestId, ApiEndpoint endpoint) {
         this.requestId = requestId;
         this.endpoint = endpoint;
+    }
+
+    void firstByteSent() {
+        if (firstByteNanos == 0) firstByteNanos = System.nanoTime();
+    }
+
+    Long ttftMillis() {
+        return firstByteNanos == 0 ? null : (firstByteNanos - startNanos) / 1_000_000;
     }
 
     long elapsedNanos() {

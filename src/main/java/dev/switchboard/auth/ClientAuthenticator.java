@@ -3,6 +3,7 @@ package dev.switchboard.auth;
 import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
 
+import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.KeyDigest;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ErrorKind;
@@ -17,22 +18,22 @@ import dev.switchboard.protocol.GatewayException;
 public class ClientAuthenticator {
     private static final String BEARER = "Bearer ";
 
-    /** @return the name of the key, as configured */
-    public String authenticate(RouteTable table, HttpHeaders headers) {
+    /** @return the key, as configured */
+    public ClientKey authenticate(RouteTable table, HttpHeaders headers) {
         String bearer = bearer(headers.getFirst(HttpHeaders.AUTHORIZATION));
         String apiKey = headers.getFirst("x-api-key");
         if (bearer == null && apiKey == null) {
             throw new GatewayException(ErrorKind.AUTHENTICATION,
                     "Missing API key: send your Switchboard key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'");
         }
-        String name = lookup(table, bearer);
-        if (name == null) name = lookup(table, apiKey);
-        if (name == null) throw new GatewayException(ErrorKind.AUTHENTICATION, "Invalid API key");
-        return name;
+        ClientKey found = lookup(table, bearer);
+        if (found == null) found = lookup(table, apiKey);
+        if (found == null) throw new GatewayException(ErrorKind.AUTHENTICATION, "Invalid API key");
+        return found;
     }
 
-    private static String lookup(RouteTable table, String key) {
-        return key == null || key.isEmpty() ? null : table.keyNamesByDigest().get(KeyDigest.sha256Hex(key));
+    private static ClientKey lookup(RouteTable table, String key) {
+        return key == null || key.isEmpty() ? null : table.keysByDigest().get(KeyDigest.sha256Hex(key));
     }
 
     private static String bearer(String authorization) {

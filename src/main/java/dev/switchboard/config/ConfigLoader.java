@@ -140,7 +140,10 @@ public final class ConfigLoader {
                     if (r != null) routes.put(alias, r);
                 });
             }
-            Map<String, String> keys = keys(file.keys());
+            Map<String, ClientKey> keys = keys(file.keys());
+            BigDecimal perUsd = file.credits() == null || file.credits().perUsd() == null
+                    ? RouteTable.DEFAULT_CREDITS_PER_USD : file.credits().perUsd();
+            if (perUsd.signum() <= 0) problems.add(doc.problem("credits.per-usd", "must be positive"));
             if (!problems.isEmpty()) throw new ConfigException(source, problems);
 
             upstreams.values().stream().filter(u -> !u.enabled()).forEach(u -> log.warn(
@@ -149,7 +152,7 @@ public final class ConfigLoader {
             if (keys.isEmpty()) log.warn("No client key is configured in {}: every request will be refused with 401", source);
             String adminKey = file.adminKey() == null ? "" : file.adminKey();
             return new RouteTable(source, Instant.now(), Collections.unmodifiableMap(upstreams),
-                    Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health);
+                    Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health, perUsd);
         }
 
         private Upstream upstream(String name, UpstreamSpec spec) {
@@ -184,8 +187,9 @@ public final class ConfigLoader {
             Map<String, String> headers = spec.headers() == null ? Map.of() : Map.copyOf(spec.headers());
             if (problems.size() > before) return null;
             boolean enabled = auth == AuthStyle.NONE || !apiKey.isEmpty();
+            StreamUsage streamUsage = spec.streamUsage() == null ? StreamUsage.INJECT : spec.streamUsage();
             return new Upstream(name, spec.protocol(), baseUrl, auth, apiKey, bodyKeyField, modelField,
-                    headers, timeouts, enabled);
+                    headers, timeouts, streamUsage, enabled);
         }
 
         private URI baseUrl(String at, String value) {
@@ -306,8 +310,8 @@ public final class ConfigLoader {
             return value;
         }
 
-        private Map<String, String> keys(List<KeySpec> specs) {
-            Map<String, String> byDigest = new LinkedHashMap<>();
+        private Map<String, ClientKey> keys(List<KeySpec> specs) {
+            Map<String, ClientKey> byDigest = new LinkedHashMap<>();
             if (specs == null) return byDigest;
             Set<String> names = new HashSet<>();
             for (int i = 0; i < specs.size(); i++) {
@@ -335,9 +339,9 @@ public final class ConfigLoader {
                 } else {
                     digest = KeyDigest.sha256Hex(k.key());
                 }
-                if (byDigest.putIfAbsent(digest, k.name()) != null) {
-                    problems.add(doc.problem(at, "the same key as '" + byDigest.get(digest) + "'"));
-                }
+                if (k.credits() != null && k.credits() < 0) problems.add(doc.problem(at + ".credits", "must not be negative"));
+                ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits()));
+                if (previous != null) problems.add(doc.problem(at, "the same key as '" + previous.name() + "'"));
             }
             return byDigest;
         }

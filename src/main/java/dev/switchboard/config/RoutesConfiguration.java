@@ -21,7 +21,7 @@ class RoutesConfiguration {
         RouteTable table = loader.load(properties.config());
         log.info("Loaded {}: {} upstreams ({} enabled), {} routes, {} client keys", table.source(),
                 table.upstreams().size(), table.upstreams().values().stream().filter(Upstream::enabled).count(),
-                table.routes().size(), table.keyNamesByDigest().size());
+                table.routes().size(), table.keysByDigest().size());
         return new CurrentRouteTable(table);
     }
 }

@@ -16,7 +16,8 @@ public record SwitchboardFile(
         List<KeySpec> keys,
         String adminKey,
         RoutingSpec routing,
-        HealthSpec health) {
+        HealthSpec health,
+        CreditsSpec credits) {
 
     public record UpstreamSpec(
             Protocol protocol,
@@ -26,7 +27,8 @@ public record SwitchboardFile(
             String bodyKeyField,
             String modelField,
             Map<String, String> headers,
-            TimeoutSpec timeouts) {}
+            TimeoutSpec timeouts,
+            StreamUsage streamUsage) {}
 
     public record TimeoutSpec(Duration connect, Duration firstByte, Duration idle, Duration total) {}
 
@@ -54,5 +56,8 @@ public record SwitchboardFile(
             BigDecimal cacheWrite,
             BigDecimal perRequest) {}
 
-    public record KeySpec(String name, String key, String keySha256) {}
+    public record KeySpec(String name, String key, String keySha256, Long credits) {}
+
+    /** How many credits make one USD. */
+    public record CreditsSpec(BigDecimal perUsd) {}
 }

@@ -17,6 +17,7 @@ public record Upstream(
         String modelField,
         Map<String, String> headers,
         Timeouts timeouts,
+        StreamUsage streamUsage,
         boolean enabled) {
 
     /** The upstream's URL for an endpoint path such as {@code /chat/completions} or {@code /v1/messages}. */

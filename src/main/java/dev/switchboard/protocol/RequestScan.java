@@ -103,6 +103,21 @@ public final class RequestScan {
         }
     }
 
+    /** A top-level field's value as a tree (for small nested values only), or null if absent. */
+    public tools.jackson.databind.JsonNode valueTree(String name) {
+        Field f = field(name);
+        if (f == null) return null;
+        try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), body, f.valueStart(), f.valueEnd() - f.valueStart())) {
+            return Json.MAPPER.readTree(p);
+        }
+    }
+
+    /** The client asked for usage in its stream: {@code "stream_options": {"include_usage": true}}. */
+    public boolean asksForStreamUsage() {
+        tools.jackson.databind.JsonNode options = valueTree("stream_options");
+        return options != null && options.path("include_usage").asBoolean(false);
+    }
+
     /** True only for {@code "stream": true}. */
     public boolean stream() {
         Field f = field("stream");

@@ -24,7 +24,13 @@ public final class RequestBodyRewriter {
 
     private record Edit(int start, int end, byte[] replacement) {}
 
-    public static ByteBuf rewrite(RequestScan scan, Target target) {
+    private static final byte[] STREAM_USAGE_FIELD = "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * @param injectStreamUsage add {@code stream_options.include_usage: true} (the client did not ask for it, the
+     *                          gateway needs the usage to bill the stream)
+     */
+    public static ByteBuf rewrite(RequestScan scan, Target target, boolean injectStreamUsage) {
         Upstream upstream = target.upstream();
         byte[] body = scan.body();
         List<Edit> edits = new ArrayList<>(4);
@@ -46,6 +52,7 @@ public final class RequestBodyRewriter {
                 edits.add(new Edit(at, at, field));
             }
         }
+        if (injectStreamUsage) edits.add(streamUsage(scan));
         edits.sort(Comparator.comparingInt(Edit::start).thenComparingInt(Edit::end));
         ByteBuf[] parts = new ByteBuf[edits.size() * 2 + 1];
         int n = 0;
@@ -57,6 +64,17 @@ public final class RequestBodyRewriter {
         }
         if (position < body.length) parts[n++] = Unpooled.wrappedBuffer(body, position, body.length - position);
         return Unpooled.wrappedBuffer(n, parts);
+    }
+
+    /** A new {@code stream_options}, or the client's with {@code include_usage} switched on. */
+    private static Edit streamUsage(RequestScan scan) {
+        Field options = scan.field("stream_options");
+        if (options == null) return new Edit(scan.objectStart() + 1, scan.objectStart() + 1, STREAM_USAGE_FIELD);
+        tools.jackson.databind.JsonNode value = scan.valueTree("stream_options");
+        tools.jackson.databind.node.ObjectNode merged = value instanceof tools.jackson.databind.node.ObjectNode o
+                ? o : dev.switchboard.protocol.Json.MAPPER.createObjectNode();
+        merged.put("include_usage", true);
+        return new Edit(options.valueStart(), options.valueEnd(), dev.switchboard.protocol.Json.MAPPER.writeValueAsBytes(merged));
     }
 
     /** Removing a field also removes the comma that separates it from a neighbour. */

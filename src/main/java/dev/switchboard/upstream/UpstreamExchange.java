@@ -45,16 +45,25 @@ public class UpstreamExchange {
      * The upstream's response once its status and headers arrived. Failures before that are
      * {@link GatewayException}s: 502 when the upstream could not be reached, 504 when it did not answer in time.
      */
+    /**
+     * @param streamUsageWanted the request is an OpenAI stream whose client did not ask for usage: the
+     *                          gateway adds {@code include_usage} where the upstream allows it
+     */
     public Mono<ClientHttpResponse> open(Target target, String endpointPath, RequestScan scan, HttpHeaders client,
-                                         String requestId) {
+                                         String requestId, boolean streamUsageWanted) {
         Upstream upstream = target.upstream();
         URI uri = upstream.resolve(endpointPath);
         return Mono.defer(() -> {
-                    ByteBuf body = RequestBodyRewriter.rewrite(scan, target);
+                    ByteBuf body = RequestBodyRewriter.rewrite(scan, target, injectsStreamUsage(target, streamUsageWanted));
                     return clients.of(upstream).post(uri,
                             h -> headers(h, upstream, client, requestId, body.readableBytes()), BUFFERS.wrap(body));
                 })
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
+    }
+
+    /** Whether the request sent to this target carries the gateway's own {@code include_usage}. */
+    public static boolean injectsStreamUsage(Target target, boolean streamUsageWanted) {
+        return streamUsageWanted && target.upstream().streamUsage() == dev.switchboard.config.StreamUsage.INJECT;
     }
 
     private static void headers(HttpHeaders out, Upstream upstream, HttpHeaders client, String requestId,

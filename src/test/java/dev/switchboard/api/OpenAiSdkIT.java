@@ -37,6 +37,7 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 
 import dev.switchboard.support.GatewayIT;
@@ -94,7 +95,8 @@ class OpenAiSdkIT extends GatewayIT {
     void streamsThroughOpenRouterWithItsKeepAliveComments() {
         wireMock().stubFor(post("/openrouter/api/v1/chat/completions").willReturn(sse(ProviderShapes.OPENROUTER_STREAM)));
 
-        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("m1-openrouter").addUserMessage("Hi").build();
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("m1-openrouter").addUserMessage("Hi")
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
         List<ChatCompletionChunk> chunks;
         try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
             chunks = stream.stream().toList();

@@ -1,7 +1,11 @@
 package dev.switchboard.api;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
@@ -56,13 +60,39 @@ class StreamingIT extends GatewayIT {
                 .withHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .withBody(sent).withChunkedDribbleDelay(23, 460)));
 
+        // a client that asks for usage gets every byte, the usage chunk included
         HttpResponse<byte[]> response = new RawHttp(gatewayUrl()).post(endpoint,
-                "{\"model\":\"" + alias + "\",\"max_tokens\":64,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "{\"model\":\"" + alias + "\",\"max_tokens\":64,\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
                 "Authorization", "Bearer " + KEY);
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("content-type")).contains("text/event-stream; charset=utf-8");
         assertThat(response.body()).isEqualTo(sent);
+    }
+
+    @Test
+    void aClientThatDidNotAskForUsageNeverSeesTheUsageChunk() {
+        wireMock().stubFor(post("/openrouter/api/v1/chat/completions").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/event-stream").withBody(ProviderShapes.OPENROUTER_STREAM)));
+        HttpResponse<byte[]> response = new RawHttp(gatewayUrl()).post("/v1/chat/completions",
+                "{\"model\":\"m1-openrouter\",\"stream\":true,\"messages\":[]}", "Authorization", "Bearer " + KEY);
+
+        String usageChunk = ProviderShapes.OPENROUTER_STREAM.lines().filter(l -> l.contains("\"choices\":[]")).findFirst().orElseThrow() + "\n\n";
+        assertThat(new String(response.body(), StandardCharsets.UTF_8))
+                .isEqualTo(ProviderShapes.OPENROUTER_STREAM.replace(usageChunk, ""));
+        // the gateway asked for the usage on the client's behalf, to bill the stream
+        wireMock().verify(postRequestedFor(urlEqualTo("/openrouter/api/v1/chat/completions"))
+                .withRequestBody(matchingJsonPath("$.stream_options.include_usage", equalTo("true"))));
+    }
+
+    @Test
+    void aLastChunkWithChoicesAndUsageIsNeverWithheld() {
+        wireMock().stubFor(post("/aimlapi/v1/chat/completions").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/event-stream").withBody(ProviderShapes.AIMLAPI_STREAM)));
+        HttpResponse<byte[]> response = new RawHttp(gatewayUrl()).post("/v1/chat/completions",
+                "{\"model\":\"m1-aimlapi\",\"stream\":true,\"messages\":[]}", "Authorization", "Bearer " + KEY);
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(ProviderShapes.AIMLAPI_STREAM);
     }
 
     private HttpRequest streamRequest(String alias) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpHeaders;
 
+import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.HealthPolicy;
 import dev.switchboard.config.KeyDigest;
 import dev.switchboard.config.RouteTable;
@@ -17,7 +18,8 @@ import dev.switchboard.protocol.GatewayException;
 
 class ClientAuthenticatorTest {
     private final RouteTable table = new RouteTable("t", Instant.now(), Map.of(), Map.of(),
-            Map.of(KeyDigest.sha256Hex("sk-team-a"), "team-a"), "", HealthPolicy.DEFAULTS);
+            Map.of(KeyDigest.sha256Hex("sk-team-a"), new ClientKey("team-a", null)), "", HealthPolicy.DEFAULTS,
+            RouteTable.DEFAULT_CREDITS_PER_USD);
     private final ClientAuthenticator authenticator = new ClientAuthenticator();
 
     private static HttpHeaders headers(String name, String value) {
@@ -28,9 +30,9 @@ class ClientAuthenticatorTest {
 
     @Test
     void acceptsBearerAndXApiKey() {
-        assertThat(authenticator.authenticate(table, headers("Authorization", "Bearer sk-team-a"))).isEqualTo("team-a");
-        assertThat(authenticator.authenticate(table, headers("Authorization", "bearer sk-team-a"))).isEqualTo("team-a");
-        assertThat(authenticator.authenticate(table, headers("x-api-key", "sk-team-a"))).isEqualTo("team-a");
+        assertThat(authenticator.authenticate(table, headers("Authorization", "Bearer sk-team-a"))).isEqualTo(new ClientKey("team-a", null));
+        assertThat(authenticator.authenticate(table, headers("Authorization", "bearer sk-team-a")).name()).isEqualTo("team-a");
+        assertThat(authenticator.authenticate(table, headers("x-api-key", "sk-team-a")).name()).isEqualTo("team-a");
     }
 
     @Test

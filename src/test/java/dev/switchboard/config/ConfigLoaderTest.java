@@ -85,9 +85,9 @@ class ConfigLoaderTest {
         assertThat(defaulted.perRequest()).isEqualByComparingTo(BigDecimal.ZERO);
         assertThat(route.targets().get(1).price().cachedInput()).isEqualByComparingTo("0.10");
 
-        assertThat(table.keyNamesByDigest())
-                .containsEntry(KeyDigest.sha256Hex("team-a-secret"), "team-a")
-                .containsEntry("0c0b6e0bd3a0a8e2c0b7f7a8a01c8f0b3f3dd64c5b3e1ba8e1e1bd2a9d2a1c0f", "team-b");
+        assertThat(table.keysByDigest())
+                .containsEntry(KeyDigest.sha256Hex("team-a-secret"), new ClientKey("team-a", null))
+                .containsEntry("0c0b6e0bd3a0a8e2c0b7f7a8a01c8f0b3f3dd64c5b3e1ba8e1e1bd2a9d2a1c0f", new ClientKey("team-b", null));
         assertThat(table.adminKey()).isEmpty();
         assertThat(table.toString()).doesNotContain("sk-aiml", "team-a-secret");
         assertThat(aimlapi.toString()).doesNotContain("sk-aiml");

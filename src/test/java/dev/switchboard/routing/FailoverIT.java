@@ -253,7 +253,7 @@ class FailoverIT extends GatewayIT {
         chat("failover");
         String metrics = new String(raw.send(raw.request("/actuator/prometheus").GET().build()).body(), StandardCharsets.UTF_8);
         assertThat(metrics)
-                .containsPattern("switchboard_requests_seconds_count\\{alias=\"failover\",outcome=\"complete\",status=\"200\",upstream=\"mid\"}")
+                .containsPattern("switchboard_requests_seconds_count\\{alias=\"failover\",outcome=\"ok\",status=\"200\",upstream=\"mid\"}")
                 .containsPattern("switchboard_attempts_total\\{alias=\"failover\",outcome=\"failed\",upstream=\"cheap\"}")
                 .containsPattern("switchboard_failovers_total\\{alias=\"failover\",upstream=\"cheap\"}")
                 .containsPattern("switchboard_upstream_first_byte_seconds_count\\{alias=\"failover\",upstream=\"mid\"}")

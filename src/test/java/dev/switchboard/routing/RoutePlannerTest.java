@@ -18,6 +18,7 @@ import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.Route;
 import dev.switchboard.config.RouteTable;
+import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
@@ -31,7 +32,7 @@ class RoutePlannerTest {
 
     private static Target target(String name, Protocol protocol, boolean enabled, String input, String output, String perRequest) {
         Upstream u = new Upstream(name, protocol, URI.create("http://127.0.0.1:1"), AuthStyle.BEARER, enabled ? "k" : "",
-                null, "model", Map.of(), Timeouts.DEFAULTS, enabled);
+                null, "model", Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, enabled);
         return new Target(u, name + "-model", new Price(new BigDecimal(input), new BigDecimal(output),
                 new BigDecimal(input), new BigDecimal(input), new BigDecimal(perRequest)));
     }
@@ -43,7 +44,7 @@ class RoutePlannerTest {
     private static RouteTable table(Target... targets) {
         Map<String, Route> routes = new LinkedHashMap<>();
         routes.put("m", new Route("m", List.of(targets), 256, 3));
-        return new RouteTable("t", Instant.now(), Map.of(), routes, Map.of(), "", POLICY);
+        return new RouteTable("t", Instant.now(), Map.of(), routes, Map.of(), "", POLICY, RouteTable.DEFAULT_CREDITS_PER_USD);
     }
 
     private RoutePlan plan(RouteTable table, Long maxTokens) {

@@ -30,8 +30,13 @@ public abstract class GatewayIT {
     @Autowired
     protected HealthRegistry health;
 
+    /** This test JVM's own ledger database and journal, under target/. */
+    protected static final java.nio.file.Path DATA = java.nio.file.Path.of("target", "it-data", java.util.UUID.randomUUID().toString()).toAbsolutePath();
+
     @DynamicPropertySource
     static void gatewayProperties(DynamicPropertyRegistry registry) {
+        registry.add("spring.r2dbc.url", () -> "r2dbc:h2:file:///" + DATA.resolve("switchboard") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1");
+        registry.add("switchboard.usage.journal", () -> DATA.resolve("usage-journal.jsonl").toString());
         registry.add("switchboard.config", () -> "src/test/resources/switchboard-it.yaml");
         registry.add("switchboard.max-body-size", () -> "64KB");
         registry.add("it.wiremock", UPSTREAMS::wireMockUrl);

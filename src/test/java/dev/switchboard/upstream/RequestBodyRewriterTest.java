@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import dev.switchboard.config.AuthStyle;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
+import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
@@ -23,12 +24,12 @@ class RequestBodyRewriterTest {
 
     private static Target target(AuthStyle auth, String keyField, String modelField, String model) {
         Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), auth, "sk-up\"stream",
-                keyField, modelField, Map.of(), Timeouts.DEFAULTS, true);
+                keyField, modelField, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
         return new Target(upstream, model, FREE);
     }
 
     private static String rewrite(String body, Target target) {
-        ByteBuf out = RequestBodyRewriter.rewrite(RequestScan.of(body.getBytes(StandardCharsets.UTF_8)), target);
+        ByteBuf out = RequestBodyRewriter.rewrite(RequestScan.of(body.getBytes(StandardCharsets.UTF_8)), target, false);
         try {
             return out.toString(StandardCharsets.UTF_8);
         } finally {
@@ -67,6 +68,33 @@ class RequestBodyRewriterTest {
                 .isEqualTo("{\"model_id\":\"x\",\"n\":1}");
         assertThat(rewrite("{\"model\":\"m\",\"model_id\":\"sneaky\"}", target(AuthStyle.BEARER, null, "model_id", "x")))
                 .isEqualTo("{\"model_id\":\"x\"}");
+    }
+
+    @Test
+    void streamUsageIsAddedOrSwitchedOn() {
+        Target t = target(AuthStyle.BEARER, null, "model", "x");
+        assertThat(inject("{\"model\":\"m\",\"stream\":true}", t))
+                .isEqualTo("{\"stream_options\":{\"include_usage\":true},\"model\":\"x\",\"stream\":true}");
+        assertThat(inject("{\"model\":\"m\",\"stream_options\":{\"include_obfuscation\":false}}", t))
+                .isEqualTo("{\"model\":\"x\",\"stream_options\":{\"include_obfuscation\":false,\"include_usage\":true}}");
+        assertThat(inject("{\"model\":\"m\",\"stream_options\":{\"include_usage\":false}}", t))
+                .isEqualTo("{\"model\":\"x\",\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    @Test
+    void clientsAskingForUsageAreRecognised() {
+        assertThat(RequestScan.of("{\"stream_options\":{\"include_usage\":true}}".getBytes()).asksForStreamUsage()).isTrue();
+        assertThat(RequestScan.of("{\"stream_options\":{\"include_usage\":false}}".getBytes()).asksForStreamUsage()).isFalse();
+        assertThat(RequestScan.of("{\"model\":\"m\"}".getBytes()).asksForStreamUsage()).isFalse();
+    }
+
+    private static String inject(String body, Target target) {
+        ByteBuf out = RequestBodyRewriter.rewrite(RequestScan.of(body.getBytes(StandardCharsets.UTF_8)), target, true);
+        try {
+            return out.toString(StandardCharsets.UTF_8);
+        } finally {
+            out.release();
+        }
     }
 
     @Test

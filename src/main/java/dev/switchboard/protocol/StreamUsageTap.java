@@ -1,0 +1,183 @@
+package dev.switchboard.protocol;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+
+import dev.switchboard.config.Protocol;
+import dev.switchboard.protocol.anthropic.AnthropicUsage;
+import dev.switchboard.protocol.openai.OpenAiUsage;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads usage beside one stream without changing what the client gets. It looks at the events of each
+ * buffer (whole events: see {@link SseFrames}), parses only those whose bytes can carry usage, and keeps
+ * the last usage seen. OpenAI: a {@code usage} object wherever it appears (a usage-only chunk, a last chunk
+ * with choices, MiniMax's closing {@code chat.completion}), and the provider's cost beside it. Anthropic:
+ * input and cache tokens from {@code message_start}, output tokens (cumulative) from the last
+ * {@code message_delta}. One instance per stream.
+ */
+public final class StreamUsageTap {
+    private static final byte[] USAGE = bytes("\"usage\"");
+    private static final byte[] META = bytes("\"meta\"");
+    private static final byte[] MESSAGE_START = bytes("message_start");
+    private static final byte[] MESSAGE_DELTA = bytes("message_delta");
+
+    private final Protocol protocol;
+    private final boolean withholdUsageOnlyChunk;
+    private TokenUsage usage;
+    private long anthropicOutput = -1;
+    private ProviderCost cost = ProviderCost.NONE;
+    /** What the stream carried, kept for a token estimate in case no usage comes (bounded). */
+    private final java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+    private static final int MAX_SEEN = 8 * 1024 * 1024;
+
+    /** @param withholdUsageOnlyChunk the gateway added {@code include_usage}; the client must not see its chunk */
+    public StreamUsageTap(Protocol protocol, boolean withholdUsageOnlyChunk) {
+        this.protocol = protocol;
+        this.withholdUsageOnlyChunk = withholdUsageOnlyChunk;
+    }
+
+    /** The usage reported so far, or null if none was. */
+    public TokenUsage usage() {
+        if (usage == null) return null;
+        if (protocol == Protocol.ANTHROPIC && anthropicOutput >= 0) {
+            return new TokenUsage(usage.prompt(), anthropicOutput, 0, usage.cached(), usage.cacheWrite());
+        }
+        return usage;
+    }
+
+    public ProviderCost cost() {
+        return cost;
+    }
+
+    /** Looks at a buffer of whole events; returns what the client gets (null for nothing). */
+    public DataBuffer inspect(DataBuffer buffer) {
+        keep(buffer);
+        List<int[]> withheld = null;
+        int start = buffer.readPosition();
+        int end = buffer.writePosition();
+        boolean atLineStart = true;
+        boolean afterCr = false;
+        int eventStart = start;
+        for (int i = start; i < end; i++) {
+            byte b = buffer.getByte(i);
+            if (b == '\n' && afterCr) {
+                afterCr = false;
+                continue;
+            }
+            afterCr = b == '\r';
+            if (b != '\n' && b != '\r') {
+                atLineStart = false;
+                continue;
+            }
+            if (atLineStart) {
+                int eventEnd = i + 1 < end && b == '\r' && buffer.getByte(i + 1) == '\n' ? i + 2 : i + 1;
+                if (event(buffer, eventStart, eventEnd)) {
+                    if (withheld == null) withheld = new ArrayList<>(1);
+                    withheld.add(new int[] {eventStart, eventEnd});
+                }
+                eventStart = eventEnd;
+            }
+            atLineStart = true;
+        }
+        return withheld == null ? buffer : without(buffer, withheld);
+    }
+
+    /** The events seen so far, for an estimate when the upstream reported no usage. */
+    public List<SseEvent> events() {
+        return SseEvent.parseAll(seen.toByteArray());
+    }
+
+    private void keep(DataBuffer buffer) {
+        if (seen.size() >= MAX_SEEN) return;
+        try (DataBuffer.ByteBufferIterator parts = buffer.readableByteBuffers()) {
+            while (parts.hasNext()) {
+                java.nio.ByteBuffer part = parts.next();
+                byte[] bytes = new byte[part.remaining()];
+                part.get(bytes);
+                seen.writeBytes(bytes);
+            }
+        }
+    }
+
+    /** Reads one event's usage; true if the event is to be withheld from the client. */
+    private boolean event(DataBuffer buffer, int from, int to) {
+        boolean candidate = protocol == Protocol.OPENAI
+                ? contains(buffer, from, to, USAGE) || contains(buffer, from, to, META)
+                : contains(buffer, from, to, MESSAGE_START) || contains(buffer, from, to, MESSAGE_DELTA);
+        if (!candidate) return false;
+        byte[] copy = new byte[to - from];
+        for (int i = from; i < to; i++) copy[i - from] = buffer.getByte(i);
+        SseEvent event = SseEvent.parse(copy);
+        if (event.data() == null || event.data().equals("[DONE]")) return false;
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(event.data());
+        } catch (JacksonException notJson) {
+            return false;
+        }
+        return protocol == Protocol.OPENAI ? openAi(root) : anthropic(root);
+    }
+
+    private boolean openAi(JsonNode root) {
+        TokenUsage found = OpenAiUsage.tokens(root);
+        cost = OpenAiUsage.cost(root).or(cost);
+        if (found == null) return false;
+        usage = found;
+        return withholdUsageOnlyChunk && OpenAiUsage.usageOnlyChunk(root);
+    }
+
+    private boolean anthropic(JsonNode root) {
+        String type = root.path("type").asString("");
+        if (type.equals("message_start")) {
+            TokenUsage start = AnthropicUsage.tokens(root.path("message").path("usage"));
+            if (start != null) usage = start;
+        } else if (type.equals("message_delta") && root.path("usage").has("output_tokens")) {
+            anthropicOutput = root.path("usage").path("output_tokens").asLong(0);
+            if (usage == null) usage = new TokenUsage(0, anthropicOutput, 0, 0, 0);
+        }
+        return false;
+    }
+
+    /** The buffer without the withheld ranges (absolute indices, in order). */
+    private static DataBuffer without(DataBuffer buffer, List<int[]> withheld) {
+        List<DataBuffer> kept = new ArrayList<>(withheld.size() + 1);
+        DataBuffer rest = buffer;
+        int shift = 0; // split() re-bases the remaining buffer's indices
+        for (int[] range : withheld) {
+            int from = range[0] - shift;
+            int to = range[1] - shift;
+            if (from > rest.readPosition()) {
+                kept.add(rest.split(from));
+                shift += from;
+                to -= from;
+            }
+            DataBufferUtils.release(rest.split(to));
+            shift += to;
+        }
+        if (rest.readableByteCount() > 0) kept.add(rest);
+        else DataBufferUtils.release(rest);
+        if (kept.isEmpty()) return null;
+        return kept.size() == 1 ? kept.getFirst() : kept.getFirst().factory().join(kept);
+    }
+
+    private static boolean contains(DataBuffer buffer, int from, int to, byte[] needle) {
+        outer:
+        for (int i = from; i <= to - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (buffer.getByte(i + j) != needle[j]) continue outer;
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,237 @@
+package dev.switchboard.usage;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import dev.switchboard.config.ClientKey;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.GatewayException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import reactor.core.publisher.Mono;
+
+/**
+ * Keeps every request's {@link UsageRecord} without ever holding a request up: {@link #record} only queues.
+ * One writer thread takes the queue in batches into the {@link UsageStore}; when the store fails (or the
+ * queue overflows) records go to the {@link UsageJournal} and are replayed once the store answers again.
+ * Stopping drains everything. Also answers the budget question before a request is sent: used credits are
+ * the store's shared figure plus this replica's records not yet written.
+ */
+public class UsageLedger implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
+    private static final int QUEUE_SIZE = 10_000;
+    private static final int BATCH = 500;
+    private static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final UsageStore store;
+    private final UsageJournal journal;
+    private final MeterRegistry meters;
+    private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
+    private final ConcurrentLinkedQueue<UsageRecord> overflow = new ConcurrentLinkedQueue<>();
+    private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
+    private volatile Map<String, UsageStore.Balance> balances = Map.of();
+    private volatile boolean running;
+    private volatile boolean storeUp;
+    private Thread writer;
+
+    public UsageLedger(UsageStore store, UsageJournal journal, MeterRegistry meters) {
+        this.store = store;
+        this.journal = journal;
+        this.meters = meters;
+    }
+
+    /** Queues a record; never blocks, never fails the request. */
+    public void record(UsageRecord record) {
+        count(record);
+        if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
+        if (!queue.offer(record)) overflow.add(record);
+    }
+
+    /** Refuses (402) a key whose used credits reached its budget. */
+    public void admit(ClientKey key) {
+        if (key.credits() == null) return;
+        long budget = budget(key);
+        long used = used(key.name());
+        if (used >= budget) {
+            throw new GatewayException(ErrorKind.INSUFFICIENT_QUOTA, "The key '" + key.name() + "' has used " + used
+                    + " of its " + budget + " credits; ask an administrator to grant more");
+        }
+    }
+
+    public long budget(ClientKey key) {
+        UsageStore.Balance b = balances.get(key.name());
+        return (key.credits() == null ? 0 : key.credits()) + (b == null ? 0 : b.granted());
+    }
+
+    public long used(String key) {
+        UsageStore.Balance b = balances.get(key);
+        AtomicLong pending = unwritten.get(key);
+        return (b == null ? 0 : b.used()) + (pending == null ? 0 : pending.get());
+    }
+
+    public Mono<Void> grant(String key, long credits) {
+        return store.grant(key, credits).then(Mono.fromRunnable(this::refreshBalances).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())).then();
+    }
+
+    /** The store answered its last call (or, if not, the journal can take records). */
+    public boolean ready() {
+        return running && (storeUp || journal.writable());
+    }
+
+    public UsageStore store() {
+        return store;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        writer = new Thread(this::writeLoop, "usage-writer");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /** Drains the queue into the store (or the journal) before the application closes. */
+    @Override
+    public void stop() {
+        running = false;
+        if (writer == null) return;
+        writer.interrupt();
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // anything the writer could not reach goes to the journal
+        List<UsageRecord> left = new ArrayList<>();
+        queue.drainTo(left);
+        drainOverflow(left);
+        if (!left.isEmpty()) journal.append(left);
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stops after the web server has finished its in-flight requests, before the database closes. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 4096;
+    }
+
+    private void writeLoop() {
+        storeUp = call(store.migrate(), "create the usage schema");
+        if (storeUp) refreshBalances();
+        long nextRetry = 0;
+        while (running || !queue.isEmpty() || !overflow.isEmpty()) {
+            List<UsageRecord> batch = new ArrayList<>();
+            drainOverflow(batch);
+            try {
+                UsageRecord first = batch.isEmpty() ? queue.poll(200, TimeUnit.MILLISECONDS) : null;
+                if (first != null) batch.add(first);
+            } catch (InterruptedException e) {
+                // stop() interrupts the wait: go round once more to drain
+            }
+            queue.drainTo(batch, BATCH - batch.size());
+            if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
+                if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
+            }
+            if (batch.isEmpty()) continue;
+            if (journal.isEmpty() && write(batch)) continue;
+            journal.append(batch); // still counted as unwritten until replayed
+        }
+    }
+
+    private boolean write(List<UsageRecord> batch) {
+        boolean ok = call(store.write(batch), "write " + batch.size() + " usage records");
+        if (ok) {
+            settle(batch);
+            refreshBalances();
+        }
+        return ok;
+    }
+
+    /** The journal into the store, whole, then emptied; false if the store is still away. */
+    private boolean replayJournal() {
+        List<UsageRecord> records = journal.readAll();
+        for (int i = 0; i < records.size(); i += BATCH) {
+            if (!call(store.write(records.subList(i, Math.min(records.size(), i + BATCH))), "replay the usage journal")) return false;
+        }
+        journal.clear();
+        settle(records);
+        log.info("Replayed {} usage records from the journal {} into the store", records.size(), journal.file());
+        refreshBalances();
+        return true;
+    }
+
+    /** Records now in the store no longer count as unwritten (records journaled before a restart never did). */
+    private void settle(List<UsageRecord> batch) {
+        for (UsageRecord r : batch) {
+            if (r.credits() > 0) {
+                unwritten.computeIfAbsent(r.key(), k -> new AtomicLong()).updateAndGet(v -> Math.max(0, v - r.credits()));
+            }
+        }
+    }
+
+    private void refreshBalances() {
+        try {
+            Map<String, UsageStore.Balance> fresh = store.balances().block(STORE_TIMEOUT);
+            if (fresh != null) balances = Map.copyOf(fresh);
+        } catch (RuntimeException e) {
+            log.debug("Could not read key balances: {}", e.toString());
+        }
+    }
+
+    private boolean call(Mono<Void> work, String what) {
+        try {
+            work.block(STORE_TIMEOUT);
+            if (!storeUp) log.info("The usage store answers again");
+            storeUp = true;
+            return true;
+        } catch (RuntimeException e) {
+            if (storeUp) log.warn("The usage store failed to {}; records go to the journal {} until it is back: {}", what, journal.file(), e.toString());
+            storeUp = false;
+            return false;
+        }
+    }
+
+    private void drainOverflow(List<UsageRecord> into) {
+        UsageRecord r;
+        while ((r = overflow.poll()) != null) into.add(r);
+    }
+
+    private void count(UsageRecord r) {
+        String[] tags = {"alias", r.alias(), "upstream", r.upstream(), "key", r.key()};
+        tokens(r, "input", r.promptTokens() - r.cachedTokens() - r.cacheWriteTokens(), tags);
+        tokens(r, "cached_input", r.cachedTokens(), tags);
+        tokens(r, "cache_write", r.cacheWriteTokens(), tags);
+        tokens(r, "output", r.completionTokens(), tags);
+        tokens(r, "reasoning", r.reasoningTokens(), tags);
+        Counter.builder("switchboard.cost.usd").description("What requests cost, at the gateway's prices")
+                .tags(tags).register(meters).increment(r.costUsd().doubleValue());
+        Counter.builder("switchboard.credits").description("Credits debited from client keys")
+                .tags(tags).register(meters).increment(r.credits());
+    }
+
+    /** OpenTelemetry GenAI's {@code gen_ai.client.token.usage}, by token type. */
+    private void tokens(UsageRecord r, String type, long count, String[] tags) {
+        if (count <= 0) return;
+        DistributionSummary.builder("gen_ai.client.token.usage").baseUnit("tokens")
+                .tags(tags).tag("gen_ai.token.type", type).tag("gen_ai.request.model", r.alias())
+                .register(meters).record(count);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.switchboard.usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.UUID;
+
+import org.springframework.http.HttpHeaders;
+
+import dev.switchboard.config.Protocol;
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.config.Target;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.ProviderCost;
+import dev.switchboard.protocol.StreamUsageTap;
+import dev.switchboard.protocol.TokenUsage;
+import dev.switchboard.protocol.anthropic.AnthropicUsage;
+import dev.switchboard.protocol.openai.OpenAiUsage;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Collects what one request used as it goes (the target, a non-streaming body's usage, a stream's tap)
+ * and turns it into the {@link UsageRecord}: provider-reported tokens where there are some, a tokenizer's
+ * estimate where there are none, priced at the target's price.
+ */
+public final class UsageMeter {
+    private final Protocol protocol;
+    private Target target;
+    private byte[] request;
+    private TokenUsage tokens;
+    private ProviderCost cost = ProviderCost.NONE;
+    private byte[] answer;
+    private StreamUsageTap tap;
+
+    public UsageMeter(Protocol protocol) {
+        this.protocol = protocol;
+    }
+
+    public void request(byte[] body) {
+        this.request = body;
+    }
+
+    public void target(Target target) {
+        this.target = target;
+    }
+
+    /** A whole non-streaming answer: its usage, and the AI/ML API's cost headers. */
+    public void answer(byte[] body, HttpHeaders headers) {
+        this.answer = body;
+        try {
+            JsonNode root = Json.MAPPER.readTree(body);
+            tokens = protocol == Protocol.OPENAI ? OpenAiUsage.tokens(root) : AnthropicUsage.tokens(root.path("usage"));
+            if (protocol == Protocol.OPENAI) cost = OpenAiUsage.cost(root);
+        } catch (JacksonException e) {
+            tokens = null;
+        }
+        cost = cost.or(new ProviderCost(decimal(headers.getFirst("x-aimlapi-usd-spent")), decimal(headers.getFirst("x-aimlapi-credits-used"))));
+    }
+
+    /** A stream: usage is read from the tap when the request ends. */
+    public StreamUsageTap tap(boolean withholdUsageOnlyChunk) {
+        tap = new StreamUsageTap(protocol, withholdUsageOnlyChunk);
+        return tap;
+    }
+
+    public Target target() {
+        return target;
+    }
+
+    public UsageRecord toRecord(String requestId, String key, String endpoint, String alias, boolean stream, int status,
+                                String outcome, int attempts, long latencyMs, Long ttftMs, RouteTable table) {
+        TokenUsage used = tokens;
+        ProviderCost reported = cost;
+        if (tap != null) {
+            used = tap.usage();
+            reported = tap.cost();
+        }
+        String source = "upstream";
+        boolean produced = target != null && (answer != null || tap != null);
+        if (used == null && produced) {
+            String text = tap != null ? TokenEstimator.streamText(tap.events()) : TokenEstimator.responseText(answer);
+            used = TokenEstimator.estimate(request == null ? new byte[0] : request, text);
+            source = "estimated";
+        }
+        if (used == null) used = TokenUsage.NONE;
+        BigDecimal costUsd = target == null || !produced ? BigDecimal.ZERO : Pricing.costUsd(target.price(), used);
+        long credits = Pricing.credits(costUsd, table.creditsPerUsd());
+        return new UsageRecord(UUID.randomUUID().toString(), requestId, Instant.now(), key, endpoint, alias,
+                target == null ? "-" : target.upstream().name(), target == null ? null : target.model(), stream, status,
+                outcome, attempts, used.prompt(), used.completion(), used.reasoning(), used.cached(), used.cacheWrite(),
+                source, costUsd, credits, reported.usd(), reported.credits(), latencyMs, ttftMs);
+    }
+
+    private static BigDecimal decimal(String value) {
+        if (value == null || value.isBlank()) return null;
+        try {
+            return new BigDecimal(value.strip());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}
