@@ -90,7 +90,7 @@ public class AdminHandler {
     }
 
     /** Null when the caller presented the admin key; otherwise the response refusing it. */
-    private static Mono<ServerResponse> authorize(RouteTable table, String authorization) {
+    static Mono<ServerResponse> authorize(RouteTable table, String authorization) {
         if (table.adminKey().isEmpty()) {
             return error(ErrorKind.MODEL_NOT_FOUND.status(), ErrorKind.INVALID_REQUEST,
                     "The admin API is disabled: set admin-key in the routes file");
@@ -102,7 +102,7 @@ public class AdminHandler {
         return match ? null : error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
     }
 
-    private static Mono<ServerResponse> error(int status, ErrorKind kind, String message) {
+    static Mono<ServerResponse> error(int status, ErrorKind kind, String message) {
         return ServerResponse.status(status).contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(OpenAiErrors.body(kind, message, null));
     }

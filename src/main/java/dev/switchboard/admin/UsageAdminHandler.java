@@ -1,0 +1,164 @@
+package dev.switchboard.admin;
+
+import static org.springframework.web.reactive.function.server.RequestPredicates.GET;
+import static org.springframework.web.reactive.function.server.RequestPredicates.POST;
+import static org.springframework.web.reactive.function.server.RouterFunctions.route;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.function.Function;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+
+import dev.switchboard.config.ClientKey;
+import dev.switchboard.config.CurrentRouteTable;
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.protocol.BodyBytes;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.usage.UsageLedger;
+import dev.switchboard.usage.UsageStore;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The ledger behind the admin key: records ({@code GET /admin/usage}, {@code /admin/usage/{request_id}}),
+ * totals ({@code /admin/usage/summary?group_by=key|alias|upstream}), key balances ({@code GET /admin/keys})
+ * and grants ({@code POST /admin/keys/{name}/credits {"add": N}}).
+ */
+@Configuration(proxyBeanMethods = false)
+public class UsageAdminHandler {
+    private static final JsonMapper SNAKE = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+    private static final Map<String, String> GROUP_COLUMNS = Map.of("key", "key_name", "alias", "alias", "upstream", "upstream");
+
+    private final CurrentRouteTable routes;
+    private final UsageLedger ledger;
+
+    public UsageAdminHandler(CurrentRouteTable routes, UsageLedger ledger) {
+        this.routes = routes;
+        this.ledger = ledger;
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> usageAdminRoutes() {
+        return route(GET("/admin/usage/summary"), this::summary)
+                .andRoute(GET("/admin/usage/{requestId}"), this::byRequestId)
+                .andRoute(GET("/admin/usage"), this::list)
+                .andRoute(GET("/admin/keys"), this::keys)
+                .andRoute(POST("/admin/keys/{name}/credits"), this::grant);
+    }
+
+    private Mono<ServerResponse> guarded(ServerRequest request, Function<RouteTable, Mono<ServerResponse>> body) {
+        RouteTable table = routes.get();
+        Mono<ServerResponse> refused = AdminHandler.authorize(table, request.headers().firstHeader(HttpHeaders.AUTHORIZATION));
+        if (refused != null) return refused;
+        try {
+            return body.apply(table);
+        } catch (IllegalArgumentException e) {
+            return AdminHandler.error(400, ErrorKind.INVALID_REQUEST, e.getMessage());
+        }
+    }
+
+    Mono<ServerResponse> list(ServerRequest request) {
+        return guarded(request, table -> {
+            int limit = request.queryParam("limit").map(UsageAdminHandler::positiveInt).orElse(100);
+            return ledger.store().find(request.queryParam("key").orElse(null), request.queryParam("alias").orElse(null),
+                            request.queryParam("upstream").orElse(null), instant(request, "from"), instant(request, "to"), limit)
+                    .collectList().flatMap(records -> json(Map.of("records", records)));
+        });
+    }
+
+    Mono<ServerResponse> byRequestId(ServerRequest request) {
+        return guarded(request, table -> ledger.store().byRequestId(request.pathVariable("requestId")).collectList()
+                .flatMap(records -> records.isEmpty()
+                        ? AdminHandler.error(404, ErrorKind.MODEL_NOT_FOUND, "No usage record for request " + request.pathVariable("requestId"))
+                        : json(Map.of("records", records))));
+    }
+
+    Mono<ServerResponse> summary(ServerRequest request) {
+        return guarded(request, table -> {
+            String groupBy = request.queryParam("group_by").orElse("key");
+            String column = GROUP_COLUMNS.get(groupBy);
+            if (column == null) throw new IllegalArgumentException("group_by must be key, alias or upstream");
+            return ledger.store().summary(column, instant(request, "from"), instant(request, "to")).collectList()
+                    .flatMap(groups -> json(Map.of("group_by", groupBy, "groups", groups)));
+        });
+    }
+
+    Mono<ServerResponse> keys(ServerRequest request) {
+        return guarded(request, table -> {
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            ArrayNode keys = root.putArray("keys");
+            for (ClientKey key : table.keysByDigest().values()) {
+                ObjectNode node = keys.addObject();
+                long used = ledger.used(key.name());
+                node.put("name", key.name());
+                node.put("used", used);
+                if (key.credits() == null) {
+                    node.putNull("budget");
+                    node.putNull("remaining");
+                } else {
+                    long budget = ledger.budget(key);
+                    node.put("budget", budget);
+                    node.put("remaining", Math.max(0, budget - used));
+                }
+            }
+            return json(root);
+        });
+    }
+
+    Mono<ServerResponse> grant(ServerRequest request) {
+        return guarded(request, table -> {
+            String name = request.pathVariable("name");
+            boolean known = table.keysByDigest().values().stream().anyMatch(k -> k.name().equals(name));
+            if (!known) return AdminHandler.error(404, ErrorKind.MODEL_NOT_FOUND, "No client key named '" + name + "'");
+            return BodyBytes.read(request.exchange().getRequest().getBody(), 4096).defaultIfEmpty(new byte[0]).flatMap(body -> {
+                long add;
+                try {
+                    JsonNode node = Json.MAPPER.readTree(body).path("add");
+                    if (!node.canConvertToLong() || node.asLong() <= 0) throw new IllegalArgumentException();
+                    add = node.asLong();
+                } catch (JacksonException | IllegalArgumentException e) {
+                    return AdminHandler.error(400, ErrorKind.INVALID_REQUEST, "The body must be {\"add\": <positive whole number of credits>}");
+                }
+                return ledger.grant(name, add).then(Mono.defer(() -> keys(request)));
+            });
+        });
+    }
+
+    private static Mono<ServerResponse> json(Object body) {
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(SNAKE.writeValueAsBytes(body));
+    }
+
+    private static Instant instant(ServerRequest request, String name) {
+        return request.queryParam(name).map(v -> {
+            try {
+                return Instant.parse(v);
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException(name + " must be an ISO-8601 instant such as 2026-11-23T00:00:00Z");
+            }
+        }).orElse(null);
+    }
+
+    private static int positiveInt(String value) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new IllegalArgumentException("limit must be a positive whole number");
+    }
+}

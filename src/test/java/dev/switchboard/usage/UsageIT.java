@@ -1,0 +1,233 @@
+package dev.switchboard.usage;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
+import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import dev.switchboard.support.GatewayIT;
+import dev.switchboard.support.ProviderShapes;
+import dev.switchboard.support.RawHttp;
+import dev.switchboard.support.ScriptedUpstream;
+import tools.jackson.databind.JsonNode;
+
+/** Every provider shape, streaming and not: the ledger's record has the exact tokens, cost and credits. */
+class UsageIT extends GatewayIT {
+    private RawHttp raw;
+
+    @BeforeEach
+    void raw() {
+        raw = new RawHttp(gatewayUrl());
+    }
+
+    /** The stored record of a request, waiting for the writer (it batches every 200 ms at most). */
+    private JsonNode record(String requestId) {
+        JsonNode[] found = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            HttpResponse<byte[]> r = raw.send(raw.request("/admin/usage/" + requestId).header("Authorization", "Bearer it-admin-key").GET().build());
+            if (r.statusCode() != 200) return false;
+            found[0] = RawHttp.json(r).get("records").get(0);
+            return true;
+        });
+        return found[0];
+    }
+
+    private String send(String endpoint, String body, String key) {
+        String id = "usage-" + UUID.randomUUID();
+        raw.post(endpoint, body, "Authorization", "Bearer " + key, "x-request-id", id);
+        return id;
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder sse(String body) {
+        return aResponse().withStatus(200).withHeader("Content-Type", "text/event-stream").withBody(body);
+    }
+
+    private static final String CACHED_OPENAI = """
+            {"id":"c","object":"chat.completion","created":1,"model":"cached-model",
+             "choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":1000,"completion_tokens":300,"total_tokens":1300,
+                      "prompt_tokens_details":{"cached_tokens":600,"cache_write_tokens":100},
+                      "completion_tokens_details":{"reasoning_tokens":200}}}""";
+
+    private static final String CACHED_ANTHROPIC_STREAM = """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"cached-model","content":[],"usage":{"input_tokens":10,"cache_read_input_tokens":100,"cache_creation_input_tokens":20,"output_tokens":1}}}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":25}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":50}}
+
+            event: message_stop
+            data: {"type":"message_stop"}
+
+            """;
+
+    /**
+     * name, endpoint, alias, upstream path, response, streaming, then the expected record: prompt, completion,
+     * reasoning, cached, cache-write, cost_usd, credits, upstream cost (USD), upstream credits.
+     */
+    static Stream<Arguments> shapes() {
+        String chat = "/v1/chat/completions";
+        String messages = "/v1/messages";
+        return Stream.of(
+                Arguments.of("AI/ML API", chat, "m1-aimlapi", "/aimlapi/v1/chat/completions", ProviderShapes.AIMLAPI_COMPLETION, false,
+                        12, 9, 5, 0, 0, "0.00002583", 26, "0.000223", "447"),
+                Arguments.of("AI/ML API stream", chat, "m1-aimlapi", "/aimlapi/v1/chat/completions", ProviderShapes.AIMLAPI_STREAM, true,
+                        12, 7, 0, 0, 0, "0.00002121", 22, "0.00124", "2480"),
+                Arguments.of("OpenRouter stream", chat, "m1-openrouter", "/openrouter/api/v1/chat/completions", ProviderShapes.OPENROUTER_STREAM, true,
+                        10, 4, 0, 0, 0, "0.0000128", 13, "0.0000128", null),
+                Arguments.of("Together tool call", chat, "m1-together", "/together/v1/chat/completions", ProviderShapes.TOGETHER_TOOL_CALL, false,
+                        80, 18, 0, 0, 0, "0.0000716", 72, null, null),
+                Arguments.of("Together tool call stream", chat, "m1-together", "/together/v1/chat/completions", ProviderShapes.TOGETHER_TOOL_CALL_STREAM, true,
+                        80, 18, 0, 0, 0, "0.0000716", 72, null, null),
+                Arguments.of("ModelsLab", chat, "m1-modelslab", "/modelslab/api/v7/llm/chat/completions", ProviderShapes.MODELSLAB_COMPLETION, false,
+                        9, 4, 0, 0, 0, "0.0000124", 13, null, null),
+                Arguments.of("MiniMax OpenAI stream ending in a chat.completion", chat, "m1-minimax-openai", "/minimax/v1/chat/completions",
+                        ProviderShapes.MINIMAX_OPENAI_STREAM, true, 7, 6, 0, 0, 0, "0.000016", 16, null, null),
+                Arguments.of("MiniMax Anthropic", messages, "m1-minimax", "/minimax/anthropic/v1/messages", ProviderShapes.MINIMAX_MESSAGE, false,
+                        15, 11, 0, 0, 0, "0.0000302", 31, null, null),
+                Arguments.of("MiniMax Anthropic stream", messages, "m1-minimax", "/minimax/anthropic/v1/messages", ProviderShapes.MINIMAX_MESSAGE_STREAM, true,
+                        19, 12, 0, 4, 0, "0.000034", 34, null, null),
+                Arguments.of("every OpenAI token class", chat, "m1-cached-openai", "/together/v1/chat/completions", CACHED_OPENAI, false,
+                        1000, 300, 200, 600, 100, "0.001088", 1088, null, null),
+                Arguments.of("every Anthropic token class, cumulative output", messages, "m1-cached-anthropic", "/minimax/anthropic/v1/messages",
+                        CACHED_ANTHROPIC_STREAM, true, 130, 50, 0, 100, 20, "0.000145", 145, null, null));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void eachShapeIsBilledExactly(String shape, String endpoint, String alias, String path, String response, boolean stream,
+                                  long prompt, long completion, long reasoning, long cached, long cacheWrite,
+                                  String cost, long credits, String upstreamUsd, String upstreamCredits) {
+        wireMock().stubFor(post(path).willReturn(stream ? sse(response) : okJson(response)));
+        String id = send(endpoint, "{\"model\":\"" + alias + "\",\"max_tokens\":100,\"stream\":" + stream
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", KEY);
+        JsonNode r = record(id);
+        assertThat(r.get("prompt_tokens").asLong()).isEqualTo(prompt);
+        assertThat(r.get("completion_tokens").asLong()).isEqualTo(completion);
+        assertThat(r.get("reasoning_tokens").asLong()).isEqualTo(reasoning);
+        assertThat(r.get("cached_tokens").asLong()).isEqualTo(cached);
+        assertThat(r.get("cache_write_tokens").asLong()).isEqualTo(cacheWrite);
+        assertThat(r.get("cost_usd").decimalValue()).isEqualByComparingTo(cost);
+        assertThat(r.get("credits").asLong()).isEqualTo(credits);
+        assertThat(r.get("usage_source").asString()).isEqualTo("upstream");
+        if (upstreamUsd == null) assertThat(r.get("upstream_cost_usd").isNull()).isTrue();
+        else assertThat(r.get("upstream_cost_usd").decimalValue()).isEqualByComparingTo(upstreamUsd);
+        if (upstreamCredits == null) assertThat(r.get("upstream_credits").isNull()).isTrue();
+        else assertThat(r.get("upstream_credits").decimalValue()).isEqualByComparingTo(upstreamCredits);
+        assertThat(r.get("outcome").asString()).isEqualTo("ok");
+        assertThat(r.get("status").asInt()).isEqualTo(200);
+        assertThat(r.get("key").asString()).isEqualTo("team-a");
+        assertThat(r.get("alias").asString()).isEqualTo(alias);
+        assertThat(r.get("stream").asBoolean()).isEqualTo(stream);
+        assertThat(r.get("attempts").asInt()).isEqualTo(1);
+        assertThat(r.get("latency_ms").asLong()).isNotNegative();
+        assertThat(r.get("ttft_ms").asLong()).isNotNegative();
+    }
+
+    @Test
+    void aimlapiCostHeadersAreKeptForPlainResponses() {
+        wireMock().stubFor(post("/aimlapi/v1/chat/completions").willReturn(okJson(ProviderShapes.MODELSLAB_COMPLETION)
+                .withHeader("x-aimlapi-credits-used", "2480").withHeader("x-aimlapi-usd-spent", "0.00124")));
+        JsonNode r = record(send("/v1/chat/completions", "{\"model\":\"m1-aimlapi\",\"messages\":[]}", KEY));
+        assertThat(r.get("upstream_cost_usd").decimalValue()).isEqualByComparingTo("0.00124");
+        assertThat(r.get("upstream_credits").decimalValue()).isEqualByComparingTo("2480");
+    }
+
+    @Test
+    void withoutUpstreamUsageTheTokenizerCountsAndSaysSo() {
+        wireMock().stubFor(post("/nousage/v1/chat/completions").willReturn(sse("""
+                data: {"id":"n","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"The quick brown fox jumps over the lazy dog"}}]}
+
+                data: [DONE]
+
+                """)));
+        JsonNode r = record(send("/v1/chat/completions", "{\"model\":\"m1-no-usage\",\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a pangram\"}]}", KEY));
+        assertThat(r.get("usage_source").asString()).isEqualTo("estimated");
+        assertThat(r.get("completion_tokens").asLong()).isBetween(8L, 12L);
+        assertThat(r.get("prompt_tokens").asLong()).isBetween(3L, 8L);
+        assertThat(r.get("credits").asLong()).isPositive();
+        wireMock().verify(postRequestedFor(urlEqualTo("/nousage/v1/chat/completions")).withRequestBody(matchingJsonPath("$.stream_options", absent())));
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamIsBilledForWhatWasProduced() throws Exception {
+        String id = "usage-" + UUID.randomUUID();
+        CompletableFuture<HttpResponse<InputStream>> pending = raw.client().sendAsync(raw.request("/v1/chat/completions")
+                .header("Authorization", "Bearer " + KEY).header("x-request-id", id)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"messages\":[]}")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.send("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one two three four five six seven eight\"}}]}\n\n");
+        InputStream body = pending.get(10, TimeUnit.SECONDS).body();
+        body.readNBytes(20);
+        body.close();
+        upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        JsonNode r = record(id);
+        assertThat(r.get("outcome").asString()).isEqualTo("client_cancelled");
+        assertThat(r.get("usage_source").asString()).isEqualTo("estimated");
+        assertThat(r.get("completion_tokens").asLong()).isPositive();
+    }
+
+    @Test
+    void aBrokenStreamIsBilledAndMarked() throws Exception {
+        String id = "usage-" + UUID.randomUUID();
+        CompletableFuture<HttpResponse<byte[]>> pending = raw.client().sendAsync(raw.request("/v1/chat/completions")
+                .header("Authorization", "Bearer " + KEY).header("x-request-id", id)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"messages\":[]}")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.send("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"half an answer\"}}]}\n\n");
+        upstream.abort();
+        pending.get(10, TimeUnit.SECONDS);
+        JsonNode r = record(id);
+        assertThat(r.get("outcome").asString()).isEqualTo("stream_broken");
+        assertThat(r.get("completion_tokens").asLong()).isPositive();
+    }
+
+    @Test
+    void refusedAndFailedRequestsOfAKnownClientAreKeptWithoutCost() {
+        JsonNode unknown = record(send("/v1/chat/completions", "{\"model\":\"no-such-alias\",\"messages\":[]}", KEY));
+        assertThat(unknown.get("outcome").asString()).isEqualTo("rejected");
+        assertThat(unknown.get("status").asInt()).isEqualTo(404);
+        assertThat(unknown.get("credits").asLong()).isZero();
+
+        wireMock().stubFor(post("/cheap/v1/chat/completions").willReturn(aResponse().withStatus(503)));
+        wireMock().stubFor(post("/mid/v1/chat/completions").willReturn(aResponse().withStatus(503)));
+        wireMock().stubFor(post("/dear/v1/chat/completions").willReturn(aResponse().withStatus(503)));
+        JsonNode failed = record(send("/v1/chat/completions", "{\"model\":\"failover\",\"messages\":[]}", KEY));
+        assertThat(failed.get("outcome").asString()).isEqualTo("upstream_error");
+        assertThat(failed.get("attempts").asInt()).isEqualTo(3);
+        assertThat(failed.get("cost_usd").decimalValue()).isEqualByComparingTo(BigDecimal.ZERO);
+    }
+}
