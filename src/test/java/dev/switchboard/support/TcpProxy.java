@@ -1,0 +1,96 @@
+package dev.switchboard.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A loopback TCP forwarder to put between the gateway and its database, so a test can make the store go
+ * away (port closed, open connections dropped) and come back on the same port.
+ */
+public final class TcpProxy implements AutoCloseable {
+    private final String targetHost;
+    private final int targetPort;
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private volatile ServerSocket server;
+    private int port;
+
+    public TcpProxy(String targetHost, int targetPort) {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+    }
+
+    /** Listens (again) on its port; the first start picks a free one. */
+    public synchronized TcpProxy start() throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        port = socket.getLocalPort();
+        server = socket;
+        Thread acceptor = new Thread(() -> accept(socket), "tcp-proxy-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return this;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Closes the port and drops every open connection. */
+    public synchronized void stop() throws IOException {
+        if (server != null) server.close();
+        for (Socket s : open) s.close();
+        open.clear();
+    }
+
+    @Override
+    public void close() throws IOException {
+        stop();
+    }
+
+    private void accept(ServerSocket socket) {
+        while (!socket.isClosed()) {
+            try {
+                Socket client = socket.accept();
+                Socket upstream = new Socket(targetHost, targetPort);
+                open.add(client);
+                open.add(upstream);
+                pump(client, upstream);
+                pump(upstream, client);
+            } catch (IOException e) {
+                return; // closed by stop()
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to) {
+        Thread t = new Thread(() -> {
+            byte[] buffer = new byte[16 * 1024];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // either side went away
+            } finally {
+                try {
+                    from.close();
+                    to.close();
+                } catch (IOException ignored) {
+                    // already closed
+                }
+            }
+        }, "tcp-proxy-pump");
+        t.setDaemon(true);
+        t.start();
+    }
+}
