@@ -155,6 +155,40 @@ class UsageIT extends GatewayIT {
     }
 
     @Test
+    void recordsAreListedFilteredAndSummedAndMetered() {
+        wireMock().stubFor(post("/together/v1/chat/completions").willReturn(okJson(CACHED_OPENAI)));
+        String first = send("/v1/chat/completions", "{\"model\":\"m1-cached-openai\",\"messages\":[]}", KEY_B);
+        String second = send("/v1/chat/completions", "{\"model\":\"m1-cached-openai\",\"messages\":[]}", KEY_B);
+        record(first);
+        record(second);
+
+        HttpResponse<byte[]> list = raw.send(raw.request("/admin/usage?key=team-b&alias=m1-cached-openai&limit=2")
+                .header("Authorization", "Bearer it-admin-key").GET().build());
+        JsonNode records = RawHttp.json(list).get("records");
+        assertThat(records).hasSize(2);
+        assertThat(records.get(0).get("request_id").asString()).as("newest first").isEqualTo(second);
+
+        HttpResponse<byte[]> summary = raw.send(raw.request("/admin/usage/summary?group_by=key")
+                .header("Authorization", "Bearer it-admin-key").GET().build());
+        JsonNode teamB = null;
+        for (JsonNode g : RawHttp.json(summary).get("groups")) {
+            if (g.get("group").asString().equals("team-b")) teamB = g;
+        }
+        assertThat(teamB).isNotNull();
+        assertThat(teamB.get("requests").asLong()).isGreaterThanOrEqualTo(2);
+        assertThat(teamB.get("credits").asLong()).isEqualTo(teamB.get("requests").asLong() * 1088);
+        assertThat(raw.send(raw.request("/admin/usage/summary?group_by=colour").header("Authorization", "Bearer it-admin-key")
+                .GET().build()).statusCode()).isEqualTo(400);
+        assertThat(raw.send(raw.request("/admin/usage").GET().build()).statusCode()).isEqualTo(401);
+
+        String metrics = new String(raw.send(raw.request("/actuator/prometheus").GET().build()).body(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(metrics)
+                .containsPattern("gen_ai_client_token_usage_tokens_sum\\{alias=\"m1-cached-openai\",gen_ai_request_model=\"m1-cached-openai\",gen_ai_token_type=\"cached_input\",key=\"team-b\",upstream=\"together\"}")
+                .containsPattern("switchboard_credits_total\\{alias=\"m1-cached-openai\",key=\"team-b\",upstream=\"together\"}")
+                .containsPattern("switchboard_cost_usd_total\\{alias=\"m1-cached-openai\",key=\"team-b\",upstream=\"together\"}");
+    }
+
+    @Test
     void aimlapiCostHeadersAreKeptForPlainResponses() {
         wireMock().stubFor(post("/aimlapi/v1/chat/completions").willReturn(okJson(ProviderShapes.MODELSLAB_COMPLETION)
                 .withHeader("x-aimlapi-credits-used", "2480").withHeader("x-aimlapi-usd-spent", "0.00124")));

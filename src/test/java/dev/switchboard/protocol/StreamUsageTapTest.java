@@ -1,0 +1,72 @@
+package dev.switchboard.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+
+import dev.switchboard.config.Protocol;
+import io.netty.buffer.PooledByteBufAllocator;
+
+class StreamUsageTapTest {
+    private final NettyDataBufferFactory buffers = new NettyDataBufferFactory(PooledByteBufAllocator.DEFAULT);
+    private static final String CONTENT = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n";
+    private static final String USAGE = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n";
+    private static final String DONE = "data: [DONE]\n\n";
+
+    private String pass(StreamUsageTap tap, String text) {
+        DataBuffer in = buffers.allocateBuffer(text.length());
+        in.write(text.getBytes(StandardCharsets.UTF_8));
+        DataBuffer out = tap.inspect(in);
+        if (out == null) return null;
+        try {
+            return out.toString(StandardCharsets.UTF_8);
+        } finally {
+            DataBufferUtils.release(out);
+        }
+    }
+
+    @Test
+    void theUsageOnlyChunkIsCutOutOfASharedBuffer() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        assertThat(pass(tap, CONTENT + USAGE + DONE)).isEqualTo(CONTENT + DONE);
+        assertThat(tap.usage()).isEqualTo(new TokenUsage(5, 2, 0, 0, 0));
+    }
+
+    @Test
+    void aBufferOfOnlyTheUsageChunkPassesNothing() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        assertThat(pass(tap, USAGE)).isNull();
+        assertThat(pass(tap, USAGE + USAGE + CONTENT)).isEqualTo(CONTENT);
+    }
+
+    @Test
+    void aClientThatAskedGetsEveryByte() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, false);
+        assertThat(pass(tap, CONTENT + USAGE + DONE)).isEqualTo(CONTENT + USAGE + DONE);
+        assertThat(tap.usage().completion()).isEqualTo(2);
+    }
+
+    @Test
+    void anthropicOutputIsTheLastCumulativeCountNotASum() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.ANTHROPIC, false);
+        pass(tap, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3,"
+                + "\"cache_read_input_tokens\":7,\"cache_creation_input_tokens\":2,\"output_tokens\":1}}}\n\n");
+        pass(tap, "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":10}}\n\n"
+                + "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\n");
+        assertThat(tap.usage()).isEqualTo(new TokenUsage(12, 15, 0, 7, 2));
+    }
+
+    @Test
+    void keepAliveCommentsAndBrokenJsonAreHarmless() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        String comment = ": OPENROUTER PROCESSING\n\n";
+        String broken = "data: {\"usage\": {broken\n\n";
+        assertThat(pass(tap, comment + broken)).isEqualTo(comment + broken);
+        assertThat(tap.usage()).isNull();
+    }
+}
