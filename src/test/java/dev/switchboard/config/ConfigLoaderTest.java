@@ -120,6 +120,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void creditsStreamUsageAndKeyBudgets() {
+        String yaml = VALID.replace("    auth: bearer\n    api-key: ${AIMLAPI_API_KEY}", "    auth: bearer\n    api-key: ${AIMLAPI_API_KEY}\n    stream-usage: off")
+                .replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    credits: 5000000") + "credits: {per-usd: 2000000}\n";
+        RouteTable table = loader.parse("routes.yaml", yaml);
+        assertThat(table.upstreams().get("aimlapi").streamUsage()).isEqualTo(StreamUsage.OFF);
+        assertThat(table.upstreams().get("modelslab").streamUsage()).isEqualTo(StreamUsage.INJECT);
+        assertThat(table.creditsPerUsd()).isEqualByComparingTo("2000000");
+        assertThat(table.keysByDigest().get(KeyDigest.sha256Hex("team-a-secret")).credits()).isEqualTo(5_000_000L);
+        assertThat(loader.parse("routes.yaml", VALID).creditsPerUsd()).isEqualByComparingTo("1000000");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID + "credits: {per-usd: 0}\n"))
+                .hasMessageContaining("credits.per-usd: must be positive");
+    }
+
+    @Test
     void theShippedConfigStartsWithNoProviderKeys() {
         RouteTable table = new ConfigLoader(name -> null).load(Path.of("config/switchboard.yaml"));
         assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1");
