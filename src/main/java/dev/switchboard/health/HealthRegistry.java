@@ -1,6 +1,5 @@
 package dev.switchboard.health;
 
-import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Component;
@@ -39,10 +38,6 @@ public class HealthRegistry {
     public void reset() {
         targets.keySet().forEach(breakers::remove);
         targets.clear();
-    }
-
-    public Collection<TargetHealth> all() {
-        return targets.values();
     }
 
     static CircuitBreakerConfig breakerConfig(HealthPolicy policy) {

@@ -12,10 +12,6 @@ import java.math.BigDecimal;
 public record ProviderCost(BigDecimal usd, BigDecimal credits) {
     public static final ProviderCost NONE = new ProviderCost(null, null);
 
-    public boolean known() {
-        return usd != null || credits != null;
-    }
-
     /** Fields of {@code other} fill the ones this lacks. */
     public ProviderCost or(ProviderCost other) {
         return new ProviderCost(usd != null ? usd : other.usd, credits != null ? credits : other.credits);

@@ -182,6 +182,15 @@ class ErrorEnvelopeIT extends GatewayIT {
     }
 
     @Test
+    void readinessIncludesTheLedger() {
+        HttpResponse<byte[]> ready = raw.send(raw.request("/actuator/health/readiness").GET().build());
+        assertThat(ready.statusCode()).isEqualTo(200);
+        JsonNode health = RawHttp.json(ready);
+        assertThat(health.get("status").asString()).isEqualTo("UP");
+        assertThat(health.get("components").get("usageLedger").get("status").asString()).isEqualTo("UP");
+    }
+
+    @Test
     void modelsListTakesTheAnthropicShapeForAnthropicClients() {
         HttpResponse<byte[]> response = raw.send(raw.request("/v1/models")
                 .header("x-api-key", KEY).header("anthropic-version", "2023-06-01").GET().build());

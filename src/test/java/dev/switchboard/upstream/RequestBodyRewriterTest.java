@@ -29,7 +29,11 @@ class RequestBodyRewriterTest {
     }
 
     private static String rewrite(String body, Target target) {
-        ByteBuf out = RequestBodyRewriter.rewrite(RequestScan.of(body.getBytes(StandardCharsets.UTF_8)), target, false);
+        return rewrite(body, target, false);
+    }
+
+    private static String rewrite(String body, Target target, boolean injectStreamUsage) {
+        ByteBuf out = RequestBodyRewriter.rewrite(RequestScan.of(body.getBytes(StandardCharsets.UTF_8)), target, injectStreamUsage);
         try {
             return out.toString(StandardCharsets.UTF_8);
         } finally {
@@ -89,12 +93,7 @@ class RequestBodyRewriterTest {
     }
 
     private static String inject(String body, Target target) {
-        ByteBuf out = RequestBodyRewriter.rewrite(RequestScan.of(body.getBytes(StandardCharsets.UTF_8)), target, true);
-        try {
-            return out.toString(StandardCharsets.UTF_8);
-        } finally {
-            out.release();
-        }
+        return rewrite(body, target, true);
     }
 
     @Test
