@@ -96,21 +96,27 @@ public class ProxyHandler {
                     if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
                     RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol());
                     if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = alias;
-                    return switch (plan) {
-                        case RoutePlan.Attempts attempts -> failover.run(attempts, table.health(), scan, headers, context);
-                        case RoutePlan.UnknownAlias unknown -> Mono.error(new GatewayException(ErrorKind.MODEL_NOT_FOUND,
-                                "The model '" + unknown.alias() + "' does not exist (GET /v1/models lists the models served here)",
-                                "model", null));
-                        case RoutePlan.NoTarget none -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM, none.reason()));
-                        case RoutePlan.RateLimited limited -> Mono.error(new GatewayException(ErrorKind.RATE_LIMITED,
-                                "Every upstream of model '" + alias + "' is rate limited; retry after the cooldown",
-                                null, null, limited.retryAfter()));
-                        case RoutePlan.Unavailable unavailable -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM,
-                                unavailable.reason(), null, null, unavailable.retryAfter()));
-                    };
+                    return follow(plan, table, scan, headers, context);
                 })
                 .flatMap(answer -> relay(answer, context, table))
                 .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table));
+    }
+
+    /** The answer of the plan's targets, or the error that says why there is none. */
+    private Mono<FailoverLoop.Answer> follow(RoutePlan plan, RouteTable table, RequestScan scan, HttpHeaders headers,
+                                             RequestContext context) {
+        return switch (plan) {
+            case RoutePlan.Attempts attempts -> failover.run(attempts, table.health(), scan, headers, context);
+            case RoutePlan.UnknownAlias unknown -> Mono.error(new GatewayException(ErrorKind.MODEL_NOT_FOUND,
+                    "The model '" + unknown.alias() + "' does not exist (GET /v1/models lists the models served here)",
+                    "model", null));
+            case RoutePlan.NoTarget none -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM, none.reason()));
+            case RoutePlan.RateLimited limited -> Mono.error(new GatewayException(ErrorKind.RATE_LIMITED,
+                    "Every upstream of model '" + limited.route().alias() + "' is rate limited; retry after the cooldown",
+                    null, null, limited.retryAfter()));
+            case RoutePlan.Unavailable unavailable -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM,
+                    unavailable.reason(), null, null, unavailable.retryAfter()));
+        };
     }
 
     private Mono<byte[]> readBody(ServerHttpRequest request) {
@@ -136,7 +142,7 @@ public class ProxyHandler {
         HttpHeaders from = response.getHeaders();
         BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
-                context.meter.answer(d.body(), from);
+                context.meter.answer(d.body(), d.json(), from);
                 message.getHeaders().setContentLength(d.body().length);
                 return message.writeWith(Mono.just(message.bufferFactory().wrap(d.body()))
                         .doOnNext(b -> context.firstByteSent())

@@ -13,16 +13,23 @@ public record EmbeddedError(Kind kind, String message) {
     private static final byte[] BASE_RESP = "\"base_resp\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] TYPE_ERROR = "\"error\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
+    /** Whether the body may hide an error and is worth parsing for one (most bodies carry neither marker). */
+    public static boolean possible(byte[] body) {
+        return indexOf(body, BASE_RESP) >= 0 || indexOf(body, TYPE_ERROR) >= 0;
+    }
+
     /** The error in a successful-looking JSON body, or null when it is a real success. */
     public static EmbeddedError find(byte[] body) {
-        // most bodies carry neither marker: skip the parse for them
-        if (indexOf(body, BASE_RESP) < 0 && indexOf(body, TYPE_ERROR) < 0) return null;
-        JsonNode root;
+        if (!possible(body)) return null;
         try {
-            root = Json.MAPPER.readTree(body);
+            return find(Json.MAPPER.readTree(body));
         } catch (JacksonException e) {
             return null;
         }
+    }
+
+    /** The error in an already parsed body, or null. */
+    public static EmbeddedError find(JsonNode root) {
         JsonNode baseResp = root.path("base_resp");
         int code = baseResp.path("status_code").asInt(0);
         if (code != 0) {

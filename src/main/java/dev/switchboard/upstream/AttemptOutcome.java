@@ -5,14 +5,17 @@ import java.time.Duration;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 
 import dev.switchboard.protocol.GatewayException;
+import tools.jackson.databind.JsonNode;
 
 /** How one attempt at one target ended, as far as routing and health care. */
 public sealed interface AttemptOutcome {
     /**
      * A 2xx to pass to the client. {@code body} holds a non-streaming body already read (so a break while
      * reading it could still fail over); null for a stream, which is then read from {@code response}.
+     * {@code json} is the body parsed, when classifying it needed a parse (so the usage reader need not
+     * parse again), else null.
      */
-    record Delivered(ClientHttpResponse response, byte[] body) implements AttemptOutcome {
+    record Delivered(ClientHttpResponse response, byte[] body, JsonNode json) implements AttemptOutcome {
         public boolean streaming() {
             return body == null;
         }

@@ -15,6 +15,9 @@ import dev.switchboard.protocol.BodyBytes;
 import dev.switchboard.protocol.EmbeddedError;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
+import dev.switchboard.protocol.Json;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import reactor.core.publisher.Mono;
 
 /**
@@ -35,11 +38,12 @@ public final class ResponseClassifier {
         int status = response.getStatusCode().value();
         if (status >= 200 && status < 300) {
             if (MediaType.TEXT_EVENT_STREAM.isCompatibleWith(response.getHeaders().getContentType())) {
-                return Mono.just(new AttemptOutcome.Delivered(response, null));
+                return Mono.just(new AttemptOutcome.Delivered(response, null, null));
             }
             return read(response, MAX_BUFFERED_BODY).map(body -> {
-                EmbeddedError embedded = EmbeddedError.find(body);
-                return embedded == null ? new AttemptOutcome.Delivered(response, body) : embedded(embedded, upstream, defaultRetryAfter);
+                JsonNode json = EmbeddedError.possible(body) ? parse(body) : null;
+                EmbeddedError embedded = json == null ? null : EmbeddedError.find(json);
+                return embedded == null ? new AttemptOutcome.Delivered(response, body, json) : embedded(embedded, upstream, defaultRetryAfter);
             });
         }
         return switch (status) {
@@ -59,6 +63,14 @@ public final class ResponseClassifier {
             case CLIENT -> new AttemptOutcome.Rejected(new GatewayException(ErrorKind.INVALID_REQUEST,
                     "Upstream '" + upstream.name() + "' rejected the request: " + error.message()));
         };
+    }
+
+    private static JsonNode parse(byte[] body) {
+        try {
+            return Json.MAPPER.readTree(body);
+        } catch (JacksonException e) {
+            return null;
+        }
     }
 
     /** The status and the start of the error body, for the admin view; the body is drained so the connection is reused. */

@@ -44,11 +44,15 @@ public final class UsageMeter {
         this.target = target;
     }
 
-    /** A whole non-streaming answer: its usage, and the AI/ML API's cost headers. */
-    public void answer(byte[] body, HttpHeaders headers) {
+    /**
+     * A whole non-streaming answer: its usage, and the AI/ML API's cost headers.
+     *
+     * @param parsed the body already parsed, or null to parse it here
+     */
+    public void answer(byte[] body, JsonNode parsed, HttpHeaders headers) {
         this.answer = body;
         try {
-            JsonNode root = Json.MAPPER.readTree(body);
+            JsonNode root = parsed != null ? parsed : Json.MAPPER.readTree(body);
             tokens = protocol == Protocol.OPENAI ? OpenAiUsage.tokens(root) : AnthropicUsage.tokens(root.path("usage"));
             if (protocol == Protocol.OPENAI) cost = OpenAiUsage.cost(root);
         } catch (JacksonException e) {
