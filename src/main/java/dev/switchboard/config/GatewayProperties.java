@@ -12,8 +12,10 @@ import org.springframework.util.unit.DataSize;
  *
  * @param config the routes file
  * @param maxBodySize larger request bodies are refused with 413
+ * @param reloadInterval how often the routes file is checked for changes; 0 turns watching off
  */
 @ConfigurationProperties("switchboard")
 public record GatewayProperties(
         @DefaultValue("config/switchboard.yaml") Path config,
-        @DefaultValue("10MB") DataSize maxBodySize) {}
+        @DefaultValue("10MB") DataSize maxBodySize,
+        @DefaultValue("2s") java.time.Duration reloadInterval) {}

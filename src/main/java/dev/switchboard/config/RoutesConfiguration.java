@@ -6,7 +6,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
-/** Loads the routes file once at start-up; a bad file stops start-up (see {@link ConfigFailureAnalyzer}). */
+/**
+ * Loads the routes file at start-up (a bad file stops start-up: see {@link ConfigFailureAnalyzer}) and
+ * reloads it when it changes ({@link RouteReloader}).
+ */
 @Configuration(proxyBeanMethods = false)
 class RoutesConfiguration {
     private static final Logger log = LoggerFactory.getLogger(RoutesConfiguration.class);
@@ -23,5 +26,10 @@ class RoutesConfiguration {
                 table.upstreams().size(), table.upstreams().values().stream().filter(Upstream::enabled).count(),
                 table.routes().size(), table.keysByDigest().size());
         return new CurrentRouteTable(table);
+    }
+
+    @Bean
+    RouteReloader routeReloader(ConfigLoader loader, CurrentRouteTable current, GatewayProperties properties) {
+        return new RouteReloader(loader, current, properties.config(), properties.reloadInterval());
     }
 }

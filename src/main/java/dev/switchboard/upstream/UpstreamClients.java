@@ -6,6 +6,7 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.Upstream;
+import reactor.core.publisher.Mono;
 
 /**
  * One {@link UpstreamClient} per upstream name, created on first use and replaced when the upstream's
@@ -20,7 +21,10 @@ public class UpstreamClients implements DisposableBean {
         if (client != null && (client.upstream() == upstream || client.upstream().equals(upstream))) return client;
         return clients.compute(upstream.name(), (name, existing) -> {
             if (existing != null && existing.upstream().equals(upstream)) return existing;
-            if (existing != null) existing.close();
+            if (existing != null) {
+                // requests that started on the old definition keep its pool until they cannot be running any more
+                Mono.delay(existing.upstream().timeouts().total()).subscribe(tick -> existing.close());
+            }
             return new UpstreamClient(upstream);
         });
     }
