@@ -1,14 +1,31 @@
 package dev.switchboard;
 
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import sun.misc.Signal;
 
 /** Entry point: an OpenAI- and Anthropic-compatible LLM gateway. */
 @SpringBootApplication
 @ConfigurationPropertiesScan
 public class SwitchboardApplication {
     public static void main(String[] args) {
-        SpringApplication.run(SwitchboardApplication.class, args);
+        ConfigurableApplicationContext context = SpringApplication.run(SwitchboardApplication.class, args);
+        exitCleanlyOnSigterm(context);
+    }
+
+    /**
+     * SIGTERM (docker stop, Kubernetes) is the normal way to stop: close the context, which stops accepting,
+     * lets in-flight requests and streams finish within {@code spring.lifecycle.timeout-per-shutdown-phase},
+     * and writes every queued usage record; then exit 0 rather than the JVM's 143 for a signal.
+     */
+    static void exitCleanlyOnSigterm(ConfigurableApplicationContext context) {
+        Signal.handle(new Signal("TERM"), signal -> {
+            LoggerFactory.getLogger(SwitchboardApplication.class).info("SIGTERM: finishing in-flight requests, then stopping");
+            System.exit(SpringApplication.exit(context));
+        });
     }
 }

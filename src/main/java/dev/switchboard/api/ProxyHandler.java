@@ -144,15 +144,15 @@ public class ProxyHandler {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
                 context.meter.answer(d.body(), d.json(), from);
                 message.getHeaders().setContentLength(d.body().length);
-                return message.writeWith(Mono.just(message.bufferFactory().wrap(d.body()))
+                return message.writeWith(Flux.just(message.bufferFactory().wrap(d.body()))
                         .doOnNext(b -> context.firstByteSent())
-                        .doFinally(signal -> finished(context, signal, table)));
+                        .transform(body -> whenDone(body, context, table)));
             };
             case AttemptOutcome.Delivered d -> (message, ignored) -> message.writeAndFlushWith(
                     stream(response, answer, context, message, table).map(Mono::just));
             default -> (message, ignored) -> message.writeWith(response.getBody()
                     .doOnNext(b -> context.firstByteSent())
-                    .doFinally(signal -> finished(context, signal, table)));
+                    .transform(body -> whenDone(body, context, table)));
         };
         return ServerResponse.status(response.getStatusCode())
                 .headers(to -> {
@@ -190,7 +190,7 @@ public class ProxyHandler {
                     return Mono.just(message.bufferFactory().wrap(ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
                 })
                 .doOnCancel(health::release)
-                .doFinally(signal -> finished(context, signal, table));
+                .transform(body -> whenDone(body, context, table));
     }
 
     private static GatewayException streamBroken(RequestContext context, Throwable e) {
@@ -204,6 +204,16 @@ public class ProxyHandler {
 
     private static Duration sinceStart(FailoverLoop.Answer answer) {
         return Duration.ofNanos(System.nanoTime() - answer.startNanos());
+    }
+
+    /**
+     * Records the request as its body ends, before the end reaches the server: a graceful shutdown that waits
+     * for in-flight responses then also finds their usage records queued.
+     */
+    private <T> Flux<T> whenDone(Flux<T> body, RequestContext context, RouteTable table) {
+        return body.doOnComplete(() -> finished(context, SignalType.ON_COMPLETE, table))
+                .doOnError(e -> finished(context, SignalType.ON_ERROR, table))
+                .doOnCancel(() -> finished(context, SignalType.CANCEL, table));
     }
 
     private void finished(RequestContext context, SignalType signal, RouteTable table) {

@@ -33,7 +33,7 @@ public final class UsageJournal {
         return file;
     }
 
-    public void append(List<UsageRecord> records) {
+    public synchronized void append(List<UsageRecord> records) {
         if (records.isEmpty()) return;
         StringBuilder lines = new StringBuilder();
         for (UsageRecord r : records) lines.append(Json.MAPPER.writeValueAsString(r)).append('\n');
@@ -58,7 +58,7 @@ public final class UsageJournal {
     }
 
     /** Every record in the file; a line cut by a crash mid-write is skipped with a warning. */
-    public List<UsageRecord> readAll() {
+    public synchronized List<UsageRecord> readAll() {
         if (!Files.exists(file)) return List.of();
         List<UsageRecord> records = new ArrayList<>();
         try {
@@ -77,7 +77,7 @@ public final class UsageJournal {
     }
 
     /** Empties the file once its records are safely in the store. */
-    public void clear() {
+    public synchronized void clear() {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {

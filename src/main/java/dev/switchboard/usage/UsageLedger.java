@@ -57,6 +57,11 @@ public class UsageLedger implements SmartLifecycle {
     /** Queues a record; never blocks, never fails the request. */
     public void record(UsageRecord record) {
         count(record);
+        if (!running && writer != null) {
+            // after stop(): nobody drains the queue any more; the journal keeps it for the next start
+            journal.append(List.of(record));
+            return;
+        }
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
         if (!queue.offer(record)) overflow.add(record);
     }
@@ -109,7 +114,8 @@ public class UsageLedger implements SmartLifecycle {
     public void stop() {
         running = false;
         if (writer == null) return;
-        writer.interrupt();
+        // never interrupt the writer: NIO channels (the H2 file, the journal) close on interrupt and the batch
+        // in hand would be lost; it sees running == false within one poll
         try {
             writer.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
@@ -144,7 +150,8 @@ public class UsageLedger implements SmartLifecycle {
                 UsageRecord first = batch.isEmpty() ? queue.poll(200, TimeUnit.MILLISECONDS) : null;
                 if (first != null) batch.add(first);
             } catch (InterruptedException e) {
-                // stop() interrupts the wait: go round once more to drain
+                Thread.currentThread().interrupt();
+                return;
             }
             queue.drainTo(batch, BATCH - batch.size());
             if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
@@ -152,7 +159,14 @@ public class UsageLedger implements SmartLifecycle {
             }
             if (batch.isEmpty()) continue;
             if (journal.isEmpty() && write(batch)) continue;
-            journal.append(batch); // still counted as unwritten until replayed
+            try {
+                journal.append(batch); // still counted as unwritten until replayed
+            } catch (RuntimeException e) {
+                // neither store nor disk takes it now: hold the batch and try again, never drop it
+                log.error("Neither the usage store nor the journal {} takes records: {}", journal.file(), e.toString());
+                overflow.addAll(batch);
+                pause();
+            }
         }
     }
 
@@ -206,6 +220,14 @@ public class UsageLedger implements SmartLifecycle {
             if (storeUp) log.warn("The usage store failed to {}; records go to the journal {} until it is back: {}", what, journal.file(), e.toString());
             storeUp = false;
             return false;
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -1,0 +1,99 @@
+package dev.switchboard.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.switchboard.support.RawHttp;
+import dev.switchboard.support.ScriptedUpstream;
+import dev.switchboard.support.TestUpstreams;
+import dev.switchboard.usage.UsageRecord;
+import dev.switchboard.usage.UsageStore;
+import io.r2dbc.spi.ConnectionFactories;
+
+/**
+ * The packaged gateway as a real process: SIGTERM in the middle of a stream lets the stream finish, keeps
+ * its usage record, and ends the process with exit code 0.
+ */
+class ShutdownIT {
+    private static final Path JAR = Path.of("target", "switchboard.jar");
+    private final Path data = Path.of("target", "it-data", "shutdown-" + UUID.randomUUID()).toAbsolutePath();
+    private Process gateway;
+
+    @AfterEach
+    void kill() {
+        if (gateway != null && gateway.isAlive()) gateway.destroyForcibly();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void sigtermLetsTheStreamFinishKeepsItsRecordAndExitsZero() throws Exception {
+        assertThat(JAR).as("the packaged jar (failsafe runs after package)").exists();
+        ScriptedUpstream scripted = TestUpstreams.get().scripted();
+        scripted.clear();
+        int port = freePort();
+        String db = "r2dbc:h2:file:///" + data.resolve("switchboard") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
+        Files.createDirectories(data);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        gateway = new ProcessBuilder(List.of(java, "-jar", JAR.toString(),
+                "--server.port=" + port, "--server.address=127.0.0.1",
+                "--switchboard.config=src/test/resources/switchboard-shutdown.yaml",
+                "--spring.r2dbc.url=" + db, "--switchboard.usage.journal=" + data.resolve("journal.jsonl"),
+                "--it.scripted=" + scripted.url(), "--spring.lifecycle.timeout-per-shutdown-phase=20s"))
+                .redirectErrorStream(true).redirectOutput(data.resolve("gateway.log").toFile()).start();
+
+        RawHttp raw = new RawHttp("http://127.0.0.1:" + port);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> raw.send(raw.request("/actuator/health/readiness").GET().build()).statusCode() == 200);
+
+        String requestId = "shutdown-" + UUID.randomUUID();
+        CompletableFuture<HttpResponse<byte[]>> stream = raw.client().sendAsync(raw.request("/v1/chat/completions")
+                        .header("Authorization", "Bearer sk-team-a").header("x-request-id", requestId)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"messages\":[]}")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        ScriptedUpstream.Exchange upstream = scripted.nextExchange();
+        String first = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"before\"}}]}\n\n";
+        upstream.send(first);
+
+        gateway.destroy(); // SIGTERM
+        Thread.sleep(500); // the stream goes on after the signal
+        assertThat(gateway.isAlive()).as("still finishing the stream").isTrue();
+        String rest = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" after\"},\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\n\ndata: [DONE]\n\n";
+        upstream.send(rest);
+        upstream.finish();
+
+        assertThat(new String(stream.get(30, TimeUnit.SECONDS).body(), StandardCharsets.UTF_8)).isEqualTo(first + rest);
+        assertThat(gateway.waitFor(60, TimeUnit.SECONDS)).as("the process ended").isTrue();
+        assertThat(gateway.exitValue()).isZero();
+
+        List<UsageRecord> kept = new UsageStore(ConnectionFactories.get(db)).byRequestId(requestId).collectList().block(Duration.ofSeconds(10));
+        assertThat(kept).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(UsageRecord.OK);
+            assertThat(r.promptTokens()).isEqualTo(4);
+            assertThat(r.completionTokens()).isEqualTo(2);
+            assertThat(r.credits()).isEqualTo(8);
+        });
+    }
+}
