@@ -192,13 +192,20 @@ public class UsageLedger implements SmartLifecycle {
         return true;
     }
 
-    /** Records now in the store no longer count as unwritten (records journaled before a restart never did). */
+    /**
+     * Records now in the store move from unwritten to the known balance at once, so the budget view stays
+     * whole even when the refresh that follows fails (the store going away right after a write). Records
+     * journaled before a restart never were unwritten here.
+     */
     private void settle(List<UsageRecord> batch) {
+        Map<String, UsageStore.Balance> known = new java.util.HashMap<>(balances);
         for (UsageRecord r : batch) {
-            if (r.credits() > 0) {
-                unwritten.computeIfAbsent(r.key(), k -> new AtomicLong()).updateAndGet(v -> Math.max(0, v - r.credits()));
-            }
+            if (r.credits() <= 0) continue;
+            unwritten.computeIfAbsent(r.key(), k -> new AtomicLong()).updateAndGet(v -> Math.max(0, v - r.credits()));
+            UsageStore.Balance b = known.getOrDefault(r.key(), new UsageStore.Balance(0, 0));
+            known.put(r.key(), new UsageStore.Balance(b.granted(), b.used() + r.credits()));
         }
+        balances = Map.copyOf(known);
     }
 
     private void refreshBalances() {

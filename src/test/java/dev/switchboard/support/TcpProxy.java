@@ -26,14 +26,39 @@ public final class TcpProxy implements AutoCloseable {
         this.targetPort = targetPort;
     }
 
-    /** Listens (again) on its port; the first start picks a free one. */
+    /**
+     * Listens (again) on its port. The first start picks a free port below Linux's ephemeral range, so that
+     * while the proxy is stopped no outgoing connection takes its port; a re-bind is retried briefly while the
+     * kernel lets go of the old socket.
+     */
     public synchronized TcpProxy start() throws IOException {
-        ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        ServerSocket socket = null;
+        IOException last = null;
+        for (int attempt = 0; attempt < 100 && socket == null; attempt++) {
+            int candidate = port != 0 ? port : 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10_000);
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            try {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), candidate));
+                socket = s;
+            } catch (IOException e) {
+                s.close();
+                last = e;
+                if (port != 0) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
+        if (socket == null) throw last;
         port = socket.getLocalPort();
-        server = socket;
-        Thread acceptor = new Thread(() -> accept(socket), "tcp-proxy-accept");
+        ServerSocket listening = socket;
+        server = listening;
+        Thread acceptor = new Thread(() -> accept(listening), "tcp-proxy-accept");
         acceptor.setDaemon(true);
         acceptor.start();
         return this;
