@@ -66,10 +66,6 @@ public class RouteReloader implements SmartLifecycle {
         return a == null || a.applied() ? null : a;
     }
 
-    public Attempt lastAttempt() {
-        return lastAttempt;
-    }
-
     public Path file() {
         return file;
     }

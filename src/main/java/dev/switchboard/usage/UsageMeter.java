@@ -67,10 +67,6 @@ public final class UsageMeter {
         return tap;
     }
 
-    public Target target() {
-        return target;
-    }
-
     public UsageRecord toRecord(String requestId, String key, String endpoint, String alias, boolean stream, int status,
                                 String outcome, int attempts, long latencyMs, Long ttftMs, RouteTable table) {
         TokenUsage used = tokens;
