@@ -1,0 +1,48 @@
+package dev.switchboard.bench;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Time from sending a streaming chat request to the first SSE event, over a fresh connection each time,
+ * the way a client opening a stream sees it. Prints the p50 and p99 in ms.
+ * {@code java ... FirstEventProbe <port> <path> <requests>}
+ */
+public final class FirstEventProbe {
+    private FirstEventProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        String path = args[1];
+        int n = Integer.parseInt(args[2]);
+        String body = "{\"model\":\"bench\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say something short.\"}]}";
+        byte[] request = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-key\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
+        double[] ms = new double[n];
+        for (int i = -20; i < n; i++) { // 20 warm-up requests
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                socket.setTcpNoDelay(true);
+                socket.setSoTimeout(10_000);
+                long start = System.nanoTime();
+                OutputStream out = socket.getOutputStream();
+                out.write(request);
+                out.flush();
+                InputStream in = socket.getInputStream();
+                byte[] buffer = new byte[8192];
+                StringBuilder seen = new StringBuilder();
+                while (seen.indexOf("data:") < 0) {
+                    int r = in.read(buffer);
+                    if (r < 0) throw new IllegalStateException("stream ended before its first event: " + seen);
+                    seen.append(new String(buffer, 0, r, StandardCharsets.ISO_8859_1));
+                }
+                if (i >= 0) ms[i] = (System.nanoTime() - start) / 1e6;
+            }
+        }
+        Arrays.sort(ms);
+        System.out.printf("p50=%.3f p99=%.3f%n", ms[n / 2], ms[Math.min(n - 1, (int) (n * 0.99))]);
+    }
+}

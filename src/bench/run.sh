@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor) and
+# through Switchboard (usage recording on), measured with wrk and a first-event probe; then one table.
+#
+#   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
+#   src/bench/run.sh jmh        # the JMH benchmark of the hot-path pieces, with -prof gc
+#
+# Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64; fi
+export PATH="${JAVA_HOME:+$JAVA_HOME/bin:}$PATH"
+duration="${DURATION:-10s}"
+
+mvn -B -q -DskipTests package test-compile
+mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
+cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
+
+if [ "${1:-}" = jmh ]; then
+  exec java -cp "$cp" org.openjdk.jmh.Main HotPathBenchmark -prof gc
+fi
+command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install wrk)"; exit 1; }
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "run.sh: nginx is missing (apt-get install nginx-light)"; exit 1; }
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+
+work="$(mktemp -d /tmp/switchboard-bench.XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mock_port=18081; nginx_port=18082; gateway_port=18083
+java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
+pids+=($!)
+
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+error_log $work/nginx/error.log;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  upstream mock { server 127.0.0.1:$mock_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_buffering off; proxy_request_buffering off;
+    }
+  }
+}
+NGINX
+"$nginx_bin" -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+
+# the container's JVM flags, as if the container had 512 MB
+BENCH_MOCK_PORT=$mock_port java -XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -jar target/switchboard.jar \
+  --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+  --spring.r2dbc.url="r2dbc:h2:file:///$work/ledger;MODE=PostgreSQL;DB_CLOSE_DELAY=-1" \
+  --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
+gateway_pid=$!
+pids+=($gateway_pid)
+
+for port in $mock_port $nginx_port $gateway_port; do
+  for _ in $(seq 1 120); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer bench-key' \
+      -d '{"model":"bench","messages":[]}' "http://127.0.0.1:$port/v1/chat/completions" || true)
+    [ "$code" = 200 ] && break
+    sleep 0.5
+  done
+  [ "$code" = 200 ] || { echo "run.sh: nothing answers on port $port"; cat "$work"/*.log; exit 1; }
+done
+
+to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
+  awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
+                          else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'
+}
+measure() {  # name port -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
+  local url="http://127.0.0.1:$2/v1/chat/completions"
+  wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
+  wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
+  local rps p50 p99 p50one p99one first
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$work/$1-32.txt")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-32.txt")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$1-32.txt")")
+  p50one=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-1.txt")")
+  p99one=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$1-1.txt")")
+  first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$2" /v1/chat/completions 300 | sed -E 's/p50=([0-9.]+).*/\1/')
+  echo "$rps $p50 $p99 $p50one $p99one $first"
+}
+
+read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_port)"
+read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port)"
+read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port)"
+rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
+records=$(grep -c "request id=" "$work/gateway.log" || true)
+
+echo
+echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${duration} per run, ~1 KB chat request"
+printf '%-12s %10s %10s %10s %10s %10s %14s\n' "" "req/s@32" "p50@32 ms" "p99@32 ms" "p50@1 ms" "p99@1 ms" "1st event p50"
+printf '%-12s %10s %10s %10s %10s %10s %14s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first"
+printf '%-12s %10s %10s %10s %10s %10s %14s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first"
+printf '%-12s %10s %10s %10s %10s %10s %14s\n' switchboard "$s_rps" "$s_p50" "$s_p99" "$s_p50one" "$s_p99one" "$s_first"
+awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
+    -v df="$d_first" -v nf="$n_first" -v sf="$s_first" 'BEGIN {
+  printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f\n", s / d, s / n
+  printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms\n", nl - dl, sl - dl
+  printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms\n", nf - df, sf - df }'
+echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: -XX:MaxRAM=512m -XX:MaxRAMPercentage=75); requests logged: $records"
