@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64; fi
 export PATH="${JAVA_HOME:+$JAVA_HOME/bin:}$PATH"
 duration="${DURATION:-10s}"
+warmup="${WARMUP:-15s}"   # a JVM measured cold measures its JIT compiler
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
@@ -83,6 +84,7 @@ to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
 }
 measure() {  # name port -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
   local url="http://127.0.0.1:$2/v1/chat/completions"
+  wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "$url" > /dev/null 2>&1 || true
   wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
   local rps p50 p99 p50one p99one first
@@ -102,7 +104,7 @@ rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 records=$(grep -c "request id=" "$work/gateway.log" || true)
 
 echo
-echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${duration} per run, ~1 KB chat request"
+echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up then ${duration} per run, ~1 KB chat request"
 printf '%-12s %10s %10s %10s %10s %10s %14s\n' "" "req/s@32" "p50@32 ms" "p99@32 ms" "p50@1 ms" "p99@1 ms" "1st event p50"
 printf '%-12s %10s %10s %10s %10s %10s %14s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first"
 printf '%-12s %10s %10s %10s %10s %10s %14s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first"
