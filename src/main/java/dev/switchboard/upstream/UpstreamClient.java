@@ -2,6 +2,7 @@ package dev.switchboard.upstream;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import org.springframework.core.io.buffer.DataBuffer;
@@ -13,6 +14,7 @@ import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import dev.switchboard.config.Upstream;
 import io.netty.channel.ChannelOption;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -22,6 +24,9 @@ import reactor.netty.resources.ConnectionProvider;
  * upstream exchange stay on one thread.
  */
 public final class UpstreamClient implements AutoCloseable {
+    /** Context key under which one exchange learns its connection. */
+    private static final Object CONNECTION = new Object();
+
     private final Upstream upstream;
     private final ConnectionProvider pool;
     private final ReactorClientHttpConnector connector;
@@ -38,9 +43,12 @@ public final class UpstreamClient implements AutoCloseable {
                 .build();
         HttpClient http = HttpClient.create(pool)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.timeouts().connect().toMillis()))
-                .doOnRequest((request, connection) -> connection
-                        .removeHandler(ExchangeTimeouts.NAME)
-                        .addHandlerFirst(ExchangeTimeouts.NAME, new ExchangeTimeouts(upstream.timeouts())));
+                .doOnRequest((request, connection) -> {
+                    connection.removeHandler(ExchangeTimeouts.NAME)
+                            .addHandlerFirst(ExchangeTimeouts.NAME, new ExchangeTimeouts(upstream.timeouts()));
+                    request.currentContextView().<AtomicReference<Connection>>getOrEmpty(CONNECTION)
+                            .ifPresent(holder -> holder.set(connection));
+                });
         this.connector = new ReactorClientHttpConnector(http);
     }
 
@@ -48,12 +56,22 @@ public final class UpstreamClient implements AutoCloseable {
         return upstream;
     }
 
-    /** POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller. */
+    /**
+     * POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller.
+     * Cancelled before the response arrives (the client left), the connection is closed: otherwise it could
+     * go back to the pool with the upstream still working on the request.
+     */
     Mono<ClientHttpResponse> post(URI uri, Consumer<HttpHeaders> headers, DataBuffer body) {
+        AtomicReference<Connection> sent = new AtomicReference<>();
         return connector.connect(HttpMethod.POST, uri, request -> {
-            headers.accept(request.getHeaders());
-            return request.writeWith(Mono.just(body));
-        });
+                    headers.accept(request.getHeaders());
+                    return request.writeWith(Mono.just(body));
+                })
+                .doOnCancel(() -> {
+                    Connection connection = sent.get();
+                    if (connection != null) connection.dispose();
+                })
+                .contextWrite(context -> context.put(CONNECTION, sent));
     }
 
     @Override

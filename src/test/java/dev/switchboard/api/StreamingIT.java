@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 import dev.switchboard.support.GatewayIT;
@@ -142,7 +143,8 @@ class StreamingIT extends GatewayIT {
         }
     }
 
-    @Test
+    /** Repeated: cancelling before the headers once left about 1 exchange in 30 open on a pooled connection. */
+    @RepeatedTest(30)
     void aClientThatLeavesBeforeTheUpstreamAnsweredClosesTheUpstreamRequest() throws Exception {
         Socket client = openStream("m1-scripted");
         ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();

@@ -10,7 +10,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,8 +18,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -37,6 +34,7 @@ import org.testcontainers.utility.MountableFile;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.ScriptedUpstream;
+import dev.switchboard.support.StreamDuringStop;
 import dev.switchboard.support.TestUpstreams;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.usage.UsageStore;
@@ -118,20 +116,9 @@ class ContainerIT {
 
         // SIGTERM in the middle of a stream
         String streamId = "container-" + UUID.randomUUID();
-        CompletableFuture<HttpResponse<byte[]>> stream = raw.client().sendAsync(raw.request("/v1/chat/completions")
-                        .header("Authorization", "Bearer sk-team-a").header("x-request-id", streamId)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"messages\":[]}")).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        ScriptedUpstream.Exchange upstream = scripted.nextExchange();
-        String first = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"before\"}}]}\n\n";
-        upstream.send(first);
-        gateway.getDockerClient().killContainerCmd(gateway.getContainerId()).withSignal("TERM").exec();
-        Thread.sleep(500);
-        String rest = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" after\"},\"finish_reason\":\"stop\"}],"
-                + "\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\n\ndata: [DONE]\n\n";
-        upstream.send(rest);
-        upstream.finish();
-        assertThat(new String(stream.get(30, TimeUnit.SECONDS).body(), StandardCharsets.UTF_8)).isEqualTo(first + rest);
+        String received = StreamDuringStop.run(raw, scripted, streamId,
+                () -> gateway.getDockerClient().killContainerCmd(gateway.getContainerId()).withSignal("TERM").exec());
+        assertThat(received).isEqualTo(StreamDuringStop.FIRST + StreamDuringStop.REST);
 
         await().atMost(Duration.ofSeconds(60)).until(() -> !Boolean.TRUE.equals(gateway.getDockerClient()
                 .inspectContainerCmd(gateway.getContainerId()).exec().getState().getRunning()));

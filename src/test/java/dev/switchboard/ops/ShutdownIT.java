@@ -6,15 +6,11 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.ScriptedUpstream;
+import dev.switchboard.support.StreamDuringStop;
 import dev.switchboard.support.TestUpstreams;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.usage.UsageStore;
@@ -68,23 +65,10 @@ class ShutdownIT {
                 .until(() -> raw.send(raw.request("/actuator/health/readiness").GET().build()).statusCode() == 200);
 
         String requestId = "shutdown-" + UUID.randomUUID();
-        CompletableFuture<HttpResponse<byte[]>> stream = raw.client().sendAsync(raw.request("/v1/chat/completions")
-                        .header("Authorization", "Bearer sk-team-a").header("x-request-id", requestId)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"messages\":[]}")).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        ScriptedUpstream.Exchange upstream = scripted.nextExchange();
-        String first = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"before\"}}]}\n\n";
-        upstream.send(first);
-
-        gateway.destroy(); // SIGTERM
-        Thread.sleep(500); // the stream goes on after the signal
-        assertThat(gateway.isAlive()).as("still finishing the stream").isTrue();
-        String rest = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" after\"},\"finish_reason\":\"stop\"}],"
-                + "\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\n\ndata: [DONE]\n\n";
-        upstream.send(rest);
-        upstream.finish();
-
-        assertThat(new String(stream.get(30, TimeUnit.SECONDS).body(), StandardCharsets.UTF_8)).isEqualTo(first + rest);
+        String received = StreamDuringStop.run(raw, scripted, requestId, () -> {
+            gateway.destroy(); // SIGTERM
+        });
+        assertThat(received).isEqualTo(StreamDuringStop.FIRST + StreamDuringStop.REST);
         assertThat(gateway.waitFor(60, TimeUnit.SECONDS)).as("the process ended").isTrue();
         assertThat(gateway.exitValue()).isZero();
 
