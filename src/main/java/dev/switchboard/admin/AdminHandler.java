@@ -3,8 +3,6 @@ package dev.switchboard.admin;
 import static org.springframework.web.reactive.function.server.RequestPredicates.GET;
 import static org.springframework.web.reactive.function.server.RouterFunctions.route;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +11,6 @@ import java.util.Map;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -25,15 +22,13 @@ import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.Target;
 import dev.switchboard.health.HealthRegistry;
 import dev.switchboard.health.TargetHealth;
-import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.Json;
-import dev.switchboard.protocol.openai.OpenAiErrors;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The admin API, behind {@code Authorization: Bearer <admin-key>}; disabled (404) while no admin key is set.
+ * The admin view of target health, behind the admin key ({@link AdminAccess}).
  * {@code GET /admin/upstreams}: every target with its circuit, cooldown, latency, error rate and last error.
  */
 @Configuration(proxyBeanMethods = false)
@@ -52,9 +47,10 @@ public class AdminHandler {
     }
 
     Mono<ServerResponse> upstreams(ServerRequest request) {
-        RouteTable table = routes.get();
-        Mono<ServerResponse> refused = authorize(table, request.headers().firstHeader(HttpHeaders.AUTHORIZATION));
-        if (refused != null) return refused;
+        return AdminAccess.guarded(routes, request, this::upstreams);
+    }
+
+    private Mono<ServerResponse> upstreams(RouteTable table) {
 
         Map<String, List<String>> routesByTarget = new LinkedHashMap<>();
         Map<String, Target> targets = new LinkedHashMap<>();
@@ -87,24 +83,6 @@ public class AdminHandler {
             node.put("last_error_at", h == null ? null : text(h.lastErrorAt()));
         });
         return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(Json.MAPPER.writeValueAsBytes(root));
-    }
-
-    /** Null when the caller presented the admin key; otherwise the response refusing it. */
-    static Mono<ServerResponse> authorize(RouteTable table, String authorization) {
-        if (table.adminKey().isEmpty()) {
-            return error(ErrorKind.MODEL_NOT_FOUND.status(), ErrorKind.INVALID_REQUEST,
-                    "The admin API is disabled: set admin-key in the routes file");
-        }
-        String presented = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? authorization.substring(7).strip() : "";
-        boolean match = MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8),
-                table.adminKey().getBytes(StandardCharsets.UTF_8));
-        return match ? null : error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
-    }
-
-    static Mono<ServerResponse> error(int status, ErrorKind kind, String message) {
-        return ServerResponse.status(status).contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(OpenAiErrors.body(kind, message, null));
     }
 
     private static String text(Instant instant) {

@@ -6,7 +6,6 @@ import static org.springframework.web.reactive.function.server.RouterFunctions.r
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -45,9 +44,10 @@ public class ConfigAdminHandler {
     }
 
     Mono<ServerResponse> config(ServerRequest request) {
-        RouteTable table = routes.get();
-        Mono<ServerResponse> refused = AdminHandler.authorize(table, request.headers().firstHeader(HttpHeaders.AUTHORIZATION));
-        if (refused != null) return refused;
+        return AdminAccess.guarded(routes, request, this::config);
+    }
+
+    private Mono<ServerResponse> config(RouteTable table) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("source", table.source());
         root.put("loaded_at", table.loadedAt().toString());
@@ -77,9 +77,7 @@ public class ConfigAdminHandler {
     }
 
     Mono<ServerResponse> reload(ServerRequest request) {
-        Mono<ServerResponse> refused = AdminHandler.authorize(routes.get(), request.headers().firstHeader(HttpHeaders.AUTHORIZATION));
-        if (refused != null) return refused;
-        return Mono.fromCallable(reloader::reload)
+        return AdminAccess.guarded(routes, request, table -> Mono.fromCallable(reloader::reload)
                 .subscribeOn(Schedulers.boundedElastic()) // file I/O stays off the event loop
                 .flatMap(attempt -> {
                     ObjectNode body = Json.MAPPER.createObjectNode();
@@ -88,6 +86,6 @@ public class ConfigAdminHandler {
                     attempt.problems().forEach(problems::add);
                     return ServerResponse.status(attempt.applied() ? 200 : 422).contentType(MediaType.APPLICATION_JSON)
                             .bodyValue(Json.MAPPER.writeValueAsBytes(body));
-                });
+                }));
     }
 }

@@ -11,7 +11,6 @@ import java.util.function.Function;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -61,14 +60,7 @@ public class UsageAdminHandler {
     }
 
     private Mono<ServerResponse> guarded(ServerRequest request, Function<RouteTable, Mono<ServerResponse>> body) {
-        RouteTable table = routes.get();
-        Mono<ServerResponse> refused = AdminHandler.authorize(table, request.headers().firstHeader(HttpHeaders.AUTHORIZATION));
-        if (refused != null) return refused;
-        try {
-            return body.apply(table);
-        } catch (IllegalArgumentException e) {
-            return AdminHandler.error(400, ErrorKind.INVALID_REQUEST, e.getMessage());
-        }
+        return AdminAccess.guarded(routes, request, body);
     }
 
     Mono<ServerResponse> list(ServerRequest request) {
@@ -83,7 +75,7 @@ public class UsageAdminHandler {
     Mono<ServerResponse> byRequestId(ServerRequest request) {
         return guarded(request, table -> ledger.store().byRequestId(request.pathVariable("requestId")).collectList()
                 .flatMap(records -> records.isEmpty()
-                        ? AdminHandler.error(404, ErrorKind.MODEL_NOT_FOUND, "No usage record for request " + request.pathVariable("requestId"))
+                        ? AdminAccess.error(404, ErrorKind.MODEL_NOT_FOUND, "No usage record for request " + request.pathVariable("requestId"))
                         : json(Map.of("records", records))));
     }
 
@@ -123,7 +115,7 @@ public class UsageAdminHandler {
         return guarded(request, table -> {
             String name = request.pathVariable("name");
             boolean known = table.keysByDigest().values().stream().anyMatch(k -> k.name().equals(name));
-            if (!known) return AdminHandler.error(404, ErrorKind.MODEL_NOT_FOUND, "No client key named '" + name + "'");
+            if (!known) return AdminAccess.error(404, ErrorKind.MODEL_NOT_FOUND, "No client key named '" + name + "'");
             return BodyBytes.read(request.exchange().getRequest().getBody(), 4096).defaultIfEmpty(new byte[0]).flatMap(body -> {
                 long add;
                 try {
@@ -131,7 +123,7 @@ public class UsageAdminHandler {
                     if (!node.canConvertToLong() || node.asLong() <= 0) throw new IllegalArgumentException();
                     add = node.asLong();
                 } catch (JacksonException | IllegalArgumentException e) {
-                    return AdminHandler.error(400, ErrorKind.INVALID_REQUEST, "The body must be {\"add\": <positive whole number of credits>}");
+                    return AdminAccess.error(400, ErrorKind.INVALID_REQUEST, "The body must be {\"add\": <positive whole number of credits>}");
                 }
                 return ledger.grant(name, add).then(Mono.defer(() -> keys(request)));
             });

@@ -16,7 +16,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * Reads usage beside one stream without changing what the client gets. It looks at the events of each
  * buffer (whole events: see {@link SseFrames}), parses only those whose bytes can carry usage, and keeps
- * the last usage seen. OpenAI: a {@code usage} object wherever it appears (a usage-only chunk, a last chunk
+ * the last usage seen (a {@code "usage":null} is not parsed). OpenAI: a {@code usage} object wherever it appears (a usage-only chunk, a last chunk
  * with choices, MiniMax's closing {@code chat.completion}), and the provider's cost beside it. Anthropic:
  * input and cache tokens from {@code message_start}, output tokens (cumulative) from the last
  * {@code message_delta}. One instance per stream.
@@ -108,7 +108,7 @@ public final class StreamUsageTap {
     /** Reads one event's usage; true if the event is to be withheld from the client. */
     private boolean event(DataBuffer buffer, int from, int to) {
         boolean candidate = protocol == Protocol.OPENAI
-                ? contains(buffer, from, to, USAGE) || contains(buffer, from, to, META)
+                ? usageObject(buffer, from, to) || contains(buffer, from, to, META)
                 : contains(buffer, from, to, MESSAGE_START) || contains(buffer, from, to, MESSAGE_DELTA);
         if (!candidate) return false;
         byte[] copy = new byte[to - from];
@@ -167,14 +167,41 @@ public final class StreamUsageTap {
     }
 
     private static boolean contains(DataBuffer buffer, int from, int to, byte[] needle) {
+        return indexOf(buffer, from, to, needle) >= 0;
+    }
+
+    /**
+     * {@code "usage"} followed by an object: most chunks of a stream with usage on carry {@code "usage":null},
+     * and parsing each of them would cost more than all the rest of the tap.
+     */
+    private static boolean usageObject(DataBuffer buffer, int from, int to) {
+        int at = from;
+        while ((at = indexOf(buffer, at, to, USAGE)) >= 0) {
+            int i = at + USAGE.length;
+            while (i < to && isSpace(buffer.getByte(i))) i++;
+            if (i < to && buffer.getByte(i) == ':') {
+                i++;
+                while (i < to && isSpace(buffer.getByte(i))) i++;
+                if (i < to && buffer.getByte(i) == '{') return true;
+            }
+            at = at + USAGE.length;
+        }
+        return false;
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+    }
+
+    private static int indexOf(DataBuffer buffer, int from, int to, byte[] needle) {
         outer:
         for (int i = from; i <= to - needle.length; i++) {
             for (int j = 0; j < needle.length; j++) {
                 if (buffer.getByte(i + j) != needle[j]) continue outer;
             }
-            return true;
+            return i;
         }
-        return false;
+        return -1;
     }
 
     private static byte[] bytes(String s) {

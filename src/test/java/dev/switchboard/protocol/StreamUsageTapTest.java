@@ -62,6 +62,15 @@ class StreamUsageTapTest {
     }
 
     @Test
+    void usageIsFoundWhateverTheSpacingAndNullUsageIsNone() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, false);
+        pass(tap, CONTENT);
+        assertThat(tap.usage()).as("usage: null is no usage").isNull();
+        pass(tap, "data: {\"choices\":[],\"usage\" : \t{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\n");
+        assertThat(tap.usage()).isEqualTo(new TokenUsage(1, 1, 0, 0, 0));
+    }
+
+    @Test
     void keepAliveCommentsAndBrokenJsonAreHarmless() {
         StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
         String comment = ": OPENROUTER PROCESSING\n\n";
