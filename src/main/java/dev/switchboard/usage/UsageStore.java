@@ -5,10 +5,11 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -16,6 +17,8 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Statement;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -28,6 +31,11 @@ public class UsageStore {
     static final String COLUMNS = "id, request_id, time, key_name, endpoint, alias, upstream, upstream_model, stream, status, "
             + "outcome, attempts, prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, "
             + "usage_source, cost_usd, credits, upstream_cost_usd, upstream_credits, latency_ms, ttft_ms";
+
+    private static final int COLUMN_COUNT = COLUMNS.split(",").length;
+    /** 50 rows of 24 columns: 1,200 parameters a statement, far below PostgreSQL's 65,535. */
+    private static final int ROWS_PER_INSERT = 50;
+    private static final Map<Integer, String> INSERT_SQL = new ConcurrentHashMap<>();
 
     private static final List<String> SCHEMA = List.of(
             "CREATE TABLE IF NOT EXISTS usage_records (id VARCHAR(64) PRIMARY KEY, request_id VARCHAR(128) NOT NULL, "
@@ -59,44 +67,103 @@ public class UsageStore {
         return Flux.fromIterable(SCHEMA).concatMap(sql -> db.sql(sql).then()).then();
     }
 
-    /** Stores the records not stored yet and debits their credits; one transaction. */
+    /**
+     * Stores the records not stored yet and debits their credits, in one transaction. The usual batch is all
+     * new: one multi-row INSERT per chunk and one debit per key. A batch that meets records already stored
+     * (a journal replayed after a write that did land) is rolled back and written record by record, so only
+     * what really was inserted is debited.
+     */
     public Mono<Void> write(List<UsageRecord> records) {
-        Set<String> keys = new LinkedHashSet<>();
-        records.forEach(r -> {
-            if (r.credits() > 0) keys.add(r.key());
+        return writeAllNew(records)
+                .onErrorResume(AlreadyStored.class, e -> writeEachOnce(records));
+    }
+
+    private Mono<Void> writeAllNew(List<UsageRecord> records) {
+        Mono<Void> inserts = Flux.range(0, (records.size() + ROWS_PER_INSERT - 1) / ROWS_PER_INSERT)
+                .concatMap(i -> {
+                    List<UsageRecord> chunk = records.subList(i * ROWS_PER_INSERT, Math.min(records.size(), (i + 1) * ROWS_PER_INSERT));
+                    return insert(chunk).flatMap(inserted -> inserted == chunk.size() ? Mono.<Void>empty()
+                            : Mono.error(new AlreadyStored()));
+                })
+                .then();
+        return inserts.then(debit(records)).as(transactions::transactional);
+    }
+
+    private Mono<Void> writeEachOnce(List<UsageRecord> records) {
+        return Flux.fromIterable(records)
+                .concatMap(r -> insert(List.of(r)).filter(inserted -> inserted == 1).map(ignored -> r))
+                .collectList()
+                .flatMap(this::debit)
+                .as(transactions::transactional);
+    }
+
+    /** Rows inserted; a record whose id is stored already is skipped. */
+    private Mono<Long> insert(List<UsageRecord> chunk) {
+        String sql = INSERT_SQL.computeIfAbsent(chunk.size(), UsageStore::insertSql);
+        return db.inConnection(connection -> {
+            Statement statement = connection.createStatement(sql);
+            int i = 0;
+            for (UsageRecord r : chunk) {
+                statement.bind(i++, r.id()).bind(i++, r.requestId()).bind(i++, r.time().atOffset(ZoneOffset.UTC))
+                        .bind(i++, r.key()).bind(i++, r.endpoint()).bind(i++, r.alias()).bind(i++, r.upstream());
+                bind(statement, i++, r.upstreamModel(), String.class);
+                statement.bind(i++, r.stream()).bind(i++, r.status()).bind(i++, r.outcome()).bind(i++, r.attempts())
+                        .bind(i++, r.promptTokens()).bind(i++, r.completionTokens()).bind(i++, r.reasoningTokens())
+                        .bind(i++, r.cachedTokens()).bind(i++, r.cacheWriteTokens()).bind(i++, r.usageSource())
+                        .bind(i++, r.costUsd()).bind(i++, r.credits());
+                bind(statement, i++, r.upstreamCostUsd(), BigDecimal.class);
+                bind(statement, i++, r.upstreamCredits(), BigDecimal.class);
+                statement.bind(i++, r.latencyMs());
+                bind(statement, i++, r.ttftMs(), Long.class);
+            }
+            return Flux.from(statement.execute()).flatMap(Result::getRowsUpdated).reduce(0L, Long::sum);
         });
-        Mono<Void> work = Flux.fromIterable(keys).concatMap(this::ensureKey).then()
-                .thenMany(Flux.fromIterable(records).concatMap(this::insertAndDebit)).then();
-        return work.as(transactions::transactional);
+    }
+
+    private static String insertSql(int rows) {
+        StringJoiner values = new StringJoiner(", ");
+        int n = 1;
+        for (int row = 0; row < rows; row++) {
+            StringJoiner one = new StringJoiner(", ", "(", ")");
+            for (int c = 0; c < COLUMN_COUNT; c++) one.add("$" + n++);
+            values.add(one.toString());
+        }
+        return "INSERT INTO usage_records (" + COLUMNS + ") VALUES " + values + " ON CONFLICT DO NOTHING";
+    }
+
+    private static <T> void bind(Statement statement, int index, T value, Class<T> type) {
+        if (value == null) statement.bindNull(index, type);
+        else statement.bind(index, value);
+    }
+
+    /** One UPDATE per key with the sum of the records' credits. */
+    private Mono<Void> debit(List<UsageRecord> inserted) {
+        Map<String, Long> perKey = new LinkedHashMap<>();
+        for (UsageRecord r : inserted) {
+            if (r.credits() > 0) perKey.merge(r.key(), r.credits(), Long::sum);
+        }
+        return Flux.fromIterable(perKey.entrySet())
+                .concatMap(e -> addUsed(e.getKey(), e.getValue()).flatMap(updated -> updated > 0 ? Mono.<Void>empty()
+                        : ensureKey(e.getKey()).then(addUsed(e.getKey(), e.getValue())).then()))
+                .then();
+    }
+
+    /** Update first, insert only a key never seen: H2 raises (and catches) an exception for every ON CONFLICT hit. */
+    private Mono<Long> addUsed(String key, long credits) {
+        return db.sql("UPDATE key_credits SET used = used + :credits WHERE key_name = :key")
+                .bind("credits", credits).bind("key", key).fetch().rowsUpdated();
+    }
+
+    /** The batch holds records stored before; it is rolled back and written one record at a time. */
+    private static final class AlreadyStored extends RuntimeException {
+        AlreadyStored() {
+            super("some records are stored already", null, false, false);
+        }
     }
 
     private Mono<Void> ensureKey(String key) {
         return db.sql("INSERT INTO key_credits (key_name, granted, used) VALUES (:key, 0, 0) ON CONFLICT DO NOTHING")
                 .bind("key", key).then();
-    }
-
-    private Mono<Void> insertAndDebit(UsageRecord r) {
-        DatabaseClient.GenericExecuteSpec insert = db.sql("INSERT INTO usage_records (" + COLUMNS + ") VALUES (:id, :requestId, "
-                        + ":time, :key, :endpoint, :alias, :upstream, :upstreamModel, :stream, :status, :outcome, :attempts, "
-                        + ":prompt, :completion, :reasoning, :cached, :cacheWrite, :source, :cost, :credits, :upstreamCost, "
-                        + ":upstreamCredits, :latency, :ttft) ON CONFLICT DO NOTHING")
-                .bind("id", r.id()).bind("requestId", r.requestId()).bind("time", r.time().atOffset(ZoneOffset.UTC))
-                .bind("key", r.key()).bind("endpoint", r.endpoint()).bind("alias", r.alias()).bind("upstream", r.upstream())
-                .bind("stream", r.stream()).bind("status", r.status()).bind("outcome", r.outcome()).bind("attempts", r.attempts())
-                .bind("prompt", r.promptTokens()).bind("completion", r.completionTokens()).bind("reasoning", r.reasoningTokens())
-                .bind("cached", r.cachedTokens()).bind("cacheWrite", r.cacheWriteTokens()).bind("source", r.usageSource())
-                .bind("cost", r.costUsd()).bind("credits", r.credits()).bind("latency", r.latencyMs());
-        insert = nullable(insert, "upstreamModel", r.upstreamModel(), String.class);
-        insert = nullable(insert, "upstreamCost", r.upstreamCostUsd(), BigDecimal.class);
-        insert = nullable(insert, "upstreamCredits", r.upstreamCredits(), BigDecimal.class);
-        insert = nullable(insert, "ttft", r.ttftMs(), Long.class);
-        return insert.fetch().rowsUpdated().flatMap(inserted -> inserted == 0 || r.credits() == 0 ? Mono.empty()
-                : db.sql("UPDATE key_credits SET used = used + :credits WHERE key_name = :key")
-                        .bind("credits", r.credits()).bind("key", r.key()).then());
-    }
-
-    private static <T> DatabaseClient.GenericExecuteSpec nullable(DatabaseClient.GenericExecuteSpec spec, String name, T value, Class<T> type) {
-        return value == null ? spec.bindNull(name, type) : spec.bind(name, value);
     }
 
     public Mono<Map<String, Balance>> balances() {
