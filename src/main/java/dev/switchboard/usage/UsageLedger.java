@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -34,6 +35,8 @@ public class UsageLedger implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
     private static final int QUEUE_SIZE = 10_000;
     private static final int BATCH = 500;
+    /** How long records wait for company: one transaction (and one balance read) per batch, not per record. */
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -44,6 +47,7 @@ public class UsageLedger implements SmartLifecycle {
     private final ConcurrentLinkedQueue<UsageRecord> overflow = new ConcurrentLinkedQueue<>();
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
     private volatile Map<String, UsageStore.Balance> balances = Map.of();
+    private final Map<MeterKey, RecordMeters> recordMeters = new ConcurrentHashMap<>();
     private volatile boolean running;
     private volatile boolean storeUp;
     private Thread writer;
@@ -115,7 +119,8 @@ public class UsageLedger implements SmartLifecycle {
         running = false;
         if (writer == null) return;
         // never interrupt the writer: NIO channels (the H2 file, the journal) close on interrupt and the batch
-        // in hand would be lost; it sees running == false within one poll
+        // in hand would be lost; unparked, it sees running == false and writes what is left
+        LockSupport.unpark(writer);
         try {
             writer.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
@@ -143,17 +148,15 @@ public class UsageLedger implements SmartLifecycle {
         storeUp = call(store.migrate(), "create the usage schema");
         if (storeUp) refreshBalances();
         long nextRetry = 0;
+        boolean full = false;
         while (running || !queue.isEmpty() || !overflow.isEmpty()) {
+            // the writer wakes on its own clock, never on a record: a producer signalling it would cost the
+            // request path a futex wake and a context switch per request; a full batch goes again at once
+            if (running && !full) LockSupport.parkNanos(this, LINGER_NANOS);
             List<UsageRecord> batch = new ArrayList<>();
             drainOverflow(batch);
-            try {
-                UsageRecord first = batch.isEmpty() ? queue.poll(200, TimeUnit.MILLISECONDS) : null;
-                if (first != null) batch.add(first);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
             queue.drainTo(batch, BATCH - batch.size());
+            full = batch.size() >= BATCH;
             if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
                 if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
             }
@@ -224,10 +227,17 @@ public class UsageLedger implements SmartLifecycle {
             storeUp = true;
             return true;
         } catch (RuntimeException e) {
-            if (storeUp) log.warn("The usage store failed to {}; records go to the journal {} until it is back: {}", what, journal.file(), e.toString());
+            if (storeUp) log.warn("The usage store failed to {}; records go to the journal {} until it is back: {}", what, journal.file(), causes(e));
             storeUp = false;
             return false;
         }
+    }
+
+    /** The exception and its causes on one line: "could not open a connection" alone says little. */
+    private static String causes(Throwable e) {
+        StringBuilder line = new StringBuilder(e.toString());
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) line.append("; caused by ").append(c);
+        return line.toString();
     }
 
     private static void pause() {
@@ -244,23 +254,41 @@ public class UsageLedger implements SmartLifecycle {
     }
 
     private void count(UsageRecord r) {
-        String[] tags = {"alias", r.alias(), "upstream", r.upstream(), "key", r.key()};
-        tokens(r, "input", r.promptTokens() - r.cachedTokens() - r.cacheWriteTokens(), tags);
-        tokens(r, "cached_input", r.cachedTokens(), tags);
-        tokens(r, "cache_write", r.cacheWriteTokens(), tags);
-        tokens(r, "output", r.completionTokens(), tags);
-        tokens(r, "reasoning", r.reasoningTokens(), tags);
-        Counter.builder("switchboard.cost.usd").description("What requests cost, at the gateway's prices")
-                .tags(tags).register(meters).increment(r.costUsd().doubleValue());
-        Counter.builder("switchboard.credits").description("Credits debited from client keys")
-                .tags(tags).register(meters).increment(r.credits());
+        // the meters of one alias, upstream and key are built once: building them per request cost more than the
+        // rest of the bookkeeping; the set is bounded by the route table (aliases and keys the config knows)
+        RecordMeters m = recordMeters.computeIfAbsent(new MeterKey(r.alias(), r.upstream(), r.key()), this::recordMeters);
+        record(m.input(), r.promptTokens() - r.cachedTokens() - r.cacheWriteTokens());
+        record(m.cachedInput(), r.cachedTokens());
+        record(m.cacheWrite(), r.cacheWriteTokens());
+        record(m.output(), r.completionTokens());
+        record(m.reasoning(), r.reasoningTokens());
+        m.cost().increment(r.costUsd().doubleValue());
+        m.credits().increment(r.credits());
+    }
+
+    private static void record(DistributionSummary tokens, long count) {
+        if (count > 0) tokens.record(count);
+    }
+
+    private record MeterKey(String alias, String upstream, String key) {}
+
+    private record RecordMeters(DistributionSummary input, DistributionSummary cachedInput, DistributionSummary cacheWrite,
+                                DistributionSummary output, DistributionSummary reasoning, Counter cost, Counter credits) {}
+
+    private RecordMeters recordMeters(MeterKey k) {
+        String[] tags = {"alias", k.alias(), "upstream", k.upstream(), "key", k.key()};
+        return new RecordMeters(tokens(k, "input", tags), tokens(k, "cached_input", tags), tokens(k, "cache_write", tags),
+                tokens(k, "output", tags), tokens(k, "reasoning", tags),
+                Counter.builder("switchboard.cost.usd").description("What requests cost, at the gateway's prices")
+                        .tags(tags).register(meters),
+                Counter.builder("switchboard.credits").description("Credits debited from client keys")
+                        .tags(tags).register(meters));
     }
 
     /** OpenTelemetry GenAI's {@code gen_ai.client.token.usage}, by token type. */
-    private void tokens(UsageRecord r, String type, long count, String[] tags) {
-        if (count <= 0) return;
-        DistributionSummary.builder("gen_ai.client.token.usage").baseUnit("tokens")
-                .tags(tags).tag("gen_ai.token.type", type).tag("gen_ai.request.model", r.alias())
-                .register(meters).record(count);
+    private DistributionSummary tokens(MeterKey k, String type, String[] tags) {
+        return DistributionSummary.builder("gen_ai.client.token.usage").baseUnit("tokens")
+                .tags(tags).tag("gen_ai.token.type", type).tag("gen_ai.request.model", k.alias())
+                .register(meters);
     }
 }

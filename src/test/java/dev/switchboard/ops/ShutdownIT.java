@@ -34,8 +34,10 @@ class ShutdownIT {
     private Process gateway;
 
     @AfterEach
-    void kill() {
+    void kill() throws IOException {
         if (gateway != null && gateway.isAlive()) gateway.destroyForcibly();
+        Path log = data.resolve("gateway.log");
+        if (Files.exists(log)) System.out.println("gateway.log:\n" + Files.readString(log)); // in the failsafe report
     }
 
     private static int freePort() throws IOException {
