@@ -1,10 +1,42 @@
 package dev.switchboard.protocol;
 
+import java.util.Set;
+
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The one JSON mapper for bodies the gateway writes itself (errors, model lists); never used on passthrough bytes. */
 public final class Json {
     public static final JsonMapper MAPPER = JsonMapper.builder().build();
+    /** Reads one value out of a parser that goes on after it. */
+    private static final ObjectReader VALUE_IN_STREAM = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Json() {}
+
+    /**
+     * Only the named top-level fields of a JSON object, the rest skipped by the streaming parser without
+     * building it: reading a response's {@code usage} costs a few of its bytes, not a tree of all of it.
+     * Null when the body is not a JSON object.
+     */
+    public static ObjectNode fields(byte[] body, Set<String> names) {
+        try (JsonParser p = MAPPER.tokenStreamFactory().createParser(ObjectReadContext.empty(), body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) return null;
+            ObjectNode picked = MAPPER.createObjectNode();
+            while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                if (names.contains(name)) picked.set(name, VALUE_IN_STREAM.readTree(p));
+                else p.skipChildren();
+            }
+            return picked;
+        } catch (JacksonException e) {
+            return null;
+        }
+    }
 }

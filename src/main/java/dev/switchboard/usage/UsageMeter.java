@@ -2,7 +2,7 @@ package dev.switchboard.usage;
 
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.util.UUID;
+import java.util.Set;
 
 import org.springframework.http.HttpHeaders;
 
@@ -15,7 +15,6 @@ import dev.switchboard.protocol.StreamUsageTap;
 import dev.switchboard.protocol.TokenUsage;
 import dev.switchboard.protocol.anthropic.AnthropicUsage;
 import dev.switchboard.protocol.openai.OpenAiUsage;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,6 +23,9 @@ import tools.jackson.databind.JsonNode;
  * estimate where there are none, priced at the target's price.
  */
 public final class UsageMeter {
+    /** Where OpenAI- and Anthropic-style bodies and the AI/ML API keep usage and cost. */
+    private static final Set<String> USAGE_FIELDS = Set.of("usage", "meta");
+
     private final Protocol protocol;
     private Target target;
     private byte[] request;
@@ -51,11 +53,11 @@ public final class UsageMeter {
      */
     public void answer(byte[] body, JsonNode parsed, HttpHeaders headers) {
         this.answer = body;
-        try {
-            JsonNode root = parsed != null ? parsed : Json.MAPPER.readTree(body);
+        JsonNode root = parsed != null ? parsed : Json.fields(body, USAGE_FIELDS);
+        if (root != null) {
             tokens = protocol == Protocol.OPENAI ? OpenAiUsage.tokens(root) : AnthropicUsage.tokens(root.path("usage"));
             if (protocol == Protocol.OPENAI) cost = OpenAiUsage.cost(root);
-        } catch (JacksonException e) {
+        } else {
             tokens = null;
         }
         cost = cost.or(new ProviderCost(decimal(headers.getFirst("x-aimlapi-usd-spent")), decimal(headers.getFirst("x-aimlapi-credits-used"))));
@@ -85,7 +87,7 @@ public final class UsageMeter {
         if (used == null) used = TokenUsage.NONE;
         BigDecimal costUsd = target == null || !produced ? BigDecimal.ZERO : Pricing.costUsd(target.price(), used);
         long credits = Pricing.credits(costUsd, table.creditsPerUsd());
-        return new UsageRecord(UUID.randomUUID().toString(), requestId, Instant.now(), key, endpoint, alias,
+        return new UsageRecord(RecordId.next(), requestId, Instant.now(), key, endpoint, alias,
                 target == null ? "-" : target.upstream().name(), target == null ? null : target.model(), stream, status,
                 outcome, attempts, used.prompt(), used.completion(), used.reasoning(), used.cached(), used.cacheWrite(),
                 source, costUsd, credits, reported.usd(), reported.credits(), latencyMs, ttftMs);
