@@ -12,8 +12,6 @@ import dev.switchboard.protocol.TokenUsage;
  * per-request fee. Credits are the cost times credits-per-USD, rounded up to a whole credit.
  */
 public final class Pricing {
-    private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
-
     private Pricing() {}
 
     public static BigDecimal costUsd(Price price, TokenUsage tokens) {
@@ -22,7 +20,7 @@ public final class Pricing {
                 .add(price.cachedInput().multiply(BigDecimal.valueOf(tokens.cached())))
                 .add(price.cacheWrite().multiply(BigDecimal.valueOf(tokens.cacheWrite())))
                 .add(price.output().multiply(BigDecimal.valueOf(tokens.completion())))
-                .divide(MILLION)
+                .movePointLeft(6) // per million tokens; exact, and far cheaper than divide()
                 .add(price.perRequest());
     }
 
