@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.."
 if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64; fi
 export PATH="${JAVA_HOME:+$JAVA_HOME/bin:}$PATH"
 duration="${DURATION:-10s}"
-warmup="${WARMUP:-15s}"   # a JVM measured cold measures its JIT compiler
+# a JVM measured cold measures its JIT compiler: on 2 shared cores C2 is still busy after 30 s of load
+warmup="${WARMUP:-60s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
@@ -82,9 +83,9 @@ to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
   awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
                           else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'
 }
-measure() {  # name port -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
+measure() {  # name port warm-up -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
   local url="http://127.0.0.1:$2/v1/chat/completions"
-  wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "$url" > /dev/null 2>&1 || true
+  wrk -t2 -c32 -d"$3" -s src/bench/wrk/chat.lua "$url" > /dev/null 2>&1 || true
   wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
   local rps p50 p99 p50one p99one first
@@ -97,14 +98,14 @@ measure() {  # name port -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
   echo "$rps $p50 $p99 $p50one $p99one $first"
 }
 
-read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_port)"
-read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port)"
-read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port)"
+read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_port 5s)"
+read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port 5s)"
+read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port "$warmup")"
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 records=$(grep -c "request id=" "$work/gateway.log" || true)
 
 echo
-echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up then ${duration} per run, ~1 KB chat request"
+echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} per run, ~1 KB chat request"
 printf '%-12s %10s %10s %10s %10s %10s %14s\n' "" "req/s@32" "p50@32 ms" "p99@32 ms" "p50@1 ms" "p99@1 ms" "1st event p50"
 printf '%-12s %10s %10s %10s %10s %10s %14s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first"
 printf '%-12s %10s %10s %10s %10s %10s %14s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first"
