@@ -24,9 +24,13 @@ public enum ApiEndpoint {
         return protocol;
     }
 
-    /** Appended to an upstream's base-url (the URL its protocol's official SDK would be given). */
-    public String upstreamPath() {
-        return upstreamPath;
+    /**
+     * Appended to an upstream's base-url (the URL its protocol's official SDK would be given): this
+     * endpoint's own path, or the other protocol's chat endpoint when the request is translated.
+     */
+    public String upstreamPath(Protocol upstream) {
+        if (this == COUNT_TOKENS || upstream == protocol) return upstreamPath;
+        return upstream == Protocol.OPENAI ? CHAT_COMPLETIONS.upstreamPath : MESSAGES.upstreamPath;
     }
 
     /** @return the alias; throws 400 for what this endpoint requires and the body lacks */

@@ -73,7 +73,8 @@ class FailoverLoop {
         context.upstream = upstream;
         context.meter.target(chosen);
         long start = System.nanoTime();
-        return exchange.open(chosen, context.endpoint.upstreamPath(), scan, headers, context.requestId, context.streamUsageWanted)
+        return exchange.open(chosen, context.endpoint.protocol(), context.endpoint.upstreamPath(chosen.upstream().protocol()), scan,
+                        headers, context.requestId, context.streamUsageWanted)
                 .flatMap(response -> {
                     long firstByte = System.nanoTime() - start;
                     h.answered(Duration.ofNanos(firstByte));

@@ -2,12 +2,15 @@ package dev.switchboard.api;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
 import org.springframework.http.ReactiveHttpOutputMessage;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -26,15 +29,19 @@ import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
+import dev.switchboard.protocol.SseEvent;
 import dev.switchboard.protocol.SseFrames;
 import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
 import dev.switchboard.protocol.StreamUsageTap;
+import dev.switchboard.translate.StreamTranslator;
+import dev.switchboard.translate.Translation;
 import dev.switchboard.upstream.AttemptOutcome;
 import dev.switchboard.upstream.UpstreamExchange;
 import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageMeter;
+import dev.switchboard.usage.TokenEstimator;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.upstream.UpstreamTimeoutException;
 import reactor.core.publisher.Flux;
@@ -52,6 +59,9 @@ public class ProxyHandler {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
     public static final String UPSTREAM_HEADER = "x-switchboard-upstream";
     public static final String ATTEMPTS_HEADER = "x-switchboard-attempts";
+    /** Set on a count_tokens answer the gateway counted itself. */
+    public static final String TOKEN_COUNT_HEADER = "x-switchboard-token-count";
+    private static final int MAX_ERROR_BODY = 64 * 1024;
     /** Upstream response headers a client may rely on; the rest (cookies, provider internals) stay behind. */
     private static final List<String> PASSED_BACK = List.of(
             HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_LENGTH, HttpHeaders.RETRY_AFTER, HttpHeaders.CACHE_CONTROL);
@@ -91,14 +101,18 @@ public class ProxyHandler {
                     RequestScan scan = RequestScan.of(body);
                     String alias = endpoint.validate(scan);
                     context.stream = scan.stream();
-                    context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
+                    context.streamUsageAsked = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && scan.asksForStreamUsage();
+                    context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !context.streamUsageAsked;
                     Long maxTokens = scan.longValue("max_tokens");
                     if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
-                    RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol());
+                    boolean countTokens = endpoint == ApiEndpoint.COUNT_TOKENS;
+                    RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol(), countTokens);
                     if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = alias;
-                    return follow(plan, table, scan, headers, context);
+                    if (countTokens && plan instanceof RoutePlan.NoTarget none && none.route().targets().stream().anyMatch(t -> t.upstream().enabled())) {
+                        return countedHere(body); // no Anthropic upstream to ask: the tokenizer's estimate
+                    }
+                    return follow(plan, table, scan, headers, context).flatMap(answer -> relay(answer, context, table));
                 })
-                .flatMap(answer -> relay(answer, context, table))
                 .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table));
     }
 
@@ -131,20 +145,37 @@ public class ProxyHandler {
                 "The request body is larger than the gateway's limit of " + maxBodyBytes + " bytes");
     }
 
-    /** Status, a few headers and the body as the upstream sent them. */
+    /** count_tokens for an alias with no Anthropic-protocol target: o200k_base's count, said to be an estimate. */
+    private static Mono<ServerResponse> countedHere(byte[] body) {
+        long tokens = TokenEstimator.estimate(body, "").prompt();
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).header(TOKEN_COUNT_HEADER, "estimated")
+                .bodyValue(Map.of("input_tokens", tokens));
+    }
+
+    /**
+     * Status, a few headers and the body as the upstream sent them; or, from a target of the other protocol,
+     * the answer translated (a 4xx becomes the gateway's error in the client's envelope).
+     */
     private Mono<ServerResponse> relay(FailoverLoop.Answer answer, RequestContext context, RouteTable table) {
         ClientHttpResponse response = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d -> d.response();
             case AttemptOutcome.ClientError c -> c.response();
             default -> throw new IllegalStateException("not an answer: " + answer.outcome());
         };
+        boolean translated = Translation.needed(context.endpoint.protocol(), answer.target());
+        if (translated && answer.outcome() instanceof AttemptOutcome.ClientError) {
+            int status = response.getStatusCode().value();
+            return BodyBytes.read(response.getBody(), MAX_ERROR_BODY).defaultIfEmpty(new byte[0])
+                    .flatMap(body -> Mono.error(Translation.clientError(context.upstream, status, body)));
+        }
         context.status = response.getStatusCode().value();
         HttpHeaders from = response.getHeaders();
         BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
                 context.meter.answer(d.body(), d.json(), from);
-                message.getHeaders().setContentLength(d.body().length);
-                return message.writeWith(Flux.just(message.bufferFactory().wrap(d.body()))
+                byte[] answered = translated ? Translation.response(context.endpoint.protocol(), d.body(), d.json()) : d.body();
+                message.getHeaders().setContentLength(answered.length);
+                return message.writeWith(Flux.just(message.bufferFactory().wrap(answered))
                         .doOnNext(b -> context.firstByteSent())
                         .transform(body -> whenDone(body, context, table)));
             };
@@ -160,6 +191,11 @@ public class ProxyHandler {
                         List<String> values = from.get(name);
                         if (values != null) to.put(name, values);
                     }
+                    if (translated) {
+                        to.remove(HttpHeaders.CONTENT_LENGTH); // the body is not the upstream's
+                        to.setContentType(answer.outcome() instanceof AttemptOutcome.Delivered d && d.streaming()
+                                ? MediaType.TEXT_EVENT_STREAM : MediaType.APPLICATION_JSON);
+                    }
                     to.set(UPSTREAM_HEADER, context.upstream);
                     to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
                 })
@@ -173,12 +209,25 @@ public class ProxyHandler {
     private Flux<DataBuffer> stream(ClientHttpResponse response, FailoverLoop.Answer answer, RequestContext context,
                                     ReactiveHttpOutputMessage message, RouteTable table) {
         TargetHealth health = answer.health();
-        StreamUsageTap tap = context.meter.tap(UpstreamExchange.injectsStreamUsage(answer.target(), context.streamUsageWanted));
-        return SseFrames.whole(response.getBody())
+        boolean translated = Translation.needed(context.endpoint.protocol(), answer.target());
+        // the tap reads the upstream's own events; a translated stream's usage chunk goes to the translator
+        StreamUsageTap tap = context.meter.tap(!translated && UpstreamExchange.injectsStreamUsage(answer.target(), context.streamUsageWanted));
+        Flux<DataBuffer> events = SseFrames.whole(response.getBody())
                 .<DataBuffer>handle((buffer, sink) -> {
                     DataBuffer passed = tap.inspect(buffer);
                     if (passed != null) sink.next(passed);
-                })
+                });
+        if (translated) {
+            StreamTranslator translator = Translation.stream(context.endpoint.protocol(), context.streamUsageAsked);
+            events = events.<DataBuffer>handle((buffer, sink) -> {
+                        byte[] out = translate(translator, buffer);
+                        if (out.length > 0) sink.next(message.bufferFactory().wrap(out));
+                    })
+                    .concatWith(Mono.fromCallable(translator::end)
+                            .filter(end -> end.length > 0)
+                            .map(end -> message.bufferFactory().wrap(end)));
+        }
+        return events
                 .doOnNext(b -> context.firstByteSent())
                 .doOnComplete(() -> health.succeeded(sinceStart(answer)))
                 .onErrorResume(e -> {
@@ -191,6 +240,16 @@ public class ProxyHandler {
                 })
                 .doOnCancel(health::release)
                 .transform(body -> whenDone(body, context, table));
+    }
+
+    /** One buffer of whole upstream events, translated; the buffer is released here. */
+    private static byte[] translate(StreamTranslator translator, DataBuffer buffer) {
+        byte[] upstream = new byte[buffer.readableByteCount()];
+        buffer.read(upstream);
+        DataBufferUtils.release(buffer);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (SseEvent event : SseEvent.parseAll(upstream)) out.writeBytes(translator.event(event));
+        return out.toByteArray();
     }
 
     private static GatewayException streamBroken(RequestContext context, Throwable e) {

@@ -14,6 +14,8 @@ final class RequestContext {
     boolean stream;
     /** An OpenAI stream whose client did not ask for usage: the gateway adds include_usage where it may. */
     boolean streamUsageWanted;
+    /** An OpenAI client asked for the usage chunk ({@code stream_options.include_usage}). */
+    boolean streamUsageAsked;
     int attempts;
     int status;
     /** The upstream broke a stream the client had started to receive. */

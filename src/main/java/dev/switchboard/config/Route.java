@@ -7,8 +7,9 @@ import java.util.List;
  *
  * @param expectedOutputTokens the output assumed by the cost estimate when a request sets no max tokens
  * @param maxAttempts how many targets one request may try
+ * @param translate whether a target that speaks the other protocol than the client may serve it, translated
  */
-public record Route(String alias, List<Target> targets, int expectedOutputTokens, int maxAttempts) {
+public record Route(String alias, List<Target> targets, int expectedOutputTokens, int maxAttempts, boolean translate) {
     public static final int DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
 }

@@ -188,7 +188,7 @@ final class RouteTableBuilder {
                 Route.DEFAULT_EXPECTED_OUTPUT_TOKENS);
         int maxAttempts = atLeastOne(at + ".routing.max-attempts",
                 spec.routing() == null ? null : spec.routing().maxAttempts(), defaultMaxAttempts);
-        return new Route(alias, List.copyOf(targets), expectedOutput, maxAttempts);
+        return new Route(alias, List.copyOf(targets), expectedOutput, maxAttempts, !Boolean.FALSE.equals(spec.translate()));
     }
 
     private int atLeastOne(String at, Integer value, int fallback) {

@@ -32,7 +32,7 @@ public record SwitchboardFile(
 
     public record TimeoutSpec(Duration connect, Duration firstByte, Duration idle, Duration total) {}
 
-    public record RouteSpec(List<TargetSpec> targets, Integer expectedOutputTokens, RoutingSpec routing) {}
+    public record RouteSpec(List<TargetSpec> targets, Integer expectedOutputTokens, RoutingSpec routing, Boolean translate) {}
 
     public record RoutingSpec(Integer maxAttempts) {}
 

@@ -34,12 +34,18 @@ public class RoutePlanner {
 
     private record Candidate(Target target, TargetHealth health, BigDecimal cost, int latencyBand) {}
 
-    public RoutePlan plan(RouteTable table, RequestFacts request, Protocol clientProtocol) {
+    /**
+     * @param clientProtocol the protocol the client speaks
+     * @param sameProtocolOnly only targets of the client's protocol (count_tokens, which has no translation)
+     */
+    public RoutePlan plan(RouteTable table, RequestFacts request, Protocol clientProtocol, boolean sameProtocolOnly) {
         Route route = table.routes().get(request.alias());
         if (route == null) return new RoutePlan.UnknownAlias(request.alias());
+        boolean translated = route.translate() && !sameProtocolOnly;
         List<Target> servable = new ArrayList<>(route.targets().size());
         for (Target t : route.targets()) {
-            if (t.upstream().enabled() && t.upstream().protocol() == clientProtocol) servable.add(t);
+            // a translated target is ranked like any other: the cost estimate does not depend on the protocol
+            if (t.upstream().enabled() && (translated || t.upstream().protocol() == clientProtocol)) servable.add(t);
         }
         if (servable.isEmpty()) return new RoutePlan.NoTarget(route, whyNone(route, clientProtocol));
 
@@ -107,6 +113,6 @@ public class RoutePlanner {
         return allDisabled
                 ? "every upstream of model '" + route.alias() + "' is disabled (no API key configured)"
                 : "no enabled upstream of model '" + route.alias() + "' speaks the " + clientProtocol.displayName()
-                        + " protocol, and translation between protocols is not available yet";
+                        + " protocol, and the route does not allow translation (translate: false)";
     }
 }

@@ -18,6 +18,7 @@ import dev.switchboard.config.Upstream;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
+import dev.switchboard.translate.Translation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelException;
@@ -49,12 +50,15 @@ public class UpstreamExchange {
      * @param streamUsageWanted the request is an OpenAI stream whose client did not ask for usage: the
      *                          gateway adds {@code include_usage} where the upstream allows it
      */
-    public Mono<ClientHttpResponse> open(Target target, String endpointPath, RequestScan scan, HttpHeaders client,
-                                         String requestId, boolean streamUsageWanted) {
+    public Mono<ClientHttpResponse> open(Target target, Protocol clientProtocol, String path, RequestScan scan,
+                                         HttpHeaders client, String requestId, boolean streamUsageWanted) {
         Upstream upstream = target.upstream();
-        URI uri = upstream.resolve(endpointPath);
+        URI uri = upstream.resolve(path);
         return Mono.defer(() -> {
-                    ByteBuf body = RequestBodyRewriter.rewrite(scan, target, injectsStreamUsage(target, streamUsageWanted));
+                    // a translated request is written anew, then gets the same per-upstream edits as passthrough
+                    ByteBuf body = Translation.needed(clientProtocol, target)
+                            ? RequestBodyRewriter.rewrite(RequestScan.of(Translation.request(clientProtocol, scan, target)), target, false)
+                            : RequestBodyRewriter.rewrite(scan, target, injectsStreamUsage(target, streamUsageWanted));
                     return clients.of(upstream).post(uri,
                             h -> headers(h, upstream, client, requestId, body.readableBytes()), BUFFERS.wrap(body));
                 })
@@ -63,12 +67,15 @@ public class UpstreamExchange {
 
     /** Whether the request sent to this target carries the gateway's own {@code include_usage}. */
     public static boolean injectsStreamUsage(Target target, boolean streamUsageWanted) {
-        return streamUsageWanted && target.upstream().streamUsage() == dev.switchboard.config.StreamUsage.INJECT;
+        return streamUsageWanted && target.upstream().protocol() == Protocol.OPENAI
+                && target.upstream().streamUsage() == dev.switchboard.config.StreamUsage.INJECT;
     }
 
     private static void headers(HttpHeaders out, Upstream upstream, HttpHeaders client, String requestId,
                                 int contentLength) {
         for (String name : FORWARDED) {
+            // anthropic-version and anthropic-beta mean something only to an upstream that speaks Anthropic
+            if (name.startsWith("anthropic-") && upstream.protocol() != Protocol.ANTHROPIC) continue;
             List<String> values = client.get(name);
             if (values != null) out.put(name, values);
         }

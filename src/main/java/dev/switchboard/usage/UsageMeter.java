@@ -26,7 +26,8 @@ public final class UsageMeter {
     /** Where OpenAI- and Anthropic-style bodies and the AI/ML API keep usage and cost. */
     private static final Set<String> USAGE_FIELDS = Set.of("usage", "meta");
 
-    private final Protocol protocol;
+    /** The protocol the answer is read in: the client's, until a target (perhaps translated) is chosen. */
+    private Protocol protocol;
     private Target target;
     private byte[] request;
     private TokenUsage tokens;
@@ -44,6 +45,7 @@ public final class UsageMeter {
 
     public void target(Target target) {
         this.target = target;
+        this.protocol = target.upstream().protocol(); // usage is billed from the upstream's own numbers
     }
 
     /**

@@ -132,10 +132,11 @@ class ErrorEnvelopeIT extends GatewayIT {
 
     @Test
     void aliasWithNoTargetForThisProtocolIs503Explained() {
-        assertThat(openAiError(chat("{\"model\":\"m1-minimax\",\"messages\":[]}"), 503, "no_upstream_available")
-                .get("message").asString()).contains("OpenAI protocol");
-        assertThat(anthropicError(messages("{\"model\":\"m1-aimlapi\",\"max_tokens\":5,\"messages\":[]}"), 503, "api_error")
-                .get("message").asString()).contains("Anthropic protocol");
+        // only routes that forbid translation have no target for a protocol
+        assertThat(openAiError(chat("{\"model\":\"tx-forbidden\",\"messages\":[]}"), 503, "no_upstream_available")
+                .get("message").asString()).contains("OpenAI protocol", "translate: false");
+        assertThat(anthropicError(messages("{\"model\":\"tx-forbidden-openai\",\"max_tokens\":5,\"messages\":[]}"), 503, "api_error")
+                .get("message").asString()).contains("Anthropic protocol", "translate: false");
         assertThat(openAiError(chat("{\"model\":\"m1-all-keyless\",\"messages\":[]}"), 503, "no_upstream_available")
                 .get("message").asString()).contains("disabled");
     }

@@ -42,13 +42,17 @@ class RoutePlannerTest {
     }
 
     private static RouteTable table(Target... targets) {
+        return table(true, targets);
+    }
+
+    private static RouteTable table(boolean translate, Target... targets) {
         Map<String, Route> routes = new LinkedHashMap<>();
-        routes.put("m", new Route("m", List.of(targets), 256, 3));
+        routes.put("m", new Route("m", List.of(targets), 256, 3, translate));
         return new RouteTable("t", Instant.now(), Map.of(), routes, Map.of(), "", POLICY, RouteTable.DEFAULT_CREDITS_PER_USD);
     }
 
     private RoutePlan plan(RouteTable table, Long maxTokens) {
-        return planner.plan(table, new RequestFacts("m", 400, maxTokens), Protocol.OPENAI);
+        return planner.plan(table, new RequestFacts("m", 400, maxTokens), Protocol.OPENAI, false);
     }
 
     private static List<String> order(RoutePlan plan) {
@@ -98,13 +102,19 @@ class RoutePlannerTest {
     }
 
     @Test
-    void disabledAndOtherProtocolTargetsAreNotCandidates() {
-        RouteTable table = table(target("off", Protocol.OPENAI, false, "0", "0", "0"),
-                target("anthropic", Protocol.ANTHROPIC, true, "0", "0", "0"), target("on", "5", "5"));
-        assertThat(order(plan(table, null))).containsExactly("on");
-        assertThat(planner.plan(table(target("anthropic", Protocol.ANTHROPIC, true, "0", "0", "0")),
-                new RequestFacts("m", 10, null), Protocol.OPENAI)).isInstanceOf(RoutePlan.NoTarget.class);
-        assertThat(planner.plan(table(), new RequestFacts("nope", 10, null), Protocol.OPENAI)).isInstanceOf(RoutePlan.UnknownAlias.class);
+    void otherProtocolTargetsAreRankedLikeAnyOtherUnlessTheRouteForbidsTranslation() {
+        Target anthropic = target("anthropic", Protocol.ANTHROPIC, true, "1", "1", "0");
+        RouteTable table = table(true, target("off", Protocol.OPENAI, false, "0", "0", "0"), anthropic, target("on", "5", "5"));
+        assertThat(order(planner.plan(table, new RequestFacts("m", 400, null), Protocol.OPENAI, false)))
+                .containsExactly("anthropic", "on");
+        // count_tokens has no translation: only same-protocol targets
+        assertThat(order(planner.plan(table, new RequestFacts("m", 400, null), Protocol.OPENAI, true))).containsExactly("on");
+
+        RouteTable forbidden = table(false, anthropic, target("on", "5", "5"));
+        assertThat(order(planner.plan(forbidden, new RequestFacts("m", 400, null), Protocol.OPENAI, false))).containsExactly("on");
+        assertThat(planner.plan(table(false, anthropic), new RequestFacts("m", 10, null), Protocol.OPENAI, false))
+                .isInstanceOfSatisfying(RoutePlan.NoTarget.class, none -> assertThat(none.reason()).contains("translate: false"));
+        assertThat(planner.plan(table(), new RequestFacts("nope", 10, null), Protocol.OPENAI, false)).isInstanceOf(RoutePlan.UnknownAlias.class);
     }
 
     @Test

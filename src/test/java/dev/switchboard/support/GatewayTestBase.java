@@ -1,6 +1,10 @@
 package dev.switchboard.support;
 
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.UUID;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -11,6 +15,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import com.github.tomakehurst.wiremock.WireMockServer;
 
 import dev.switchboard.health.HealthRegistry;
+import tools.jackson.databind.JsonNode;
 
 /**
  * What every integration test of the running gateway shares: the fake upstreams, this JVM's own ledger
@@ -57,5 +62,18 @@ public abstract class GatewayTestBase {
 
     protected String gatewayUrl() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** The stored usage record of a request, as the admin API shows it, waiting for the ledger's writer. */
+    protected JsonNode usageRecord(String requestId) {
+        RawHttp raw = new RawHttp(gatewayUrl());
+        JsonNode[] found = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            HttpResponse<byte[]> r = raw.send(raw.request("/admin/usage/" + requestId).header("Authorization", "Bearer it-admin-key").GET().build());
+            if (r.statusCode() != 200) return false;
+            found[0] = RawHttp.json(r).get("records").get(0);
+            return true;
+        });
+        return found[0];
     }
 }

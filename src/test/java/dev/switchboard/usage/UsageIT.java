@@ -8,13 +8,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.io.InputStream;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,16 +39,8 @@ class UsageIT extends GatewayIT {
         raw = new RawHttp(gatewayUrl());
     }
 
-    /** The stored record of a request, waiting for the writer (it batches every 200 ms at most). */
     private JsonNode record(String requestId) {
-        JsonNode[] found = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            HttpResponse<byte[]> r = raw.send(raw.request("/admin/usage/" + requestId).header("Authorization", "Bearer it-admin-key").GET().build());
-            if (r.statusCode() != 200) return false;
-            found[0] = RawHttp.json(r).get("records").get(0);
-            return true;
-        });
-        return found[0];
+        return usageRecord(requestId);
     }
 
     private String send(String endpoint, String body, String key) {

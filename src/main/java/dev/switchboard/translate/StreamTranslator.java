@@ -1,0 +1,21 @@
+package dev.switchboard.translate;
+
+import dev.switchboard.protocol.SseEvent;
+
+/**
+ * Turns one upstream stream into the client's protocol, event by event: each upstream event gives at once
+ * the bytes the client gets for it (often none, sometimes several events), so nothing waits for the next.
+ * One instance per stream.
+ */
+public interface StreamTranslator {
+    /** The client's bytes for one upstream event; empty when it has no counterpart. */
+    byte[] event(SseEvent event);
+
+    /**
+     * The client's closing bytes once the upstream ended cleanly.
+     *
+     * @throws IllegalStateException when the upstream closed without saying the answer was complete: the
+     *         caller then ends the stream with its protocol's error event, never a clean end
+     */
+    byte[] end();
+}
