@@ -170,10 +170,18 @@ public class ProxyHandler {
         }
         context.status = response.getStatusCode().value();
         HttpHeaders from = response.getHeaders();
+        byte[] answered;
+        try {
+            // translated before the response is committed: an answer that cannot be read still gets an error
+            answered = answer.outcome() instanceof AttemptOutcome.Delivered d && !d.streaming()
+                    ? translated ? Translation.response(context.endpoint.protocol(), d.body(), d.json()) : d.body()
+                    : null;
+        } catch (GatewayException e) {
+            return Mono.error(e);
+        }
         BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
                 context.meter.answer(d.body(), d.json(), from);
-                byte[] answered = translated ? Translation.response(context.endpoint.protocol(), d.body(), d.json()) : d.body();
                 message.getHeaders().setContentLength(answered.length);
                 return message.writeWith(Flux.just(message.bufferFactory().wrap(answered))
                         .doOnNext(b -> context.firstByteSent())

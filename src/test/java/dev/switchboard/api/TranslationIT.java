@@ -231,6 +231,17 @@ class TranslationIT extends GatewayIT {
         assertThat(seen).isNotEmpty().noneMatch(RawMessageStreamEvent::isMessageStop);
     }
 
+    @Test
+    void anAnswerThatCannotBeTranslatedIsAnErrorInTheClientsEnvelope() {
+        wireMock().stubFor(post(OPENAI_UPSTREAM).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("<html>gateway of the provider</html>")));
+        assertThatThrownBy(() -> anthropic.messages().create(MessageCreateParams.builder().model("tx-openai-only")
+                .maxTokens(1024).addUserMessage("Hi").build()))
+                .isInstanceOf(com.anthropic.errors.AnthropicServiceException.class)
+                .hasMessageContaining("not valid JSON")
+                .satisfies(e -> assertThat(((com.anthropic.errors.AnthropicServiceException) e).statusCode()).isEqualTo(502));
+    }
+
     // ---- the OpenAI SDK against an Anthropic-only route ----
 
     @Test
