@@ -45,6 +45,7 @@ import dev.switchboard.usage.TokenEstimator;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.upstream.UpstreamTimeoutException;
 import reactor.core.publisher.Flux;
+import tools.jackson.databind.JsonNode;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
@@ -170,20 +171,25 @@ public class ProxyHandler {
         }
         context.status = response.getStatusCode().value();
         HttpHeaders from = response.getHeaders();
-        byte[] answered;
-        try {
-            // translated before the response is committed: an answer that cannot be read still gets an error
-            answered = answer.outcome() instanceof AttemptOutcome.Delivered d && !d.streaming()
-                    ? translated ? Translation.response(context.endpoint.protocol(), d.body(), d.json()) : d.body()
-                    : null;
-        } catch (GatewayException e) {
-            return Mono.error(e);
+        byte[] answered = null;
+        JsonNode parsed = null;
+        if (answer.outcome() instanceof AttemptOutcome.Delivered d && !d.streaming()) {
+            try {
+                // translated before the response is committed: an answer that cannot be read still gets an error;
+                // the one tree serves both the translation and the meter
+                parsed = translated ? Translation.parse(d.body(), d.json()) : d.json();
+                answered = translated ? Translation.response(context.endpoint.protocol(), parsed) : d.body();
+            } catch (GatewayException e) {
+                return Mono.error(e);
+            }
         }
+        byte[] toClient = answered;
+        JsonNode tree = parsed;
         BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
-                context.meter.answer(d.body(), d.json(), from);
-                message.getHeaders().setContentLength(answered.length);
-                return message.writeWith(Flux.just(message.bufferFactory().wrap(answered))
+                context.meter.answer(d.body(), tree, from);
+                message.getHeaders().setContentLength(toClient.length);
+                return message.writeWith(Flux.just(message.bufferFactory().wrap(toClient))
                         .doOnNext(b -> context.firstByteSent())
                         .transform(body -> whenDone(body, context, table)));
             };

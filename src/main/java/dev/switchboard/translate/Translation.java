@@ -36,16 +36,18 @@ public final class Translation {
         return Json.MAPPER.writeValueAsBytes(out);
     }
 
-    /** A whole answer of the upstream's protocol in the client's. */
-    public static byte[] response(Protocol client, byte[] body, JsonNode parsed) {
-        JsonNode in = parsed;
-        if (in == null) {
-            try {
-                in = Json.MAPPER.readTree(body);
-            } catch (JacksonException e) {
-                throw new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE, "The upstream's answer is not valid JSON");
-            }
+    /** A whole answer as a tree, parsed here unless the classifier parsed it already. */
+    public static JsonNode parse(byte[] body, JsonNode parsed) {
+        if (parsed != null) return parsed;
+        try {
+            return Json.MAPPER.readTree(body);
+        } catch (JacksonException e) {
+            throw new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE, "The upstream's answer is not valid JSON");
         }
+    }
+
+    /** A whole answer of the upstream's protocol, parsed, in the client's. */
+    public static byte[] response(Protocol client, JsonNode in) {
         JsonNode out = client == Protocol.ANTHROPIC
                 ? ResponseTranslator.toAnthropic(in)
                 : ResponseTranslator.toOpenAi(in, System.currentTimeMillis() / 1000);
