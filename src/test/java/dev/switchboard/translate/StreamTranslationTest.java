@@ -66,7 +66,9 @@ class StreamTranslationTest {
         AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
         List<String> all = new ArrayList<>();
         JsonNode usage = null;
-        for (SseEvent e : upstream(ProviderShapes.OPENROUTER_STREAM + ": OPENROUTER PROCESSING\n\n")) {
+        List<SseEvent> in = new ArrayList<>(upstream(ProviderShapes.OPENROUTER_STREAM));
+        in.add(3, new SseEvent(null, null)); // a keep-alive between two content chunks
+        for (SseEvent e : in) {
             for (SseEvent o : out(translator.event(e))) {
                 all.add(o.name());
                 if ("message_delta".equals(o.name())) usage = json(o).path("usage");
@@ -74,6 +76,8 @@ class StreamTranslationTest {
         }
         // the two leading comments come before message_start and have nothing to keep alive yet
         assertThat(all.getFirst()).isEqualTo("message_start");
+        assertThat(all).containsSubsequence("content_block_delta", "ping", "content_block_delta");
+        assertThat(all.stream().filter("ping"::equals)).hasSize(1);
         assertThat(all).containsSubsequence("content_block_start", "content_block_delta", "content_block_delta",
                 "content_block_stop", "message_delta", "message_stop");
         assertThat(usage.path("input_tokens").asLong()).isEqualTo(10);
