@@ -38,8 +38,15 @@ public class RequestIdFilter implements WebFilter {
         return id == null ? "-" : id;
     }
 
-    private static String fresh() {
+    /**
+     * {@code req_}, then the time in milliseconds (12 hex digits), then 80 random bits: ids the gateway makes
+     * sort by time, so the usage ledger's request-id index grows at its end instead of reading a random page
+     * of a large table for every insert.
+     */
+    static String fresh() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        return "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
+        HexFormat hex = HexFormat.of();
+        return "req_" + hex.toHexDigits(System.currentTimeMillis()).substring(4)
+                + hex.toHexDigits((short) random.nextInt()) + hex.toHexDigits(random.nextLong());
     }
 }
