@@ -85,7 +85,7 @@ to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
 }
 measure() {  # name port warm-up -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
   local url="http://127.0.0.1:$2/v1/chat/completions"
-  wrk -t2 -c32 -d"$3" -s src/bench/wrk/chat.lua "$url" > /dev/null 2>&1 || true
+  wrk -t2 -c32 -d"$3" -s src/bench/wrk/chat.lua "$url" > "$work/$1-warm.txt" 2>&1 || true
   wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
   local rps p50 p99 p50one p99one first
@@ -102,7 +102,10 @@ read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_
 read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port 5s)"
 read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port "$warmup")"
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
-records=$(grep -c "request id=" "$work/gateway.log" || true)
+sleep 1  # the ledger's writer stores a batch every 100 ms
+records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
+  | grep -o '"requests":[0-9]*' | cut -d: -f2 || true)
+answered=$(cat "$work"/switchboard-*.txt | awk '/requests in/ { n += $1 } END { print n }')
 
 echo
 echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} per run, ~1 KB chat request"
@@ -115,4 +118,4 @@ awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v dl="$d_p50one" -v nl="$n_p50one
   printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f\n", s / d, s / n
   printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms\n", nl - dl, sl - dl
   printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms\n", nf - df, sf - df }'
-echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: -XX:MaxRAM=512m -XX:MaxRAMPercentage=75); requests logged: $records"
+echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: -XX:MaxRAM=512m -XX:MaxRAMPercentage=75); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's)"

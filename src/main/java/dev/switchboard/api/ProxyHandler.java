@@ -58,6 +58,8 @@ import reactor.core.publisher.SignalType;
 @Component
 public class ProxyHandler {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+    /** One line per served request, off unless {@code logging.level.switchboard.access=info} (the ledger keeps a record anyway). */
+    private static final Logger access = LoggerFactory.getLogger("switchboard.access");
     public static final String UPSTREAM_HEADER = "x-switchboard-upstream";
     public static final String ATTEMPTS_HEADER = "x-switchboard-attempts";
     /** Set on a count_tokens answer the gateway counted itself. */
@@ -298,8 +300,10 @@ public class ProxyHandler {
         ledger.record(context.meter.toRecord(context.requestId, context.keyName, context.endpoint.name(), context.alias,
                 context.stream, context.status, outcome, context.attempts, context.elapsedMillis(), context.ttftMillis(), table));
         metrics.request(context.alias, context.upstream, context.status, outcome, context.elapsedNanos());
-        log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
-                context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,
-                context.stream, context.status, outcome, context.elapsedMillis());
+        if (access.isInfoEnabled()) {
+            access.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
+                    context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,
+                    context.stream, context.status, outcome, context.elapsedMillis());
+        }
     }
 }

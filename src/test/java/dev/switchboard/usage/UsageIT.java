@@ -19,11 +19,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
@@ -176,6 +181,30 @@ class UsageIT extends GatewayIT {
                 .containsPattern("gen_ai_client_token_usage_tokens_sum\\{alias=\"m1-cached-openai\",gen_ai_request_model=\"m1-cached-openai\",gen_ai_token_type=\"cached_input\",key=\"team-b\",upstream=\"together\"}")
                 .containsPattern("switchboard_credits_total\\{alias=\"m1-cached-openai\",key=\"team-b\",upstream=\"together\"}")
                 .containsPattern("switchboard_cost_usd_total\\{alias=\"m1-cached-openai\",key=\"team-b\",upstream=\"together\"}");
+    }
+
+    @Test
+    void servedRequestsAreLoggedOnlyWhenTheAccessLogIsOn() {
+        wireMock().stubFor(post("/together/v1/chat/completions").willReturn(okJson(CACHED_OPENAI)));
+        Logger access = (Logger) LoggerFactory.getLogger("switchboard.access");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        access.addAppender(lines);
+        Level before = access.getLevel();
+        try {
+            String quiet = send("/v1/chat/completions", "{\"model\":\"m1-cached-openai\",\"messages\":[]}", KEY);
+            record(quiet); // stored: the ledger has it whatever the log says
+            access.setLevel(Level.INFO);
+            String logged = send("/v1/chat/completions", "{\"model\":\"m1-cached-openai\",\"messages\":[]}", KEY);
+            record(logged);
+            assertThat(lines.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .noneMatch(line -> line.contains(quiet))
+                    .singleElement().asString()
+                    .contains("request id=" + logged, "key=team-a", "alias=m1-cached-openai", "upstream=together", "status=200", "outcome=ok");
+        } finally {
+            access.setLevel(before);
+            access.detachAppender(lines);
+        }
     }
 
     @Test
