@@ -14,12 +14,15 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Flow;
 
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
@@ -207,10 +210,19 @@ class ErrorEnvelopeIT extends GatewayIT {
     void noKeyOfAClientOrUpstreamIsEverLoggedOrReturned(CapturedOutput output) {
         wireMock().stubFor(post("/aimlapi/v1/chat/completions").willReturn(okJson(ProviderShapes.AIMLAPI_COMPLETION)));
         wireMock().stubFor(post("/modelslab/api/v7/llm/chat/completions").willReturn(aResponse().withStatus(500).withBody("boom")));
-        HttpResponse<byte[]> ok = chat("{\"model\":\"m1-aimlapi\",\"messages\":[]}");
-        chat("{\"model\":\"m1-modelslab\",\"messages\":[]}");
-        chat("{\"model\":\"m1-unreachable\",\"messages\":[]}");
-        raw.post(CHAT, "{\"model\":\"m1-aimlapi\"}", "Authorization", "Bearer sk-wrong-guess");
+        // with the access log on, so the served request's line is checked too
+        Logger access = (Logger) LoggerFactory.getLogger("switchboard.access");
+        Level before = access.getLevel();
+        access.setLevel(Level.INFO);
+        HttpResponse<byte[]> ok;
+        try {
+            ok = chat("{\"model\":\"m1-aimlapi\",\"messages\":[]}");
+            chat("{\"model\":\"m1-modelslab\",\"messages\":[]}");
+            chat("{\"model\":\"m1-unreachable\",\"messages\":[]}");
+            raw.post(CHAT, "{\"model\":\"m1-aimlapi\"}", "Authorization", "Bearer sk-wrong-guess");
+        } finally {
+            access.setLevel(before);
+        }
 
         assertThat(output.getAll()).contains("key=team-a").contains("upstream=aimlapi")
                 .doesNotContain(KEY, "sk-wrong-guess", "aimlapi-upstream-secret", "modelslab-upstream-secret", "unreachable-secret");
