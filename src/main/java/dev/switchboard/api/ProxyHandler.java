@@ -195,8 +195,11 @@ public class ProxyHandler {
                         .doOnNext(b -> context.firstByteSent())
                         .transform(body -> whenDone(body, context, table)));
             };
-            case AttemptOutcome.Delivered d -> (message, ignored) -> message.writeAndFlushWith(
-                    stream(response, answer, context, message, table).map(Mono::just));
+            // writeWith, not writeAndFlushWith: Reactor Netty flushes whenever its queue runs empty, which is
+            // after every event that arrives on its own, and it releases the events still queued when the
+            // client drops the connection (wrapped one per Mono, they leaked)
+            case AttemptOutcome.Delivered d -> (message, ignored) -> message.writeWith(
+                    stream(response, answer, context, message, table));
             default -> (message, ignored) -> message.writeWith(response.getBody()
                     .doOnNext(b -> context.firstByteSent())
                     .transform(body -> whenDone(body, context, table)));

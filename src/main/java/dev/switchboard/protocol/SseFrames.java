@@ -57,11 +57,20 @@ public final class SseFrames {
         }
     }
 
+    /**
+     * Synchronized: a client that leaves cancels from its own connection's event loop, which need not be the
+     * upstream's, and a tail held after the discard would never be released.
+     */
     private static final class Splitter {
         private final BoundaryScanner scanner = new BoundaryScanner();
         private DataBuffer pending;
+        private boolean discarded;
 
-        DataBuffer accept(DataBuffer buffer) {
+        synchronized DataBuffer accept(DataBuffer buffer) {
+            if (discarded) {
+                DataBufferUtils.release(buffer);
+                return null;
+            }
             int cut = scanner.lastBoundary(buffer);
             if (cut < 0) {
                 pending = pending == null ? buffer : join(pending, buffer);
@@ -73,13 +82,14 @@ public final class SseFrames {
             return ready;
         }
 
-        DataBuffer drain() {
+        synchronized DataBuffer drain() {
             DataBuffer rest = pending;
             pending = null;
             return rest;
         }
 
-        void discard() {
+        synchronized void discard() {
+            discarded = true;
             if (pending != null) DataBufferUtils.release(pending);
             pending = null;
         }

@@ -143,6 +143,26 @@ class StreamingIT extends GatewayIT {
         }
     }
 
+    /**
+     * Events the gateway still holds when the client drops the connection are released, not leaked: the leak
+     * guard checks after the class. Repeated, as what is in flight at that moment varies.
+     */
+    @RepeatedTest(20)
+    void eventsInFlightWhenTheClientDropsTheConnectionAreReleased() throws Exception {
+        try (Socket client = openStream("m1-scripted")) {
+            ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+            upstream.send("data: {\"n\":0}\n\n");
+            InputStream in = client.getInputStream();
+            CompletableFuture.supplyAsync(() -> readUntil(in, "{\"n\":0}")).get(10, TimeUnit.SECONDS);
+            client.setSoLinger(true, 0); // a reset: the gateway's next write fails with events still queued
+            client.close();
+            for (int i = 1; i <= 300 && !upstream.connectionClosed.isDone(); i++) {
+                upstream.offer("data: {\"n\":" + i + ",\"pad\":\"" + "x".repeat(i % 7 * 50) + "\"}\n\n");
+            }
+            upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        }
+    }
+
     /** Repeated: cancelling before the headers once left about 1 exchange in 30 open on a pooled connection. */
     @RepeatedTest(30)
     void aClientThatLeavesBeforeTheUpstreamAnsweredClosesTheUpstreamRequest() throws Exception {

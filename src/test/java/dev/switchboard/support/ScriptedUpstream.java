@@ -34,6 +34,11 @@ public final class ScriptedUpstream implements AutoCloseable {
             chunks.tryEmitNext(chunk).orThrow();
         }
 
+        /** Sends a chunk unless the exchange is over; false once the gateway has gone away. */
+        public boolean offer(String chunk) {
+            return chunks.tryEmitNext(chunk).isSuccess();
+        }
+
         public void finish() {
             chunks.tryEmitComplete().orThrow();
         }
