@@ -13,6 +13,8 @@ import java.util.Arrays;
  * {@code java ... FirstEventProbe <port> <path> <requests>}
  */
 public final class FirstEventProbe {
+    private static final int WARM_UP = 2000;
+
     private FirstEventProbe() {}
 
     public static void main(String[] args) throws Exception {
@@ -23,7 +25,9 @@ public final class FirstEventProbe {
         byte[] request = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-key\r\n"
                 + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
         double[] ms = new double[n];
-        for (int i = -20; i < n; i++) { // 20 warm-up requests
+        // the streaming path is warmed here: the load runs before send plain requests only, and a path the JIT
+        // has not compiled yet (in the proxy, and in this probe) measures the compiler, not the proxy
+        for (int i = -WARM_UP; i < n; i++) {
             try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 socket.setTcpNoDelay(true);
                 socket.setSoTimeout(10_000);
