@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,14 +24,13 @@ import reactor.core.publisher.Mono;
 
 /**
  * Keeps every request's {@link UsageRecord} without ever holding a request up: {@link #record} only queues.
- * One writer thread takes the queue in batches into the {@link UsageStore}; when the store fails (or the
- * queue overflows) records go to the {@link UsageJournal} and are replayed once the store answers again.
+ * One writer thread takes the queue in batches into the {@link UsageStore}; when the store fails records go
+ * to the {@link UsageJournal} and are replayed once the store answers again.
  * Stopping drains everything. Also answers the budget question before a request is sent: used credits are
  * the store's shared figure plus this replica's records not yet written.
  */
 public class UsageLedger implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
-    private static final int QUEUE_SIZE = 10_000;
     private static final int BATCH = 500;
     /** How long records wait for company: one transaction (and one balance read) per batch, not per record. */
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -43,8 +40,10 @@ public class UsageLedger implements SmartLifecycle {
     private final UsageStore store;
     private final UsageJournal journal;
     private final MeterRegistry meters;
-    private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
-    private final ConcurrentLinkedQueue<UsageRecord> overflow = new ConcurrentLinkedQueue<>();
+    /** Lock-free: a request's thread is an event loop, and a lock the writer holds would park it. */
+    private final ConcurrentLinkedQueue<UsageRecord> queue = new ConcurrentLinkedQueue<>();
+    /** Batches neither the store nor the journal took, tried again first. */
+    private final ConcurrentLinkedQueue<UsageRecord> heldBack = new ConcurrentLinkedQueue<>();
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
     private volatile Map<String, UsageStore.Balance> balances = Map.of();
     private final Map<MeterKey, RecordMeters> recordMeters = new ConcurrentHashMap<>();
@@ -67,7 +66,7 @@ public class UsageLedger implements SmartLifecycle {
             return;
         }
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
-        if (!queue.offer(record)) overflow.add(record);
+        queue.add(record);
     }
 
     /** Refuses (402) a key whose used credits reached its budget. */
@@ -128,8 +127,8 @@ public class UsageLedger implements SmartLifecycle {
         }
         // anything the writer could not reach goes to the journal
         List<UsageRecord> left = new ArrayList<>();
-        queue.drainTo(left);
-        drainOverflow(left);
+        drain(heldBack, left, Integer.MAX_VALUE);
+        drain(queue, left, Integer.MAX_VALUE);
         if (!left.isEmpty()) journal.append(left);
     }
 
@@ -149,13 +148,13 @@ public class UsageLedger implements SmartLifecycle {
         if (storeUp) refreshBalances();
         long nextRetry = 0;
         boolean full = false;
-        while (running || !queue.isEmpty() || !overflow.isEmpty()) {
+        while (running || !queue.isEmpty() || !heldBack.isEmpty()) {
             // the writer wakes on its own clock, never on a record: a producer signalling it would cost the
             // request path a futex wake and a context switch per request; a full batch goes again at once
             if (running && !full) LockSupport.parkNanos(this, LINGER_NANOS);
             List<UsageRecord> batch = new ArrayList<>();
-            drainOverflow(batch);
-            queue.drainTo(batch, BATCH - batch.size());
+            drain(heldBack, batch, Integer.MAX_VALUE);
+            drain(queue, batch, BATCH);
             full = batch.size() >= BATCH;
             if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
                 if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
@@ -167,7 +166,7 @@ public class UsageLedger implements SmartLifecycle {
             } catch (RuntimeException e) {
                 // neither store nor disk takes it now: hold the batch and try again, never drop it
                 log.error("Neither the usage store nor the journal {} takes records: {}", journal.file(), e.toString());
-                overflow.addAll(batch);
+                heldBack.addAll(batch);
                 pause();
             }
         }
@@ -248,9 +247,10 @@ public class UsageLedger implements SmartLifecycle {
         }
     }
 
-    private void drainOverflow(List<UsageRecord> into) {
+    /** Moves records from {@code from} into {@code into} until it holds {@code max}. */
+    private static void drain(ConcurrentLinkedQueue<UsageRecord> from, List<UsageRecord> into, int max) {
         UsageRecord r;
-        while ((r = overflow.poll()) != null) into.add(r);
+        while (into.size() < max && (r = from.poll()) != null) into.add(r);
     }
 
     private void count(UsageRecord r) {
