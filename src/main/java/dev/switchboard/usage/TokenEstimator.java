@@ -25,6 +25,11 @@ public final class TokenEstimator {
 
     private TokenEstimator() {}
 
+    /** Loads the tokenizer's tables (about 30 MB, read from the jar), so no request thread waits for them. */
+    public static void load() {
+        count("warm");
+    }
+
     /** @param request the request body; @param responseText the text the upstream produced */
     public static TokenUsage estimate(byte[] request, String responseText) {
         StringBuilder prompt = new StringBuilder();

@@ -28,6 +28,8 @@ class UsageConfiguration {
 
     @Bean
     UsageLedger usageLedger(UsageStore store, UsageProperties properties, MeterRegistry meters) {
+        // at start-up, not in the first request that needs an estimate: an event loop must not read a jar
+        TokenEstimator.load();
         return new UsageLedger(store, new UsageJournal(properties.journal()), meters);
     }
 }

@@ -21,11 +21,14 @@ import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The ledger's tables through R2DBC: the same SQL on the embedded H2 file (in PostgreSQL mode) and on
  * PostgreSQL. Writes are idempotent by record id, and a record's credits are debited from its key in the
- * same transaction, so a replayed record is neither stored nor debited twice.
+ * same transaction, so a replayed record is neither stored nor debited twice. Embedded H2 does its file I/O
+ * on the subscribing thread, so what the admin API asks runs on the bounded-elastic scheduler, never on
+ * an event loop; the ledger's writer calls from its own thread.
  */
 public class UsageStore {
     static final String COLUMNS = "id, request_id, time, key_name, endpoint, alias, upstream, upstream_model, stream, status, "
@@ -171,12 +174,14 @@ public class UsageStore {
                 .map(row -> Map.entry(row.get("key_name", String.class),
                         new Balance(number(row, "granted"), number(row, "used"))))
                 .all()
-                .collectMap(Map.Entry::getKey, Map.Entry::getValue, HashMap::new);
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue, HashMap::new)
+                .subscribeOn(Schedulers.boundedElastic());
     }
 
     public Mono<Void> grant(String key, long credits) {
         return ensureKey(key).then(db.sql("UPDATE key_credits SET granted = granted + :credits WHERE key_name = :key")
-                .bind("credits", credits).bind("key", key).then()).as(transactions::transactional);
+                .bind("credits", credits).bind("key", key).then()).as(transactions::transactional)
+                .subscribeOn(Schedulers.boundedElastic());
     }
 
     /** Newest first, each filter optional. */
@@ -197,12 +202,12 @@ public class UsageStore {
         sql.append(" ORDER BY time DESC, id DESC LIMIT ").append(Math.max(1, Math.min(limit, 1000)));
         DatabaseClient.GenericExecuteSpec spec = db.sql(sql.toString());
         for (Map.Entry<String, Object> b : binds.entrySet()) spec = spec.bind(b.getKey(), b.getValue());
-        return spec.map(UsageStore::record).all();
+        return spec.map(UsageStore::record).all().subscribeOn(Schedulers.boundedElastic());
     }
 
     public Flux<UsageRecord> byRequestId(String requestId) {
         return db.sql("SELECT " + COLUMNS + " FROM usage_records WHERE request_id = :id ORDER BY time")
-                .bind("id", requestId).map(UsageStore::record).all();
+                .bind("id", requestId).map(UsageStore::record).all().subscribeOn(Schedulers.boundedElastic());
     }
 
     /** Totals per key, alias or upstream. */
@@ -220,7 +225,8 @@ public class UsageStore {
                 .map(row -> new Summary(row.get("grp", String.class), number(row, "requests"), number(row, "prompt"),
                         number(row, "completion"), number(row, "reasoning"), number(row, "cached"), number(row, "cache_write"),
                         decimal(row, "cost"), number(row, "credits")))
-                .all();
+                .all()
+                .subscribeOn(Schedulers.boundedElastic());
     }
 
     private static void filter(StringBuilder sql, Map<String, Object> binds, String column, String name, String value) {
