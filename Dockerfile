@@ -18,15 +18,18 @@ WORKDIR /app
 COPY --from=build /src/target/switchboard.jar /app/switchboard.jar
 COPY config/switchboard.yaml /config/switchboard.yaml
 COPY docker/healthcheck.sh /app/healthcheck.sh
+COPY docker/jvm.options /app/jvm.options
 # the usage ledger (H2 file) and its journal live on a volume the non-root user owns
 # (four slashes: r2dbc-h2 drops one after "file://", and H2 wants an absolute path)
 RUN mkdir -p /data && chown 10001:10001 /data
 VOLUME /data
 ENV SWITCHBOARD_CONFIG=/config/switchboard.yaml \
     SWITCHBOARD_DB_URL="r2dbc:h2:file:////data/switchboard;MODE=PostgreSQL;DB_CLOSE_DELAY=-1" \
-    SWITCHBOARD_USAGE_JOURNAL=/data/usage-journal.jsonl
+    SWITCHBOARD_USAGE_JOURNAL=/data/usage-journal.jsonl \
+    MALLOC_ARENA_MAX=2
 # no user entry needed: a numeric non-root uid works on any base image
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["/app/healthcheck.sh"]
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/switchboard.jar"]
+# flags in docker/jvm.options (heap, GC, JIT), sized for 512 MB; MALLOC_ARENA_MAX keeps glibc to two arenas
+ENTRYPOINT ["java", "@/app/jvm.options", "-jar", "/app/switchboard.jar"]
