@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor) and
-# through Switchboard (usage recording on), measured with wrk and a first-event probe; then one table.
+# through Switchboard (usage recording on), measured with wrk and a first-event probe; then one table; then
+# 2,000 streams held open at once through Switchboard while its RSS is sampled.
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
 #   src/bench/run.sh jmh        # the JMH benchmark of the hot-path pieces, with -prof gc
@@ -61,8 +62,8 @@ NGINX
 "$nginx_bin" -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 
-# the container's JVM flags, as if the container had 512 MB
-BENCH_MOCK_PORT=$mock_port java -XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -jar target/switchboard.jar \
+# the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
+MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
   --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
   --spring.r2dbc.url="r2dbc:h2:file:///$work/ledger;MODE=PostgreSQL;DB_CLOSE_DELAY=-1" \
   --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
@@ -102,6 +103,20 @@ read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_
 read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port 5s)"
 read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port "$warmup")"
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
+
+# 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
+held_streams="${HELD_STREAMS:-2000}"
+ulimit -n 65536 2>/dev/null || true
+( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
+    r=$(ps -o rss= -p "$gateway_pid" || echo 0); r=${r// /}
+    if [ "${r:-0}" -gt "$peak" ]; then peak=$r; echo $(( peak / 1024 )) > "$work/held-peak"; fi
+    sleep 0.5
+  done ) &
+sampler=$!
+pids+=($sampler)
+held=$(timeout 150 java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" 2> "$work/held.log" || true)
+kill "$sampler" 2>/dev/null || true
+held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
 sleep 1  # the ledger's writer stores a batch every 100 ms
 records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
   | grep -o '"requests":[0-9]*' | cut -d: -f2 || true)
@@ -118,4 +133,6 @@ awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v dl="$d_p50one" -v nl="$n_p50one
   printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f\n", s / d, s / n
   printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms\n", nl - dl, sl - dl
   printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms\n", nf - df, sf - df }'
-echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: -XX:MaxRAM=512m -XX:MaxRAMPercentage=75); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's)"
+echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
+echo "${held_streams} concurrent streams held 15 s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
+echo "$held" | tail -n +2

@@ -39,6 +39,16 @@ public final class MockUpstream {
         return out;
     }
 
+    /** A stream held open: one event a second for {@link #HOLD_SECONDS} s, then usage and [DONE] (model "hold"). */
+    static final int HOLD_SECONDS = 15;
+
+    private static Flux<ByteBuf> held() {
+        return Flux.concat(
+                Mono.just(CHUNKS[0]),
+                Flux.interval(Duration.ofSeconds(1)).take(HOLD_SECONDS).map(tick -> CHUNKS[1]),
+                Flux.fromArray(CHUNKS).skip(2)).map(Unpooled::wrappedBuffer);
+    }
+
     private static boolean streaming(String body) {
         return body.contains("\"stream\":true") || body.contains("\"stream\": true");
     }
@@ -49,7 +59,9 @@ public final class MockUpstream {
                 .route(routes -> routes
                         .post("/v1/chat/completions", (request, response) -> request.receive().aggregate().asString()
                                 .defaultIfEmpty("")
-                                .flatMap(body -> streaming(body)
+                                .flatMap(body -> body.contains("\"model\":\"hold\"")
+                                        ? response.header("content-type", "text/event-stream").send(held(), b -> true).then()
+                                        : streaming(body)
                                         ? response.header("content-type", "text/event-stream")
                                                 .send(Flux.fromArray(CHUNKS).map(Unpooled::wrappedBuffer), b -> true).then()
                                         : response.header("content-type", "application/json")
