@@ -71,6 +71,7 @@ class ContainerIT {
                 .withFileFromPath("target/switchboard.jar", Path.of("target/switchboard.jar"))
                 .withFileFromPath("config/switchboard.yaml", Path.of("config/switchboard.yaml"))
                 .withFileFromPath("docker/healthcheck.sh", Path.of("docker/healthcheck.sh"))
+                .withFileFromPath("docker/jvm.options", Path.of("docker/jvm.options"))
                 .withBuildArg("RUNTIME_IMAGE", runtime);
 
         Path data = Files.createDirectories(Path.of("target", "it-data", "container-" + UUID.randomUUID()).toAbsolutePath());
