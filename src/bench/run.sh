@@ -35,6 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# the held streams take two descriptors each in the gateway, and the mock's and the client's too
+ulimit -n 65536 2>/dev/null || true
 mock_port=18081; nginx_port=18082; gateway_port=18083
 java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
 pids+=($!)
@@ -106,7 +108,6 @@ rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 
 # 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
 held_streams="${HELD_STREAMS:-2000}"
-ulimit -n 65536 2>/dev/null || true
 ( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
     r=$(ps -o rss= -p "$gateway_pid" || echo 0); r=${r// /}
     if [ "${r:-0}" -gt "$peak" ]; then peak=$r; echo $(( peak / 1024 )) > "$work/held-peak"; fi
