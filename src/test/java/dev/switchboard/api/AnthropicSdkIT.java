@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
-import com.anthropic.core.JsonValue;
 import com.anthropic.core.http.HttpResponseFor;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.BadRequestException;
@@ -39,6 +38,7 @@ import com.anthropic.models.messages.Tool;
 import com.anthropic.models.messages.ToolResultBlockParam;
 import com.anthropic.models.messages.ToolUseBlock;
 
+import dev.switchboard.support.WeatherTool;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 
@@ -121,11 +121,7 @@ class AnthropicSdkIT extends GatewayIT {
                          "content":[{"type":"text","text":"It is 18°C in Paris."}],"stop_reason":"end_turn","stop_sequence":null,
                          "usage":{"input_tokens":160,"output_tokens":9}}""")));
 
-        Tool weather = Tool.builder().name("get_weather").description("Weather of a city")
-                .inputSchema(Tool.InputSchema.builder()
-                        .properties(JsonValue.from(Map.of("city", Map.of("type", "string"))))
-                        .build())
-                .build();
+        Tool weather = WeatherTool.anthropic();
         MessageCreateParams first = MessageCreateParams.builder().model("m1-minimax").maxTokens(1024)
                 .addUserMessage("Weather in Paris?").addTool(weather).build();
         Message assistant = client.messages().create(first);

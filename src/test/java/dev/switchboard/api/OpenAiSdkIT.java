@@ -13,7 +13,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -31,7 +29,6 @@ import com.openai.errors.NotFoundException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.errors.UnprocessableEntityException;
 import com.openai.models.FunctionDefinition;
-import com.openai.models.FunctionParameters;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -40,6 +37,7 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 
+import dev.switchboard.support.WeatherTool;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 
@@ -149,12 +147,7 @@ class OpenAiSdkIT extends GatewayIT {
                          "choices":[{"index":0,"message":{"role":"assistant","content":"It is 18°C in Paris."},"finish_reason":"stop"}],
                          "usage":{"prompt_tokens":120,"completion_tokens":9,"total_tokens":129}}""")));
 
-        FunctionDefinition weather = FunctionDefinition.builder().name("get_weather").description("Weather of a city")
-                .parameters(FunctionParameters.builder()
-                        .putAdditionalProperty("type", JsonValue.from("object"))
-                        .putAdditionalProperty("properties", JsonValue.from(Map.of("city", Map.of("type", "string"))))
-                        .build())
-                .build();
+        FunctionDefinition weather = WeatherTool.openAi();
         ChatCompletionCreateParams first = ChatCompletionCreateParams.builder().model("m1-together")
                 .addUserMessage("Weather in Paris?").addFunctionTool(weather).build();
         ChatCompletionMessage assistant = client.chat().completions().create(first).choices().getFirst().message();

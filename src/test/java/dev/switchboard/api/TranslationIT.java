@@ -36,10 +36,8 @@ import com.anthropic.models.messages.ToolResultBlockParam;
 import com.anthropic.models.messages.ToolUseBlock;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.JsonValue;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.FunctionDefinition;
-import com.openai.models.FunctionParameters;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -48,6 +46,7 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 
+import dev.switchboard.support.WeatherTool;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import tools.jackson.databind.JsonNode;
@@ -151,10 +150,7 @@ class TranslationIT extends GatewayIT {
                          "choices":[{"index":0,"message":{"role":"assistant","content":"It is 18°C in Paris."},"finish_reason":"stop"}],
                          "usage":{"prompt_tokens":120,"completion_tokens":9,"total_tokens":129}}""")));
 
-        Tool weather = Tool.builder().name("get_weather").description("Weather of a city")
-                .inputSchema(Tool.InputSchema.builder()
-                        .properties(com.anthropic.core.JsonValue.from(Map.of("city", Map.of("type", "string")))).build())
-                .build();
+        Tool weather = WeatherTool.anthropic();
         MessageCreateParams first = MessageCreateParams.builder().model("tx-openai-only").maxTokens(1024)
                 .addUserMessage("Weather in Paris?").addTool(weather).build();
         Message assistant = anthropic.messages().create(first);
@@ -182,10 +178,7 @@ class TranslationIT extends GatewayIT {
     void aClaudeCodeSessionWorksAgainstEitherKindOfUpstream() {
         wireMock().stubFor(post(OPENAI_UPSTREAM).willReturn(sse(ProviderShapes.TOGETHER_TOOL_CALL_STREAM)));
         wireMock().stubFor(post(ANTHROPIC_UPSTREAM + "/count_tokens").willReturn(okJson("{\"input_tokens\":42}")));
-        Tool weather = Tool.builder().name("get_weather")
-                .inputSchema(Tool.InputSchema.builder()
-                        .properties(com.anthropic.core.JsonValue.from(Map.of("city", Map.of("type", "string")))).build())
-                .build();
+        Tool weather = WeatherTool.anthropic();
         String beta = "interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14";
 
         // count_tokens with no Anthropic upstream: the gateway's own estimate
@@ -302,12 +295,7 @@ class TranslationIT extends GatewayIT {
                          "content":[{"type":"text","text":"It is 18°C in Paris."}],"stop_reason":"end_turn","stop_sequence":null,
                          "usage":{"input_tokens":160,"output_tokens":9}}""")));
 
-        FunctionDefinition weather = FunctionDefinition.builder().name("get_weather").description("Weather of a city")
-                .parameters(FunctionParameters.builder()
-                        .putAdditionalProperty("type", JsonValue.from("object"))
-                        .putAdditionalProperty("properties", JsonValue.from(Map.of("city", Map.of("type", "string"))))
-                        .build())
-                .build();
+        FunctionDefinition weather = WeatherTool.openAi();
         ChatCompletionCreateParams first = ChatCompletionCreateParams.builder().model("tx-anthropic-only")
                 .addUserMessage("Weather in Paris?").addFunctionTool(weather).build();
         ChatCompletion firstAnswer = openai.chat().completions().create(first);
