@@ -44,6 +44,9 @@ public class HealthRegistry {
         return CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(policy.slidingWindow())
+                // every event loop records outcomes of the same target; the default window's lock parks a
+                // loop that finds it held (BlockHound saw it, TargetHealthTest), the lock-free one never does
+                .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
                 .minimumNumberOfCalls(Math.min(policy.minimumCalls(), policy.slidingWindow()))
                 .failureRateThreshold(policy.failureRateThreshold())
                 .waitDurationInOpenState(policy.openWait())

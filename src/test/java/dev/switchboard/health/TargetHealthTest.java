@@ -1,0 +1,70 @@
+package dev.switchboard.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.Test;
+
+import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.HealthPolicy;
+import dev.switchboard.config.Price;
+import dev.switchboard.config.Protocol;
+import dev.switchboard.config.StreamUsage;
+import dev.switchboard.config.Target;
+import dev.switchboard.config.Timeouts;
+import dev.switchboard.config.Upstream;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * One target's health recorded from several event loops at once, as the gateway does: every loop records the
+ * outcomes of its own exchanges with the same target. The support.BlockingGuard fails this class if a
+ * recording thread parks (Resilience4j's default sliding window takes a lock that parks a contending thread).
+ */
+class TargetHealthTest {
+    private static final int THREADS = 4;
+    private static final int CALLS_EACH = 20_000;
+
+    private final Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), AuthStyle.NONE, "",
+            null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
+    private final TargetHealth health = new HealthRegistry(CircuitBreakerRegistry.ofDefaults()).of(
+            new Target(upstream, "m", new Price(BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO)),
+            HealthPolicy.DEFAULTS);
+
+    @Test
+    void outcomesRecordedFromManyEventLoopsAtOnceAreCountedWithoutParkingAnyOfThem() {
+        onEventLoopsAtOnce(h -> {
+            if (h.tryAcquire()) h.succeeded(Duration.ofMillis(1));
+        });
+        assertThat(health.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(health.errorRate()).isZero();
+
+        onEventLoopsAtOnce(h -> h.failed(Duration.ofMillis(1), "boom"));
+        assertThat(health.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(health.available()).isFalse();
+    }
+
+    /** {@code CALLS_EACH} calls of {@code call} on each of {@code THREADS} non-blocking threads, all at once. */
+    private void onEventLoopsAtOnce(Consumer<TargetHealth> call) {
+        Scheduler loops = Schedulers.newParallel("health-test", THREADS);
+        try {
+            Flux.range(0, THREADS)
+                    .parallel(THREADS).runOn(loops)
+                    .doOnNext(i -> {
+                        for (int n = 0; n < CALLS_EACH; n++) call.accept(health);
+                    })
+                    .sequential()
+                    .blockLast(Duration.ofSeconds(60));
+        } finally {
+            loops.dispose();
+        }
+    }
+}
