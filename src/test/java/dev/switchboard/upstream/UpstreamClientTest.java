@@ -2,6 +2,7 @@ package dev.switchboard.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -43,7 +44,7 @@ class UpstreamClientTest {
     void start() {
         server = HttpServer.create().host("127.0.0.1").port(0).runOn(upstreamLoops)
                 .handle((request, response) -> {
-                    upstreamConnections.add(((java.net.InetSocketAddress) request.remoteAddress()).getPort());
+                    upstreamConnections.add(((InetSocketAddress) request.remoteAddress()).getPort());
                     return response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body));
                 })
                 .bindNow();
