@@ -13,6 +13,7 @@ import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.Protocol;
+import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Target;
 import dev.switchboard.config.Upstream;
 import dev.switchboard.protocol.ErrorKind;
@@ -68,7 +69,7 @@ public class UpstreamExchange {
     /** Whether the request sent to this target carries the gateway's own {@code include_usage}. */
     public static boolean injectsStreamUsage(Target target, boolean streamUsageWanted) {
         return streamUsageWanted && target.upstream().protocol() == Protocol.OPENAI
-                && target.upstream().streamUsage() == dev.switchboard.config.StreamUsage.INJECT;
+                && target.upstream().streamUsage() == StreamUsage.INJECT;
     }
 
     private static void headers(HttpHeaders out, Upstream upstream, HttpHeaders client, String requestId,
