@@ -4,10 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import com.knuddels.jtokkit.Encodings;
-import com.knuddels.jtokkit.api.Encoding;
-import com.knuddels.jtokkit.api.EncodingType;
-
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SseEvent;
 import dev.switchboard.protocol.TokenUsage;
@@ -15,17 +11,17 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Counts tokens with a real tokenizer (jtokkit, o200k_base) when the upstream reported none: its stream
- * usage was switched off, or the stream broke before the usage came. The count is of the text sent and
+ * Counts tokens with a real tokenizer (o200k_base, {@link O200kTokenCounter}) when the upstream reported
+ * none: its stream usage was switched off, or the stream broke before the usage came. The count is of the text sent and
  * received (message contents, tool arguments, reasoning), not of JSON syntax; other model families
  * tokenize differently, so the record says "estimated".
  */
 public final class TokenEstimator {
-    private static final Encoding ENCODING = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+    private static final O200kTokenCounter TOKENS = O200kTokenCounter.load();
 
     private TokenEstimator() {}
 
-    /** Loads the tokenizer's tables (about 30 MB, read from the jar), so no request thread waits for them. */
+    /** Loads the tokenizer's tables (about 4 MB, read from the jar), so no request thread waits for them. */
     public static void load() {
         count("warm");
     }
@@ -42,7 +38,7 @@ public final class TokenEstimator {
     }
 
     public static long count(String text) {
-        return text.isEmpty() ? 0 : ENCODING.countTokensOrdinary(text);
+        return text.isEmpty() ? 0 : TOKENS.count(text);
     }
 
     /** The text of a non-streaming answer, OpenAI or Anthropic shaped. */
