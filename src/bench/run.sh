@@ -105,6 +105,9 @@ read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_
 read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port 5s)"
 read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port "$warmup")"
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
+# young and full collections since the gateway started (jstat's YGC and FGC columns), to size the heap by
+gcs=$(jstat -gc "$gateway_pid" 2>/dev/null | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+  NR == 2 { printf "%d young, %d full (%.2f s in full collections)", $col["YGC"], $col["FGC"], $col["FGCT"] }')
 
 # 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
 held_streams="${HELD_STREAMS:-2000}"
@@ -135,5 +138,6 @@ awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v dl="$d_p50one" -v nl="$n_p50one
   printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms\n", nl - dl, sl - dl
   printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms\n", nf - df, sf - df }'
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
+echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "${held_streams} concurrent streams held 15 s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
