@@ -37,6 +37,12 @@ final class O200kTokenCounter {
             "\\s+"), Pattern.UNICODE_CHARACTER_CLASS);
 
     private static final int NONE = Integer.MAX_VALUE;
+    /**
+     * Longer pieces (no word is; a run of one character pasted megabytes long is) are merged in parts of
+     * this size, which may count a token more per part than tiktoken: merging one piece whole takes about
+     * 36 bytes of heap per byte, which a 10 MB body would turn into a third of a gigabyte.
+     */
+    static final int LONGEST_MERGE = 1 << 16;
 
     /** Every token's bytes, in rank order: token r is {@code bytes[starts[r], starts[r + 1])}. */
     private final byte[] bytes;
@@ -88,10 +94,18 @@ final class O200kTokenCounter {
     /** The number of tokens o200k_base makes of {@code text}, special-token text counted as ordinary text. */
     long count(CharSequence text) {
         long count = 0;
+        Merge merge = null;
         Matcher pieces = PIECES.matcher(text);
         while (pieces.find()) {
             byte[] piece = text.subSequence(pieces.start(), pieces.end()).toString().getBytes(StandardCharsets.UTF_8);
-            count += rank(piece, 0, piece.length) != NONE ? 1 : mergedCount(piece);
+            if (rank(piece, 0, piece.length) != NONE) {
+                count++;
+                continue;
+            }
+            if (merge == null) merge = new Merge();
+            for (int from = 0; from < piece.length; from += LONGEST_MERGE) {
+                count += merge.count(piece, from, Math.min(piece.length, from + LONGEST_MERGE));
+            }
         }
         return count;
     }
@@ -102,38 +116,73 @@ final class O200kTokenCounter {
     }
 
     /**
-     * Byte-pair merging, counting what is left. Part p (a start offset) has rank[p], the rank of itself
-     * joined with the part after it, or NONE; merged parts get NONE, which makes their heap entries stale.
+     * Byte-pair merging of one piece, counting what is left; its arrays are reused for the pieces of one
+     * text. Part p (an offset from the piece's start) has rank[p], the rank of itself joined with the part
+     * after it, or NONE; merged parts get NONE, which makes their heap entries stale. The heap holds
+     * (rank, offset) packed into longs, so it yields the lowest rank first, then the leftmost.
      */
-    private int mergedCount(byte[] piece) {
-        int n = piece.length;
-        int[] next = new int[n], prev = new int[n], rank = new int[n];
-        MinHeap heap = new MinHeap(3 * n); // n - 1 pairs at first, at most two more per merge
-        for (int p = 0; p < n; p++) {
-            next[p] = p + 1;
-            prev[p] = p - 1;
-            rank[p] = p + 2 <= n ? rank(piece, p, p + 2) : NONE;
-            if (rank[p] != NONE) heap.push(rank[p], p);
-        }
-        int parts = n;
-        while (!heap.isEmpty()) {
-            long top = heap.pop();
-            int r = (int) (top >>> 32), p = (int) top;
-            if (rank[p] != r) continue;
-            int gone = next[p], after = next[gone];
-            rank[gone] = NONE;
-            parts--;
-            next[p] = after;
-            if (after < n) prev[after] = p;
-            rank[p] = after < n ? rank(piece, p, next[after]) : NONE;
-            if (rank[p] != NONE) heap.push(rank[p], p);
-            int before = prev[p];
-            if (before >= 0) {
-                rank[before] = rank(piece, before, after);
-                if (rank[before] != NONE) heap.push(rank[before], before);
+    private final class Merge {
+        private int[] next = new int[0], prev = next, rank = next;
+        private long[] heap = new long[0];
+        private int size;
+
+        int count(byte[] piece, int from, int to) {
+            int n = to - from;
+            if (next.length < n) {
+                next = new int[n];
+                prev = new int[n];
+                rank = new int[n];
+                heap = new long[3 * n]; // n - 1 pairs at first, at most two more per merge
             }
+            size = 0;
+            for (int p = 0; p < n; p++) {
+                next[p] = p + 1;
+                prev[p] = p - 1;
+                rank[p] = p + 2 <= n ? rank(piece, from + p, from + p + 2) : NONE;
+                if (rank[p] != NONE) push(rank[p], p);
+            }
+            int parts = n;
+            while (size > 0) {
+                long top = pop();
+                int r = (int) (top >>> 32), p = (int) top;
+                if (rank[p] != r) continue;
+                int gone = next[p], after = next[gone];
+                rank[gone] = NONE;
+                parts--;
+                next[p] = after;
+                if (after < n) prev[after] = p;
+                rank[p] = after < n ? rank(piece, from + p, from + next[after]) : NONE;
+                if (rank[p] != NONE) push(rank[p], p);
+                int before = prev[p];
+                if (before >= 0) {
+                    rank[before] = rank(piece, from + before, from + after);
+                    if (rank[before] != NONE) push(rank[before], before);
+                }
+            }
+            return parts;
         }
-        return parts;
+
+        private void push(int pairRank, int offset) {
+            long item = (long) pairRank << 32 | offset;
+            int i = size++;
+            while (i > 0 && heap[(i - 1) >>> 1] > item) {
+                heap[i] = heap[(i - 1) >>> 1];
+                i = (i - 1) >>> 1;
+            }
+            heap[i] = item;
+        }
+
+        private long pop() {
+            long top = heap[0], last = heap[--size];
+            int i = 0;
+            for (int child; (child = 2 * i + 1) < size; i = child) {
+                if (child + 1 < size && heap[child + 1] < heap[child]) child++;
+                if (heap[child] >= last) break;
+                heap[i] = heap[child];
+            }
+            heap[i] = last;
+            return top;
+        }
     }
 
     private int rank(byte[] a, int from, int to) {
@@ -151,41 +200,5 @@ final class O200kTokenCounter {
         int h = 0x811C9DC5; // FNV-1a, then a final mix for the low bits the mask keeps
         for (int i = from; i < to; i++) h = (h ^ a[i]) * 0x01000193;
         return h ^ (h >>> 15);
-    }
-
-    /** A binary min-heap of (rank, offset) packed into longs: lowest rank first, then leftmost. */
-    private static final class MinHeap {
-        private final long[] items;
-        private int size;
-
-        MinHeap(int capacity) {
-            items = new long[capacity];
-        }
-
-        boolean isEmpty() {
-            return size == 0;
-        }
-
-        void push(int rank, int offset) {
-            long item = (long) rank << 32 | offset;
-            int i = size++;
-            while (i > 0 && items[(i - 1) >>> 1] > item) {
-                items[i] = items[(i - 1) >>> 1];
-                i = (i - 1) >>> 1;
-            }
-            items[i] = item;
-        }
-
-        long pop() {
-            long top = items[0], last = items[--size];
-            int i = 0;
-            for (int child; (child = 2 * i + 1) < size; i = child) {
-                if (child + 1 < size && items[child + 1] < items[child]) child++;
-                if (items[child] >= last) break;
-                items[i] = items[child];
-            }
-            items[i] = last;
-            return top;
-        }
     }
 }

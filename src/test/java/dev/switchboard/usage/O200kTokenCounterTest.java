@@ -2,6 +2,7 @@ package dev.switchboard.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Random;
 
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.knuddels.jtokkit.Encodings;
+import com.sun.management.ThreadMXBean;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 
@@ -73,6 +75,24 @@ class O200kTokenCounterTest {
             assertThat(counter.count(text)).as("%d chars of %s", text.length(), text.substring(0, 8))
                     .isEqualTo(jtokkit.countTokensOrdinary(text));
         }
+    }
+
+    @Test
+    void aPieceLongerThanOneMergeIsCountedInPartsWithBoundedMemory() {
+        // 4 parts and a bit: at most a token more per part than counting the piece whole
+        String blob = "a".repeat(4 * O200kTokenCounter.LONGEST_MERGE + 123);
+        long whole = jtokkit.countTokensOrdinary(blob);
+        assertThat(counter.count(blob)).isBetween(whole, whole + 5);
+
+        // merging 4 MB as one piece would allocate ~36 bytes per byte; in parts it is the text's copies and
+        // one part's arrays
+        String huge = "x".repeat(4 << 20);
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        long tokens = counter.count(huge);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(tokens).isBetween(huge.length() / 128L, (long) huge.length());
+        assertThat(allocated).isLessThan(8L * huge.length());
     }
 
     @Test
