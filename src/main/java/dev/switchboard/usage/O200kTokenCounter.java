@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * Counts o200k_base tokens as tiktoken does, holding the vocabulary in three flat arrays (about 4 MB).
  * jtokkit, whose vocabulary file this reads and whose counts are this class's test oracle, keeps it in
- * boxed hash maps of about 22 MB: a fifth of the gateway's heap, for estimates most requests never need.
+ * boxed hash maps of about 22 MB: nearly half the gateway's live set, for estimates most requests never need.
  *
  * <p>The text is cut into pieces by tiktoken's o200k pattern; a piece that is a token counts one, any
  * other is byte-pair merged: start from single bytes and keep joining the adjacent pair whose union has
@@ -39,8 +39,8 @@ final class O200kTokenCounter {
     private static final int NONE = Integer.MAX_VALUE;
     /**
      * Longer pieces (no word is; a run of one character pasted megabytes long is) are merged in parts of
-     * this size, which may count a token more per part than tiktoken: merging one piece whole takes about
-     * 36 bytes of heap per byte, which a 10 MB body would turn into a third of a gigabyte.
+     * this size, whose count may differ from tiktoken's by a token or so per part: merging one piece whole
+     * takes about 36 bytes of heap per byte, which a 10 MB body would turn into a third of a gigabyte.
      */
     static final int LONGEST_MERGE = 1 << 16;
 
@@ -69,7 +69,9 @@ final class O200kTokenCounter {
 
     static O200kTokenCounter load() {
         try (InputStream in = O200kTokenCounter.class.getResourceAsStream(VOCABULARY)) {
-            if (in == null) throw new IllegalStateException("the o200k_base vocabulary " + VOCABULARY + " is not on the class path");
+            if (in == null) {
+                throw new IllegalStateException("the o200k_base vocabulary " + VOCABULARY + " is not on the class path");
+            }
             BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(2 << 20);
             int[] starts = new int[1 << 18];
@@ -79,7 +81,8 @@ final class O200kTokenCounter {
                 if (line.isEmpty()) continue;
                 int space = line.indexOf(' ');
                 if (space < 0 || Integer.parseInt(line, space + 1, line.length(), 10) != tokens) {
-                    throw new IllegalStateException("unexpected line " + (tokens + 1) + " in " + VOCABULARY + ": ranks must count up from 0");
+                    throw new IllegalStateException(
+                            "unexpected line " + (tokens + 1) + " in " + VOCABULARY + ": ranks must count up from 0");
                 }
                 if (tokens + 1 == starts.length) starts = Arrays.copyOf(starts, starts.length * 2);
                 bytes.writeBytes(base64.decode(line.substring(0, space)));

@@ -12,9 +12,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Counts tokens with a real tokenizer (o200k_base, {@link O200kTokenCounter}) when the upstream reported
- * none: its stream usage was switched off, or the stream broke before the usage came. The count is of the text sent and
- * received (message contents, tool arguments, reasoning), not of JSON syntax; other model families
- * tokenize differently, so the record says "estimated".
+ * none: its stream usage was switched off, or the stream broke before the usage came. The count is of the
+ * text sent and received (message contents, tool arguments, reasoning), not of JSON syntax; other model
+ * families tokenize differently, so the record says "estimated".
  */
 public final class TokenEstimator {
     private static final O200kTokenCounter TOKENS = O200kTokenCounter.load();
