@@ -150,9 +150,9 @@ public class ProxyHandler {
 
     /** count_tokens for an alias with no Anthropic-protocol target: o200k_base's count, said to be an estimate. */
     private static Mono<ServerResponse> countedHere(byte[] body) {
-        long tokens = TokenEstimator.estimate(body, "").prompt();
-        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).header(TOKEN_COUNT_HEADER, "estimated")
-                .bodyValue(Map.of("input_tokens", tokens));
+        return TokenEstimator.offLoop(body.length, () -> TokenEstimator.estimate(body, "").prompt())
+                .flatMap(tokens -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+                        .header(TOKEN_COUNT_HEADER, "estimated").bodyValue(Map.of("input_tokens", tokens)));
     }
 
     /**
@@ -300,8 +300,12 @@ public class ProxyHandler {
             case CANCEL -> UsageRecord.CLIENT_CANCELLED;
             default -> context.stream ? UsageRecord.STREAM_BROKEN : UsageRecord.UPSTREAM_ERROR;
         };
-        ledger.record(context.meter.toRecord(context.requestId, context.keyName, context.endpoint.name(), context.alias,
-                context.stream, context.status, outcome, context.attempts, context.elapsedMillis(), context.ttftMillis(), table));
+        long latency = context.elapsedMillis();
+        Long ttft = context.ttftMillis();
+        int status = context.status;
+        UsageMeter meter = context.meter;
+        ledger.record(meter.estimateBytes(), () -> meter.toRecord(context.requestId, context.keyName,
+                context.endpoint.name(), context.alias, context.stream, status, outcome, context.attempts, latency, ttft, table));
         metrics.request(context.alias, context.upstream, context.status, outcome, context.elapsedNanos());
         if (access.isInfoEnabled()) {
             access.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",

@@ -93,6 +93,11 @@ public final class StreamUsageTap {
         return SseEvent.parseAll(seen.toByteArray());
     }
 
+    /** How many bytes of the stream are kept for an estimate. */
+    public int seenBytes() {
+        return seen.size();
+    }
+
     private void keep(DataBuffer buffer) {
         if (seen.size() >= MAX_SEEN) return;
         try (DataBuffer.ByteBufferIterator parts = buffer.readableByteBuffers()) {

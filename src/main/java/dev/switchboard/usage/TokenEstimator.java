@@ -1,12 +1,15 @@
 package dev.switchboard.usage;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SseEvent;
 import dev.switchboard.protocol.TokenUsage;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -15,9 +18,21 @@ import tools.jackson.databind.JsonNode;
  * none: its stream usage was switched off, or the stream broke before the usage came. The count is of the
  * text sent and received (message contents, tool arguments, reasoning), not of JSON syntax; other model
  * families tokenize differently, so the record says "estimated".
+ *
+ * <p>Counting costs about 70 ns a character, so a long text is counted on threads of its own, never on an
+ * event loop: a 300 KB conversation would hold a loop, and every connection on it, for about 20 ms.
  */
 public final class TokenEstimator {
     private static final O200kTokenCounter TOKENS = O200kTokenCounter.load();
+    /** Up to this many bytes (about a millisecond of counting) an event loop counts itself: no thread hop. */
+    static final int COUNT_INLINE_BYTES = 16 * 1024;
+    /**
+     * Not Reactor's parallel scheduler: its workers also fire timeouts, which a second of counting would
+     * hold up. One thread per core at most, as counting only computes. Daemon threads: the ledger, not the
+     * pool, makes shutdown wait for the records still being counted.
+     */
+    private static final Scheduler COUNTING = Schedulers.newBoundedElastic(
+            Math.max(1, Runtime.getRuntime().availableProcessors()), 10_000, "token-count", 60, true);
 
     private TokenEstimator() {}
 
@@ -35,6 +50,20 @@ public final class TokenEstimator {
             // the body was checked on the way in; nothing to count if it is not JSON after all
         }
         return new TokenUsage(count(prompt.toString()), count(responseText), 0, 0, 0);
+    }
+
+    /**
+     * Runs {@code work}, which counts tokens over about {@code bytes} bytes of text: on a counting thread
+     * when it is called on an event loop and the text is long, else where it is called.
+     */
+    public static <T> Mono<T> offLoop(long bytes, Callable<T> work) {
+        Mono<T> result = Mono.fromCallable(work);
+        return countsHere(bytes) ? result : result.subscribeOn(COUNTING);
+    }
+
+    /** Whether counting {@code bytes} bytes may run on the calling thread. */
+    static boolean countsHere(long bytes) {
+        return bytes <= COUNT_INLINE_BYTES || !Schedulers.isInNonBlockingThread();
     }
 
     public static long count(String text) {

@@ -7,8 +7,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +49,8 @@ public class UsageLedger implements SmartLifecycle {
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
     private volatile Map<String, UsageStore.Balance> balances = Map.of();
     private final Map<MeterKey, RecordMeters> recordMeters = new ConcurrentHashMap<>();
+    /** Records still being built off an event loop (a long token estimate); stopping waits for them. */
+    private final AtomicInteger building = new AtomicInteger();
     private volatile boolean running;
     private volatile boolean storeUp;
     private Thread writer;
@@ -67,6 +71,22 @@ public class UsageLedger implements SmartLifecycle {
         }
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
         queue.add(record);
+    }
+
+    /**
+     * Queues the record {@code build} makes, which tokenizes about {@code estimateBytes} bytes: when that is
+     * too long for an event loop, later, on a counting thread (see {@link TokenEstimator#offLoop}).
+     * Stopping waits for records still being built.
+     */
+    public void record(long estimateBytes, Supplier<UsageRecord> build) {
+        if (TokenEstimator.countsHere(estimateBytes)) {
+            record(build.get());
+            return;
+        }
+        building.incrementAndGet();
+        TokenEstimator.offLoop(estimateBytes, build::get)
+                .doFinally(signal -> building.decrementAndGet())
+                .subscribe(this::record, e -> log.error("a usage record could not be built", e));
     }
 
     /** Refuses (402) a key whose used credits reached its budget. */
@@ -115,6 +135,9 @@ public class UsageLedger implements SmartLifecycle {
     /** Drains the queue into the store (or the journal) before the application closes. */
     @Override
     public void stop() {
+        // records still being counted join the queue first, so the writer stores them with the rest
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (building.get() > 0 && System.nanoTime() < deadline) LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         running = false;
         if (writer == null) return;
         // never interrupt the writer: NIO channels (the H2 file, the journal) close on interrupt and the batch

@@ -71,6 +71,12 @@ public final class UsageMeter {
         return tap;
     }
 
+    /** About how many bytes {@link #toRecord} would tokenize: 0 when the upstream reported usage. */
+    public long estimateBytes() {
+        if (!produced() || (tap != null ? tap.usage() : tokens) != null) return 0;
+        return (request == null ? 0 : request.length) + (tap != null ? tap.seenBytes() : answer.length);
+    }
+
     public UsageRecord toRecord(String requestId, String key, String endpoint, String alias, boolean stream, int status,
                                 String outcome, int attempts, long latencyMs, Long ttftMs, RouteTable table) {
         TokenUsage used = tokens;
@@ -80,7 +86,7 @@ public final class UsageMeter {
             reported = tap.cost();
         }
         String source = "upstream";
-        boolean produced = target != null && (answer != null || tap != null);
+        boolean produced = produced();
         if (used == null && produced) {
             String text = tap != null ? TokenEstimator.streamText(tap.events()) : TokenEstimator.responseText(answer);
             used = TokenEstimator.estimate(request == null ? new byte[0] : request, text);
@@ -93,6 +99,11 @@ public final class UsageMeter {
                 target == null ? "-" : target.upstream().name(), target == null ? null : target.model(), stream, status,
                 outcome, attempts, used.prompt(), used.completion(), used.reasoning(), used.cached(), used.cacheWrite(),
                 source, costUsd, credits, reported.usd(), reported.credits(), latencyMs, ttftMs);
+    }
+
+    /** A target answered: there is something to bill, reported or estimated. */
+    private boolean produced() {
+        return target != null && (answer != null || tap != null);
     }
 
     private static BigDecimal decimal(String value) {

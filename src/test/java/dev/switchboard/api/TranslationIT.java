@@ -11,6 +11,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -46,7 +47,9 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 
+import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.WeatherTool;
+import dev.switchboard.usage.TokenEstimator;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import tools.jackson.databind.JsonNode;
@@ -171,6 +174,21 @@ class TranslationIT extends GatewayIT {
                 .withRequestBody(matchingJsonPath("$.messages[1].tool_calls[0].function.arguments", equalTo("{\"city\":\"Paris\"}")))
                 .withRequestBody(matchingJsonPath("$.messages[2].role", equalTo("tool")))
                 .withRequestBody(matchingJsonPath("$.messages[2].content", equalTo("18°C, sunny"))));
+    }
+
+    /** A long body is counted on a counting thread, not the event loop that read it: the count is the same. */
+    @Test
+    void countTokensOfALongConversationIsTheTokenizersCount() {
+        String body = "{\"model\":\"tx-openai-only\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "Summarise this paragraph, then count its words. ".repeat(1000) + "\"}]}";
+        var response = new RawHttp(gatewayUrl()).post("/v1/messages/count_tokens", body,
+                "x-api-key", KEY, "anthropic-version", "2023-06-01", "content-type", "application/json");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-switchboard-token-count")).contains("estimated");
+        long expected = TokenEstimator.estimate(body.getBytes(StandardCharsets.UTF_8), "").prompt();
+        assertThat(expected).isGreaterThan(5_000);
+        assertThat(RawHttp.json(response).get("input_tokens").asLong()).isEqualTo(expected);
     }
 
     /** What Claude Code does: streaming with tools and beta headers, and count_tokens before it sends. */

@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.switchboard.protocol.SseEvent;
+import dev.switchboard.protocol.TokenUsage;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
@@ -231,6 +234,28 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("prompt_tokens").asLong()).isBetween(3L, 8L);
         assertThat(r.get("credits").asLong()).isPositive();
         wireMock().verify(postRequestedFor(urlEqualTo("/nousage/v1/chat/completions")).withRequestBody(matchingJsonPath("$.stream_options", absent())));
+    }
+
+    /** Over 16 KB the record is built on a counting thread, not the event loop: the counts are the same. */
+    @Test
+    void aLongStreamWithoutUsageIsCountedInFull() {
+        StringBuilder stream = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            stream.append("data: {\"id\":\"n\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
+                    + "{\"content\":\"chunk ").append(i).append(": the quick brown fox jumps over the lazy dog, again.\"}}]}\n\n");
+        }
+        stream.append("data: [DONE]\n\n");
+        wireMock().stubFor(post("/nousage/v1/chat/completions").willReturn(sse(stream.toString())));
+        String body = "{\"model\":\"m1-no-usage\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "Repeat after me, with numbers. ".repeat(400) + "\"}]}";
+
+        JsonNode r = record(send("/v1/chat/completions", body, KEY));
+        TokenUsage expected = TokenEstimator.estimate(body.getBytes(StandardCharsets.UTF_8),
+                TokenEstimator.streamText(SseEvent.parseAll(stream.toString().getBytes(StandardCharsets.UTF_8))));
+        assertThat(r.get("usage_source").asString()).isEqualTo("estimated");
+        assertThat(expected.completion()).isGreaterThan(2_000);
+        assertThat(r.get("completion_tokens").asLong()).isEqualTo(expected.completion());
+        assertThat(r.get("prompt_tokens").asLong()).isEqualTo(expected.prompt());
     }
 
     @Test
