@@ -141,3 +141,7 @@ echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options
 echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "${held_streams} concurrent streams held 15 s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
+# what the gateway logged at WARN or above during the run (a clean run logs none)
+warnings=$(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)
+echo "gateway log lines at WARN or ERROR: ${warnings:-0}"
+grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
