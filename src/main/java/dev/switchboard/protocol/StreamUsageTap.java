@@ -32,9 +32,18 @@ public final class StreamUsageTap {
     private TokenUsage usage;
     private long anthropicOutput = -1;
     private ProviderCost cost = ProviderCost.NONE;
-    /** What the stream carried, kept for a token estimate in case no usage comes (bounded). */
-    private final java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
-    private static final int MAX_SEEN = 8 * 1024 * 1024;
+    /*
+     * What the stream carried, kept for a token estimate in case no usage comes: its latest events as they
+     * came, and the text of the earlier ones. Raw SSE is 20 to 40 times the text it carries (a chunk of
+     * JSON per token), so a stream of a few thousand tokens kept raw would hold a megabyte of heap until
+     * it ended: a hundred such streams at once would fill the gateway's heap.
+     */
+    private final Kept recent = new Kept();
+    private final StringBuilder earlierText = new StringBuilder();
+    /** Reduced to text each time this much has come: short streams, most of them, are never parsed. */
+    static final int RECENT_LIMIT = 32 * 1024;
+    /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
+    private static final int MAX_TEXT_CHARS = 1 << 20;
 
     /** @param withholdUsageOnlyChunk the gateway added {@code include_usage}; the client must not see its chunk */
     public StreamUsageTap(Protocol protocol, boolean withholdUsageOnlyChunk) {
@@ -88,25 +97,32 @@ public final class StreamUsageTap {
         return withheld == null ? buffer : without(buffer, withheld);
     }
 
-    /** The events seen so far, for an estimate when the upstream reported no usage. */
-    public List<SseEvent> events() {
-        return SseEvent.parseAll(seen.toByteArray());
+    /** The text the stream carried so far ({@link MessageText}), for an estimate when no usage came. */
+    public String text() {
+        StringBuilder text = new StringBuilder(earlierText);
+        MessageText.appendStream(recent.bytes(), recent.size(), text);
+        return text.toString();
     }
 
-    /** How many bytes of the stream are kept for an estimate. */
-    public int seenBytes() {
-        return seen.size();
+    /** About how many characters {@link #text} will parse and count. */
+    public int keptSize() {
+        return earlierText.length() + recent.size();
     }
 
     private void keep(DataBuffer buffer) {
-        if (seen.size() >= MAX_SEEN) return;
+        if (earlierText.length() >= MAX_TEXT_CHARS) return;
         try (DataBuffer.ByteBufferIterator parts = buffer.readableByteBuffers()) {
             while (parts.hasNext()) {
                 java.nio.ByteBuffer part = parts.next();
                 byte[] bytes = new byte[part.remaining()];
                 part.get(bytes);
-                seen.writeBytes(bytes);
+                recent.writeBytes(bytes);
             }
+        }
+        if (recent.size() >= RECENT_LIMIT) {
+            // the buffers hold whole events, so the kept bytes end on an event boundary
+            MessageText.appendStream(recent.bytes(), recent.size(), earlierText);
+            recent.reset();
         }
     }
 
@@ -211,5 +227,12 @@ public final class StreamUsageTap {
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A byte buffer whose array is read in place, not copied. */
+    private static final class Kept extends java.io.ByteArrayOutputStream {
+        byte[] bytes() {
+            return buf;
+        }
     }
 }

@@ -1,23 +1,18 @@
 package dev.switchboard.usage;
 
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
-import dev.switchboard.protocol.Json;
-import dev.switchboard.protocol.SseEvent;
+import dev.switchboard.protocol.MessageText;
 import dev.switchboard.protocol.TokenUsage;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Counts tokens with a real tokenizer (o200k_base, {@link O200kTokenCounter}) when the upstream reported
  * none: its stream usage was switched off, or the stream broke before the usage came. The count is of the
- * text sent and received (message contents, tool arguments, reasoning), not of JSON syntax; other model
- * families tokenize differently, so the record says "estimated".
+ * text sent and received ({@link MessageText}), not of JSON syntax; other model families tokenize
+ * differently, so the record says "estimated".
  *
  * <p>Counting costs about 70 ns a character, so a long text is counted on threads of its own, never on an
  * event loop: a 300 KB conversation would hold a loop, and every connection on it, for about 20 ms.
@@ -43,13 +38,7 @@ public final class TokenEstimator {
 
     /** @param request the request body; @param responseText the text the upstream produced */
     public static TokenUsage estimate(byte[] request, String responseText) {
-        StringBuilder prompt = new StringBuilder();
-        try {
-            collectText(Json.MAPPER.readTree(request), prompt);
-        } catch (JacksonException e) {
-            // the body was checked on the way in; nothing to count if it is not JSON after all
-        }
-        return new TokenUsage(count(prompt.toString()), count(responseText), 0, 0, 0);
+        return new TokenUsage(count(MessageText.of(request)), count(responseText), 0, 0, 0);
     }
 
     /**
@@ -68,48 +57,5 @@ public final class TokenEstimator {
 
     public static long count(String text) {
         return text.isEmpty() ? 0 : TOKENS.count(text);
-    }
-
-    /** The text of a non-streaming answer, OpenAI or Anthropic shaped. */
-    public static String responseText(byte[] body) {
-        StringBuilder out = new StringBuilder();
-        try {
-            collectText(Json.MAPPER.readTree(body), out);
-        } catch (JacksonException e) {
-            return "";
-        }
-        return out.toString();
-    }
-
-    /** The text carried by stream events: content, reasoning and tool-argument deltas of either protocol. */
-    public static String streamText(Iterable<SseEvent> events) {
-        StringBuilder out = new StringBuilder();
-        for (SseEvent event : events) {
-            if (event.data() == null || event.data().equals("[DONE]")) continue;
-            try {
-                collectText(Json.MAPPER.readTree(event.data()), out);
-            } catch (JacksonException e) {
-                // a broken event carries nothing countable
-            }
-        }
-        return out.toString();
-    }
-
-    /** Fields whose strings are identifiers or enums, not text a model reads or writes. */
-    private static final Set<String> NOT_TEXT = Set.of("model", "role", "type", "id", "object", "tool_call_id",
-            "tool_use_id", "finish_reason", "stop_reason", "signature", "system_fingerprint", "provider",
-            "native_finish_reason", "service_tier", "stop_sequence", "base_resp", "meta", "usage");
-
-    /** Appends every string value below {@code node} except under {@link #NOT_TEXT} fields. */
-    private static void collectText(JsonNode node, StringBuilder out) {
-        if (node.isString()) {
-            out.append(node.asString()).append('\n');
-        } else if (node.isArray()) {
-            for (JsonNode item : node) collectText(item, out);
-        } else if (node.isObject()) {
-            for (Map.Entry<String, JsonNode> field : node.properties()) {
-                if (!NOT_TEXT.contains(field.getKey())) collectText(field.getValue(), out);
-            }
-        }
     }
 }

@@ -10,6 +10,7 @@ import dev.switchboard.config.Protocol;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.Target;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.MessageText;
 import dev.switchboard.protocol.ProviderCost;
 import dev.switchboard.protocol.StreamUsageTap;
 import dev.switchboard.protocol.TokenUsage;
@@ -74,7 +75,7 @@ public final class UsageMeter {
     /** About how many bytes {@link #toRecord} would tokenize: 0 when the upstream reported usage. */
     public long estimateBytes() {
         if (!produced() || (tap != null ? tap.usage() : tokens) != null) return 0;
-        return (request == null ? 0 : request.length) + (tap != null ? tap.seenBytes() : answer.length);
+        return (request == null ? 0 : request.length) + (tap != null ? tap.keptSize() : answer.length);
     }
 
     public UsageRecord toRecord(String requestId, String key, String endpoint, String alias, boolean stream, int status,
@@ -88,7 +89,7 @@ public final class UsageMeter {
         String source = "upstream";
         boolean produced = produced();
         if (used == null && produced) {
-            String text = tap != null ? TokenEstimator.streamText(tap.events()) : TokenEstimator.responseText(answer);
+            String text = tap != null ? tap.text() : MessageText.of(answer);
             used = TokenEstimator.estimate(request == null ? new byte[0] : request, text);
             source = "estimated";
         }

@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferFactory;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
 
 import dev.switchboard.config.Protocol;
@@ -19,6 +21,10 @@ class StreamUsageTapTest {
     private static final String DONE = "data: [DONE]\n\n";
 
     private String pass(StreamUsageTap tap, String text) {
+        return pass(tap, text, buffers);
+    }
+
+    private static String pass(StreamUsageTap tap, String text, DataBufferFactory buffers) {
         DataBuffer in = buffers.allocateBuffer(text.length());
         in.write(text.getBytes(StandardCharsets.UTF_8));
         DataBuffer out = tap.inspect(in);
@@ -76,6 +82,27 @@ class StreamUsageTapTest {
         String comment = ": OPENROUTER PROCESSING\n\n";
         String broken = "data: {\"usage\": {broken\n\n";
         assertThat(pass(tap, comment + broken)).isEqualTo(comment + broken);
+        assertThat(tap.usage()).isNull();
+    }
+
+    /** A long stream is kept for its estimate as text, not as the raw events 20 to 40 times its size. */
+    @Test
+    void aLongStreamKeepsItsTextNotItsEvents() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        // heap buffers: the suite's paranoid leak detector records every byte read of a Netty buffer
+        DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+        StringBuilder whole = new StringBuilder();
+        for (int i = 0; i < 3_000; i++) {
+            String chunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"MiniMax-M1\","
+                    + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" w" + i + "\"},\"finish_reason\":null}],\"usage\":null}\n\n";
+            whole.append(chunk);
+            assertThat(pass(tap, chunk, heap)).isEqualTo(chunk);
+        }
+        String expected = MessageText.ofStream(whole.toString().getBytes(StandardCharsets.UTF_8));
+
+        assertThat(tap.text()).isEqualTo(expected);
+        assertThat(whole.length()).isGreaterThan(400_000);
+        assertThat(tap.keptSize()).isLessThan(StreamUsageTap.RECENT_LIMIT + expected.length() + 1);
         assertThat(tap.usage()).isNull();
     }
 }

@@ -30,7 +30,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.switchboard.protocol.SseEvent;
+import dev.switchboard.protocol.MessageText;
 import dev.switchboard.protocol.TokenUsage;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
@@ -251,7 +251,7 @@ class UsageIT extends GatewayIT {
 
         JsonNode r = record(send("/v1/chat/completions", body, KEY));
         TokenUsage expected = TokenEstimator.estimate(body.getBytes(StandardCharsets.UTF_8),
-                TokenEstimator.streamText(SseEvent.parseAll(stream.toString().getBytes(StandardCharsets.UTF_8))));
+                MessageText.ofStream(stream.toString().getBytes(StandardCharsets.UTF_8)));
         assertThat(r.get("usage_source").asString()).isEqualTo("estimated");
         assertThat(expected.completion()).isGreaterThan(2_000);
         assertThat(r.get("completion_tokens").asLong()).isEqualTo(expected.completion());
