@@ -24,7 +24,7 @@ COPY docker/jvm.options /app/jvm.options
 RUN mkdir -p /data && chown 10001:10001 /data
 VOLUME /data
 ENV SWITCHBOARD_CONFIG=/config/switchboard.yaml \
-    SWITCHBOARD_DB_URL="r2dbc:h2:file:////data/switchboard;MODE=PostgreSQL;DB_CLOSE_DELAY=-1" \
+    SWITCHBOARD_DB_URL="r2dbc:h2:file:////data/switchboard;MODE=PostgreSQL;DB_CLOSE_DELAY=-1;CACHE_SIZE=2048" \
     SWITCHBOARD_USAGE_JOURNAL=/data/usage-journal.jsonl \
     MALLOC_ARENA_MAX=2
 # no user entry needed: a numeric non-root uid works on any base image
