@@ -112,17 +112,12 @@ public final class StreamUsageTap {
     private void keep(DataBuffer buffer) {
         if (earlierText.length() >= MAX_TEXT_CHARS) return;
         try (DataBuffer.ByteBufferIterator parts = buffer.readableByteBuffers()) {
-            while (parts.hasNext()) {
-                java.nio.ByteBuffer part = parts.next();
-                byte[] bytes = new byte[part.remaining()];
-                part.get(bytes);
-                recent.writeBytes(bytes);
-            }
+            while (parts.hasNext()) recent.append(parts.next());
         }
         if (recent.size() >= RECENT_LIMIT) {
             // the buffers hold whole events, so the kept bytes end on an event boundary
             MessageText.appendStream(recent.bytes(), recent.size(), earlierText);
-            recent.reset();
+            recent.clear();
         }
     }
 
@@ -229,10 +224,28 @@ public final class StreamUsageTap {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** A byte buffer whose array is read in place, not copied. */
-    private static final class Kept extends java.io.ByteArrayOutputStream {
+    /** Bytes copied once, straight from the buffers, and read in place. */
+    private static final class Kept {
+        private byte[] bytes = new byte[256];
+        private int size;
+
+        void append(java.nio.ByteBuffer part) {
+            int n = part.remaining();
+            if (size + n > bytes.length) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, size + n));
+            part.get(bytes, size, n);
+            size += n;
+        }
+
         byte[] bytes() {
-            return buf;
+            return bytes;
+        }
+
+        int size() {
+            return size;
+        }
+
+        void clear() {
+            size = 0;
         }
     }
 }
