@@ -76,7 +76,11 @@ public final class UpstreamClient implements AutoCloseable {
     private Lane currentLane() {
         if (closed || !Schedulers.isInNonBlockingThread()) return shared;
         Lane lane = lanes.get(Thread.currentThread());
-        return lane != null ? lane : lanes.computeIfAbsent(Thread.currentThread(), thread -> lane(thread.getName()));
+        if (lane != null) return lane;
+        lane = lanes.computeIfAbsent(Thread.currentThread(), thread -> lane(thread.getName()));
+        // made while close() ran: close() may have missed it, so it is disposed here (disposing twice is harmless)
+        if (closed) lane.pool().disposeLater().subscribe();
+        return lane;
     }
 
     public Upstream upstream() {
