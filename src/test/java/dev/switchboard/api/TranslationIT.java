@@ -176,7 +176,7 @@ class TranslationIT extends GatewayIT {
                 .withRequestBody(matchingJsonPath("$.messages[2].content", equalTo("18°C, sunny"))));
     }
 
-    /** A long body is counted on a counting thread, not the event loop that read it: the count is the same. */
+    /** Over 16 KB the count takes the counting thread's path (UsageLedgerTest checks the thread): the count is the tokenizer's. */
     @Test
     void countTokensOfALongConversationIsTheTokenizersCount() {
         String body = "{\"model\":\"tx-openai-only\",\"messages\":[{\"role\":\"user\",\"content\":\""
