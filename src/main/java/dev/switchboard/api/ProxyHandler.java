@@ -191,9 +191,13 @@ public class ProxyHandler {
             case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
                 context.meter.answer(d.body(), tree, from);
                 message.getHeaders().setContentLength(toClient.length);
-                return message.writeWith(Flux.just(message.bufferFactory().wrap(toClient))
+                // a Mono, not a Flux: Reactor Netty then sends status, headers and body as one response in one
+                // write, where a Flux costs a second send (and wakes the client twice)
+                return message.writeWith(Mono.just(message.bufferFactory().wrap(toClient))
                         .doOnNext(b -> context.firstByteSent())
-                        .transform(body -> whenDone(body, context, table)));
+                        .doOnSuccess(b -> finished(context, SignalType.ON_COMPLETE, table))
+                        .doOnError(e -> finished(context, SignalType.ON_ERROR, table))
+                        .doOnCancel(() -> finished(context, SignalType.CANCEL, table)));
             };
             // writeWith, not writeAndFlushWith: Reactor Netty flushes whenever its queue runs empty, which is
             // after every event that arrives on its own, and it releases the events still queued when the
@@ -295,6 +299,7 @@ public class ProxyHandler {
     }
 
     private void finished(RequestContext context, SignalType signal, RouteTable table) {
+        if (!context.finish()) return;
         String outcome = context.streamBroke ? UsageRecord.STREAM_BROKEN : switch (signal) {
             case ON_COMPLETE -> context.status < 300 ? UsageRecord.OK : UsageRecord.UPSTREAM_ERROR;
             case CANCEL -> UsageRecord.CLIENT_CANCELLED;

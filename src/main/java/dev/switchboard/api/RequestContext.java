@@ -25,6 +25,8 @@ final class RequestContext {
     UsageMeter meter;
     /** When the first byte of the answer went to the client; 0 until then. */
     long firstByteNanos;
+    /** The request's record has been handed to the ledger. */
+    private boolean finished;
 
     RequestContext(String requestId, ApiEndpoint endpoint) {
         this.requestId = requestId;
@@ -33,6 +35,13 @@ final class RequestContext {
 
     void firstByteSent() {
         if (firstByteNanos == 0) firstByteNanos = System.nanoTime();
+    }
+
+    /** True the first time only: a body that completes and is then cancelled is still one request, one record. */
+    boolean finish() {
+        if (finished) return false;
+        finished = true;
+        return true;
     }
 
     Long ttftMillis() {

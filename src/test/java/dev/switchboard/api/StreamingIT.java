@@ -28,9 +28,14 @@ import org.junit.jupiter.api.Test;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
+import dev.switchboard.support.ResponseWrites;
 import dev.switchboard.support.ScriptedUpstream;
+import tools.jackson.databind.JsonNode;
 
-/** Streams arrive byte for byte, each chunk flushed as it comes, and a departing client stops the upstream. */
+/**
+ * Streams arrive byte for byte, each chunk flushed as it comes, and a departing client stops the upstream; a
+ * plain answer leaves in one write.
+ */
 class StreamingIT extends GatewayIT {
     private static final String UNICODE_STREAM = """
             data: {"id":"u","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"héllo wörld 🌍 — 你好"},"finish_reason":null}]}
@@ -94,6 +99,25 @@ class StreamingIT extends GatewayIT {
         HttpResponse<byte[]> response = new RawHttp(gatewayUrl()).post("/v1/chat/completions",
                 "{\"model\":\"m1-aimlapi\",\"stream\":true,\"messages\":[]}", "Authorization", "Bearer " + KEY);
         assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(ProviderShapes.AIMLAPI_STREAM);
+    }
+
+    @Test
+    void aPlainAnswerLeavesAsOneResponseInOneWrite() {
+        String answer = "{\"id\":\"c\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+                + "{\"role\":\"assistant\",\"content\":\"hi\"},\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}";
+        wireMock().stubFor(post("/together/v1/chat/completions").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody(answer)));
+        HttpResponse<byte[]> response = new RawHttp(gatewayUrl()).post("/v1/chat/completions",
+                "{\"model\":\"m1-together\",\"messages\":[]}", "Authorization", "Bearer " + KEY);
+
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(answer);
+        String id = response.headers().firstValue("x-request-id").orElseThrow();
+        // status line, headers and body as one message and one flush: one send to the client, not two
+        assertThat(ResponseWrites.of(id)).containsExactly(ResponseWrites.FULL, ResponseWrites.FLUSH);
+        JsonNode record = usageRecord(id);
+        assertThat(record.get("outcome").asString()).isEqualTo("ok");
+        assertThat(record.get("completion_tokens").asLong()).isEqualTo(1);
     }
 
     private HttpRequest streamRequest(String alias) {

@@ -3,6 +3,7 @@ package dev.switchboard.support;
 import java.nio.file.Path;
 
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -12,6 +13,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * context (same properties), so the gateway starts once per suite.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@Import(ResponseWrites.class)
 public abstract class GatewayIT extends GatewayTestBase {
     @DynamicPropertySource
     static void gatewayProperties(DynamicPropertyRegistry registry) {
