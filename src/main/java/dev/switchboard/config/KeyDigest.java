@@ -7,14 +7,19 @@ import java.util.HexFormat;
 
 /** Client keys are kept and compared only as SHA-256 digests, so the routes table never holds a raw key. */
 public final class KeyDigest {
-    private KeyDigest() {}
-
-    public static String sha256Hex(String key) {
+    /** One per thread: every request digests its key, and looking the algorithm up cost more than hashing. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
+    });
+
+    private KeyDigest() {}
+
+    public static String sha256Hex(String key) {
+        // digest() resets the instance, so the next call on this thread starts clean
+        return HexFormat.of().formatHex(SHA_256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 }
