@@ -9,6 +9,7 @@ import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
@@ -59,7 +60,7 @@ public class ResponseWrites {
                 if (msg instanceof FullHttpResponse) current.add(FULL);
                 else if (msg instanceof HttpResponse) current.add(HEAD);
                 else if (msg instanceof LastHttpContent) current.add(LAST);
-                else if (msg instanceof HttpContent) current.add(CONTENT);
+                else if (msg instanceof HttpContent || msg instanceof ByteBuf) current.add(CONTENT); // a body chunk Reactor Netty writes raw
                 else current.add(msg.getClass().getSimpleName());
             }
             super.write(ctx, msg, promise);
