@@ -62,7 +62,8 @@ http {
 }
 NGINX
 "$nginx_bin" -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
-pids+=($!)
+nginx_pid=$!
+pids+=($nginx_pid)
 
 # the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
 MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
@@ -86,10 +87,34 @@ to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
   awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
                           else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'
 }
-measure() {  # name port warm-up -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50"
-  local url="http://127.0.0.1:$2/v1/chat/completions"
+# CPU time (user + system, all threads) of processes, in clock ticks; and of a JVM's JIT compiler threads alone
+hz=$(getconf CLK_TCK)
+ticks() {
+  local t=0 p
+  for p in "$@"; do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done
+  echo "$t"
+}
+compiler_ticks() {
+  local t=0 f
+  for f in /proc/"$1"/task/*; do
+    case "$(cat "$f/comm" 2>/dev/null)" in
+      "C1 CompilerThre"*|"C2 CompilerThre"*) t=$(( t + $(awk '{ print $14 + $15 }' "$f/stat" 2>/dev/null || echo 0) ));;
+    esac
+  done
+  echo "$t"
+}
+# name port warm-up [proxy pids] -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50 cpu-us-per-request compiler-%"
+# The proxy's own CPU per request, over the 32-connection run, is steadier than req/s on cores shared with wrk
+# and the mock; the compiler's share of it says whether the JIT was still at work.
+measure() {
+  local url="http://127.0.0.1:$2/v1/chat/completions" proxy="${4:-}"
   wrk -t2 -c32 -d"$3" -s src/bench/wrk/chat.lua "$url" > "$work/$1-warm.txt" 2>&1 || true
+  local cpu0 jit0 cpu1 jit1
+  # shellcheck disable=SC2086
+  cpu0=$(ticks $proxy); jit0=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
   wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
+  # shellcheck disable=SC2086
+  cpu1=$(ticks $proxy); jit1=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
   local rps p50 p99 p50one p99one first
   rps=$(awk '/Requests\/sec/ { print $2 }' "$work/$1-32.txt")
@@ -98,12 +123,17 @@ measure() {  # name port warm-up -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p
   p50one=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-1.txt")")
   p99one=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$1-1.txt")")
   first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$2" /v1/chat/completions 300 | sed -E 's/p50=([0-9.]+).*/\1/')
-  echo "$rps $p50 $p99 $p50one $p99one $first"
+  local answered cpu jit
+  answered=$(awk '/requests in/ { print $1 }' "$work/$1-32.txt")
+  cpu=$(awk -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) -v hz="$hz" -v n="${answered:-0}" 'BEGIN { if (n > 0 && c > 0) printf "%.0f", c * 1e6 / hz / n; else print "-" }')
+  jit=$(awk -v j=$(( ${jit1:-0} - ${jit0:-0} )) -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }')
+  echo "$rps $p50 $p99 $p50one $p99one $first $cpu $jit"
 }
 
-read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first <<< "$(measure direct $mock_port 5s)"
-read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first <<< "$(measure nginx $nginx_port 5s)"
-read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first <<< "$(measure switchboard $gateway_port "$warmup")"
+read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first d_cpu d_jit <<< "$(measure direct $mock_port 5s)"
+nginx_procs="$nginx_pid $(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')"  # the master and its worker
+read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first n_cpu n_jit <<< "$(measure nginx $nginx_port 5s "$nginx_procs")"
+read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first s_cpu s_jit <<< "$(measure switchboard $gateway_port "$warmup" "$gateway_pid")"
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 # young and full collections since the gateway started (jstat's YGC and FGC columns), to size the heap by
 gcs=$(jstat -gc "$gateway_pid" 2>/dev/null | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
@@ -128,10 +158,12 @@ answered=$(cat "$work"/switchboard-*.txt | awk '/requests in/ { n += $1 } END { 
 
 echo
 echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} per run, ~1 KB chat request"
-printf '%-12s %10s %10s %10s %10s %10s %14s\n' "" "req/s@32" "p50@32 ms" "p99@32 ms" "p50@1 ms" "p99@1 ms" "1st event p50"
-printf '%-12s %10s %10s %10s %10s %10s %14s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first"
-printf '%-12s %10s %10s %10s %10s %10s %14s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first"
-printf '%-12s %10s %10s %10s %10s %10s %14s\n' switchboard "$s_rps" "$s_p50" "$s_p99" "$s_p50one" "$s_p99one" "$s_first"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "" "req/s@32" "p50@32 ms" "p99@32 ms" "p50@1 ms" "p99@1 ms" "1st event p50" "proxy CPU/req"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first" "-"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first" "${n_cpu} us"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' switchboard "$s_rps" "$s_p50" "$s_p99" "$s_p50one" "$s_p99one" "$s_first" "${s_cpu} us"
+echo "proxy CPU/req: the proxy's own CPU time (user + system) per request answered in the 32-connection run;" \
+  "the JIT compiler took ${s_jit} of Switchboard's"
 awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
     -v df="$d_first" -v nf="$n_first" -v sf="$s_first" 'BEGIN {
   printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f\n", s / d, s / n
