@@ -21,8 +21,8 @@ import reactor.netty.NettyPipeline;
 
 /**
  * How each response left the gateway's server: the HTTP messages Reactor Netty wrote and the flushes between
- * them, by request id. Each flush of a socket is a send to the client, so this is where "one response, one
- * write" and "each event flushed as it comes" can be seen without timing anything.
+ * them, by request id. Each flush of a socket is a send to the client, so "one response, one write" can be
+ * checked here without timing anything.
  */
 @TestConfiguration(proxyBeanMethods = false)
 public class ResponseWrites {
