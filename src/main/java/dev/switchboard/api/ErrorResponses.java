@@ -9,7 +9,6 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.usage.UsageLedger;
-import dev.switchboard.usage.UsageMeter;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
@@ -34,11 +33,7 @@ final class ErrorResponses {
         if (context.meter != null) {
             // an identified client's request is kept even when nothing was served; anonymous noise is not
             String outcome = context.attempts > 0 ? UsageRecord.UPSTREAM_ERROR : UsageRecord.REJECTED;
-            long latency = context.elapsedMillis();
-            int status = context.status;
-            UsageMeter meter = context.meter;
-            ledger.record(meter.estimateBytes(), () -> meter.toRecord(context.requestId, context.keyName,
-                    context.endpoint.name(), context.alias, context.stream, status, outcome, context.attempts, latency, null, table));
+            context.record(ledger, outcome, table);
         }
         log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} status={} error={} latency_ms={}",
                 context.requestId, context.keyName, context.endpoint, context.alias, context.upstream, context.attempts,

@@ -193,11 +193,8 @@ public class ProxyHandler {
                 message.getHeaders().setContentLength(toClient.length);
                 // a Mono, not a Flux: Reactor Netty then sends status, headers and body as one response in one
                 // write, where a Flux costs a second send (and wakes the client twice)
-                return message.writeWith(Mono.just(message.bufferFactory().wrap(toClient))
-                        .doOnNext(b -> context.firstByteSent())
-                        .doOnSuccess(b -> finished(context, SignalType.ON_COMPLETE, table))
-                        .doOnError(e -> finished(context, SignalType.ON_ERROR, table))
-                        .doOnCancel(() -> finished(context, SignalType.CANCEL, table)));
+                return message.writeWith(whenDone(Mono.just(message.bufferFactory().wrap(toClient))
+                        .doOnNext(b -> context.firstByteSent()), context, table));
             };
             // writeWith, not writeAndFlushWith: Reactor Netty flushes whenever its queue runs empty, which is
             // after every event that arrives on its own, and it releases the events still queued when the
@@ -298,19 +295,20 @@ public class ProxyHandler {
                 .doOnCancel(() -> finished(context, SignalType.CANCEL, table));
     }
 
+    /** The same for a body of one buffer, recorded as that buffer goes to the server. */
+    private <T> Mono<T> whenDone(Mono<T> body, RequestContext context, RouteTable table) {
+        return body.doOnSuccess(b -> finished(context, SignalType.ON_COMPLETE, table))
+                .doOnError(e -> finished(context, SignalType.ON_ERROR, table))
+                .doOnCancel(() -> finished(context, SignalType.CANCEL, table));
+    }
+
     private void finished(RequestContext context, SignalType signal, RouteTable table) {
-        if (!context.finish()) return;
         String outcome = context.streamBroke ? UsageRecord.STREAM_BROKEN : switch (signal) {
             case ON_COMPLETE -> context.status < 300 ? UsageRecord.OK : UsageRecord.UPSTREAM_ERROR;
             case CANCEL -> UsageRecord.CLIENT_CANCELLED;
             default -> context.stream ? UsageRecord.STREAM_BROKEN : UsageRecord.UPSTREAM_ERROR;
         };
-        long latency = context.elapsedMillis();
-        Long ttft = context.ttftMillis();
-        int status = context.status;
-        UsageMeter meter = context.meter;
-        ledger.record(meter.estimateBytes(), () -> meter.toRecord(context.requestId, context.keyName,
-                context.endpoint.name(), context.alias, context.stream, status, outcome, context.attempts, latency, ttft, table));
+        if (!context.record(ledger, outcome, table)) return;
         metrics.request(context.alias, context.upstream, context.status, outcome, context.elapsedNanos());
         if (access.isInfoEnabled()) {
             access.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",

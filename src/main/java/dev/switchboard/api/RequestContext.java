@@ -1,5 +1,7 @@
 package dev.switchboard.api;
 
+import dev.switchboard.config.RouteTable;
+import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageMeter;
 
 /** What one request's log line and metrics say; filled in as the request goes along (one thread at a time). */
@@ -37,10 +39,24 @@ final class RequestContext {
         if (firstByteNanos == 0) firstByteNanos = System.nanoTime();
     }
 
-    /** True the first time only: a body that completes and is then cancelled is still one request, one record. */
-    boolean finish() {
+    /**
+     * Hands the request's record to the ledger, with its latency, status and time to first byte as they are
+     * now (a long token estimate may build it later, off the event loop). Once per request: a body that
+     * completes and is then cancelled is still one request. {@link #meter} must be set.
+     *
+     * @return false if the record was handed over already
+     */
+    boolean record(UsageLedger ledger, String outcome, RouteTable table) {
         if (finished) return false;
         finished = true;
+        UsageMeter used = meter;
+        String id = requestId, key = keyName, endpointName = endpoint.name(), modelAlias = alias;
+        boolean streamed = stream;
+        int code = status, tries = attempts;
+        long latency = elapsedMillis();
+        Long ttft = ttftMillis();
+        ledger.record(used.estimateBytes(), () -> used.toRecord(id, key, endpointName, modelAlias, streamed, code, outcome,
+                tries, latency, ttft, table));
         return true;
     }
 
