@@ -17,6 +17,7 @@ import io.netty.channel.ChannelOption;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
+import reactor.netty.ConnectionObserver;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -41,6 +42,8 @@ public final class UpstreamClient implements AutoCloseable {
     /** The pool of every other thread (none on the request path; a test's main thread, say). */
     private final Lane shared;
     private volatile boolean closed;
+    /** The URI of each endpoint path sent to (a handful): a lookup costs less than parsing one per request. */
+    private final ConcurrentHashMap<String, URI> uris = new ConcurrentHashMap<>();
 
     /** One pool and the connector over it. */
     private record Lane(ConnectionProvider pool, ReactorClientHttpConnector connector) {}
@@ -64,10 +67,13 @@ public final class UpstreamClient implements AutoCloseable {
         HttpClient http = HttpClient.create(pool)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.timeouts().connect().toMillis()))
                 .doOnRequest((request, connection) -> {
-                    connection.removeHandler(ExchangeTimeouts.NAME)
-                            .addHandlerFirst(ExchangeTimeouts.NAME, new ExchangeTimeouts(upstream.timeouts()));
+                    ExchangeTimeouts.arm(connection.channel(), upstream.timeouts());
                     request.currentContextView().<AtomicReference<Connection>>getOrEmpty(CONNECTION)
                             .ifPresent(holder -> holder.set(connection));
+                })
+                // back in the pool, a connection is not timed: its idle time is the pool's business
+                .observe((connection, state) -> {
+                    if (state == ConnectionObserver.State.RELEASED) ExchangeTimeouts.disarm(connection.channel());
                 });
         return new Lane(pool, new ReactorClientHttpConnector(http));
     }
@@ -85,6 +91,12 @@ public final class UpstreamClient implements AutoCloseable {
 
     public Upstream upstream() {
         return upstream;
+    }
+
+    /** The upstream's URI for one of the gateway's endpoint paths. */
+    URI uri(String endpointPath) {
+        URI uri = uris.get(endpointPath);
+        return uri != null ? uri : uris.computeIfAbsent(endpointPath, upstream::resolve);
     }
 
     /**

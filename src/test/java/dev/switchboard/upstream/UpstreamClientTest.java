@@ -1,6 +1,7 @@
 package dev.switchboard.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -25,6 +26,7 @@ import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
@@ -45,18 +47,42 @@ class UpstreamClientTest {
         server = HttpServer.create().host("127.0.0.1").port(0).runOn(upstreamLoops)
                 .handle((request, response) -> {
                     upstreamConnections.add(((InetSocketAddress) request.remoteAddress()).getPort());
-                    return response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body));
+                    return switch (request.path()) {
+                        // answers after 2 s; every test that asks it gives up sooner
+                        case "v1/slow" -> request.receive().then(Mono.delay(Duration.ofSeconds(2)))
+                                .then(response.sendString(Mono.just("late")).then());
+                        // the head and a first part at once, the rest 2 s later
+                        case "v1/stall" -> request.receive().then().thenMany(response.sendString(Flux.concat(
+                                Mono.just("first "), Mono.delay(Duration.ofSeconds(2)).map(i -> "rest")))).then();
+                        default -> response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
+                    };
                 })
                 .bindNow();
-        client = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
-                AuthStyle.NONE, "", null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true));
+        client = client(Timeouts.DEFAULTS);
+    }
+
+    private UpstreamClient client(Timeouts timeouts) {
+        return new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
+                AuthStyle.NONE, "", null, null, Map.of(), timeouts, StreamUsage.INJECT, true));
+    }
+
+    /** The whole answer to a POST of "hello" to {@code path}, from the calling thread (the client's shared pool). */
+    private String call(UpstreamClient on, String path) {
+        return on.post(URI.create("http://127.0.0.1:" + server.port() + path), headers -> headers.setContentLength(5),
+                        DefaultDataBufferFactory.sharedInstance.wrap("hello".getBytes(StandardCharsets.UTF_8)))
+                .flatMap(response -> DataBufferUtils.join(response.getBody()).map(buffer -> {
+                    String text = buffer.toString(StandardCharsets.UTF_8);
+                    DataBufferUtils.release(buffer);
+                    return text;
+                }))
+                .block(Duration.ofSeconds(3));
     }
 
     @AfterEach
     void stop() {
         client.close();
         server.disposeNow();
-        upstreamLoops.disposeLater().block(Duration.ofSeconds(5));
+        upstreamLoops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(6));
     }
 
     /**
@@ -96,5 +122,56 @@ class UpstreamClientTest {
         }
         // one kept-alive connection per loop, reused in every round
         assertThat(upstreamConnections).hasSize(each.size());
+    }
+
+    /**
+     * The limits time exchanges, not connections: one that rests in its pool for longer than every limit is
+     * still open and serves the next exchange. A timer left running after the first exchange would close it,
+     * and the second exchange would come over a new connection.
+     */
+    @Test
+    void aConnectionRestingInItsPoolIsNotTimedOut() throws InterruptedException {
+        UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(400)));
+        try {
+            assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+            Thread.sleep(1_000);
+            assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+            assertThat(upstreamConnections).hasSize(1);
+        } finally {
+            timed.close();
+        }
+    }
+
+    /**
+     * A connection reused from the pool is timed again: its second exchange, a slow one, times out rather than
+     * getting the upstream's answer 2 s later.
+     */
+    @Test
+    void aReusedConnectionTimesItsNextExchange() {
+        UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofSeconds(10)));
+        try {
+            assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+            assertThatThrownBy(() -> call(timed, "/v1/slow"))
+                    .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no response within 300ms");
+            assertThat(upstreamConnections).hasSize(1);
+        } finally {
+            timed.close();
+        }
+    }
+
+    /**
+     * Once the first byte is in, the idle limit is what is watched, even when it is shorter than the
+     * first-byte limit: the stalled answer fails at the idle limit. Timed by the 5 s first-byte limit, it
+     * would have ended whole after the upstream's 2 s pause.
+     */
+    @Test
+    void aStallAfterTheFirstByteEndsAtTheIdleLimit() {
+        UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(10)));
+        try {
+            assertThatThrownBy(() -> call(timed, "/v1/stall"))
+                    .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no data for 300ms in the middle of the response");
+        } finally {
+            timed.close();
+        }
     }
 }
