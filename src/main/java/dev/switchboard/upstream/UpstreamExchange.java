@@ -2,7 +2,6 @@ package dev.switchboard.upstream;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 
@@ -46,21 +45,20 @@ public class UpstreamExchange {
     /**
      * The upstream's response once its status and headers arrived. Failures before that are
      * {@link GatewayException}s: 502 when the upstream could not be reached, 504 when it did not answer in time.
-     */
-    /**
+     *
      * @param streamUsageWanted the request is an OpenAI stream whose client did not ask for usage: the
      *                          gateway adds {@code include_usage} where the upstream allows it
      */
     public Mono<ClientHttpResponse> open(Target target, Protocol clientProtocol, String path, RequestScan scan,
                                          HttpHeaders client, String requestId, boolean streamUsageWanted) {
         Upstream upstream = target.upstream();
-        URI uri = upstream.resolve(path);
         return Mono.defer(() -> {
                     // a translated request is written anew, then gets the same per-upstream edits as passthrough
                     ByteBuf body = Translation.needed(clientProtocol, target)
                             ? RequestBodyRewriter.rewrite(RequestScan.of(Translation.request(clientProtocol, scan, target)), target, false)
                             : RequestBodyRewriter.rewrite(scan, target, injectsStreamUsage(target, streamUsageWanted));
-                    return clients.of(upstream).post(uri,
+                    UpstreamClient http = clients.of(upstream);
+                    return http.post(http.uri(path),
                             h -> headers(h, upstream, client, requestId, body.readableBytes()), BUFFERS.wrap(body));
                 })
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
