@@ -5,9 +5,7 @@ import java.net.ConnectException;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 
-import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.stereotype.Component;
 
@@ -20,8 +18,9 @@ import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
 import dev.switchboard.translate.Translation;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import reactor.core.publisher.Mono;
 
 /**
@@ -34,7 +33,6 @@ public class UpstreamExchange {
     private static final List<String> FORWARDED = List.of(
             HttpHeaders.ACCEPT, "anthropic-version", "anthropic-beta");
     private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
-    private static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
 
     private final UpstreamClients clients;
 
@@ -59,7 +57,7 @@ public class UpstreamExchange {
                             : RequestBodyRewriter.rewrite(scan, target, injectsStreamUsage(target, streamUsageWanted));
                     UpstreamClient http = clients.of(upstream);
                     return http.post(http.uri(path),
-                            h -> headers(h, upstream, client, requestId, body.readableBytes()), BUFFERS.wrap(body));
+                            h -> headers(h, upstream, client, requestId, body.readableBytes()), body);
                 })
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
     }
@@ -70,23 +68,24 @@ public class UpstreamExchange {
                 && target.upstream().streamUsage() == StreamUsage.INJECT;
     }
 
-    private static void headers(HttpHeaders out, Upstream upstream, HttpHeaders client, String requestId,
-                                int contentLength) {
+    /** Written into the Netty request's own headers (no copy through a second map). */
+    private static void headers(io.netty.handler.codec.http.HttpHeaders out, Upstream upstream, HttpHeaders client,
+                                String requestId, int contentLength) {
         for (String name : FORWARDED) {
             // anthropic-version and anthropic-beta mean something only to an upstream that speaks Anthropic
             if (name.startsWith("anthropic-") && upstream.protocol() != Protocol.ANTHROPIC) continue;
             List<String> values = client.get(name);
-            if (values != null) out.put(name, values);
+            if (values != null) out.set(name, values);
         }
         out.set("x-request-id", requestId);
-        out.setContentType(MediaType.APPLICATION_JSON);
-        out.setContentLength(contentLength);
+        out.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        out.setInt(HttpHeaderNames.CONTENT_LENGTH, contentLength);
         switch (upstream.auth()) {
-            case BEARER -> out.setBearerAuth(upstream.apiKey());
+            case BEARER -> out.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstream.apiKey());
             case X_API_KEY -> out.set("x-api-key", upstream.apiKey());
             case BODY, NONE -> { }
         }
-        if (upstream.protocol() == Protocol.ANTHROPIC && !out.containsHeader("anthropic-version")) {
+        if (upstream.protocol() == Protocol.ANTHROPIC && !out.contains("anthropic-version")) {
             out.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
         }
         upstream.headers().forEach(out::set);

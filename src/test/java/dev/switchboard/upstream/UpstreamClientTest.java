@@ -13,18 +13,20 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.apache.commons.logging.LogFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.core.io.buffer.DataBufferUtils;
-import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 
 import dev.switchboard.config.AuthStyle;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.concurrent.EventExecutor;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -36,6 +38,12 @@ import reactor.netty.resources.LoopResources;
 
 /** The upstream client against a real loopback HTTP server: which thread an exchange runs on, and its connections. */
 class UpstreamClientTest {
+    static {
+        // commons-logging reads its service files on first use; the application does that at start-up, here it
+        // is done on the test's thread rather than on the event loop where the answers are joined
+        LogFactory.getLog(UpstreamClientTest.class);
+    }
+
     private final LoopResources upstreamLoops = LoopResources.create("test-upstream", 1, true);
     /** The remote ports of the connections the upstream has seen, one per connection. */
     private final Set<Integer> upstreamConnections = ConcurrentHashMap.newKeySet();
@@ -68,8 +76,8 @@ class UpstreamClientTest {
 
     /** The whole answer to a POST of "hello" to {@code path}, from the calling thread (the client's shared pool). */
     private String call(UpstreamClient on, String path) {
-        return on.post(URI.create("http://127.0.0.1:" + server.port() + path), headers -> headers.setContentLength(5),
-                        DefaultDataBufferFactory.sharedInstance.wrap("hello".getBytes(StandardCharsets.UTF_8)))
+        return on.post(URI.create("http://127.0.0.1:" + server.port() + path), headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5),
+                        Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8)))
                 .flatMap(response -> DataBufferUtils.join(response.getBody()).map(buffer -> {
                     String text = buffer.toString(StandardCharsets.UTF_8);
                     DataBufferUtils.release(buffer);
@@ -103,8 +111,8 @@ class UpstreamClientTest {
                 String answer = Mono.defer(() -> {
                             sender[0] = Thread.currentThread();
                             return client.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"),
-                                    headers -> headers.setContentLength(5),
-                                    DefaultDataBufferFactory.sharedInstance.wrap("hello".getBytes(StandardCharsets.UTF_8)));
+                                    headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5),
+                                    Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8)));
                         })
                         .subscribeOn(Schedulers.fromExecutor(loop))
                         .flatMap(response -> {
@@ -147,10 +155,12 @@ class UpstreamClientTest {
      * getting the upstream's answer 2 s later.
      */
     @Test
-    void aReusedConnectionTimesItsNextExchange() {
+    void aReusedConnectionTimesItsNextExchange() throws InterruptedException {
         UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofSeconds(10)));
         try {
             assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+            // the connection goes back to its pool just after the answer's end reached this thread
+            Thread.sleep(200);
             assertThatThrownBy(() -> call(timed, "/v1/slow"))
                     .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no response within 300ms");
             assertThat(upstreamConnections).hasSize(1);
