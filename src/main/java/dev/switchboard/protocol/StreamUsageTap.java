@@ -1,7 +1,9 @@
 package dev.switchboard.protocol;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.springframework.core.io.buffer.DataBuffer;
@@ -40,6 +42,8 @@ public final class StreamUsageTap {
      */
     private final Kept recent = new Kept();
     private final StringBuilder earlierText = new StringBuilder();
+    /** The buffer being inspected, copied out; reused for each buffer of the stream. */
+    private byte[] scratch = new byte[1024];
     /** Reduced to text each time this much has come: short streams, most of them, are never parsed. */
     static final int RECENT_LIMIT = 32 * 1024;
     /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
@@ -66,15 +70,20 @@ public final class StreamUsageTap {
 
     /** Looks at a buffer of whole events; returns what the client gets (null for nothing). */
     public DataBuffer inspect(DataBuffer buffer) {
-        keep(buffer);
-        List<int[]> withheld = null;
+        // one bulk copy, then every scan reads an array: byte by byte through the buffer's layers (a slice of a
+        // pooled direct buffer) the scans were most of the tap's time
         int start = buffer.readPosition();
-        int end = buffer.writePosition();
+        int length = buffer.readableByteCount();
+        if (scratch.length < length) scratch = new byte[Math.max(length, 2 * scratch.length)];
+        buffer.toByteBuffer(start, ByteBuffer.wrap(scratch), 0, length);
+        byte[] bytes = scratch;
+        keep(bytes, length);
+        List<int[]> withheld = null;
         boolean atLineStart = true;
         boolean afterCr = false;
-        int eventStart = start;
-        for (int i = start; i < end; i++) {
-            byte b = buffer.getByte(i);
+        int eventStart = 0;
+        for (int i = 0; i < length; i++) {
+            byte b = bytes[i];
             if (b == '\n' && afterCr) {
                 afterCr = false;
                 continue;
@@ -85,10 +94,10 @@ public final class StreamUsageTap {
                 continue;
             }
             if (atLineStart) {
-                int eventEnd = i + 1 < end && b == '\r' && buffer.getByte(i + 1) == '\n' ? i + 2 : i + 1;
-                if (event(buffer, eventStart, eventEnd)) {
+                int eventEnd = i + 1 < length && b == '\r' && bytes[i + 1] == '\n' ? i + 2 : i + 1;
+                if (event(bytes, eventStart, eventEnd)) {
                     if (withheld == null) withheld = new ArrayList<>(1);
-                    withheld.add(new int[] {eventStart, eventEnd});
+                    withheld.add(new int[] {start + eventStart, start + eventEnd});
                 }
                 eventStart = eventEnd;
             }
@@ -109,11 +118,9 @@ public final class StreamUsageTap {
         return earlierText.length() + recent.size();
     }
 
-    private void keep(DataBuffer buffer) {
+    private void keep(byte[] bytes, int length) {
         if (earlierText.length() >= MAX_TEXT_CHARS) return;
-        try (DataBuffer.ByteBufferIterator parts = buffer.readableByteBuffers()) {
-            while (parts.hasNext()) recent.append(parts.next());
-        }
+        recent.append(bytes, length);
         if (recent.size() >= RECENT_LIMIT) {
             // the buffers hold whole events, so the kept bytes end on an event boundary
             MessageText.appendStream(recent.bytes(), recent.size(), earlierText);
@@ -122,14 +129,12 @@ public final class StreamUsageTap {
     }
 
     /** Reads one event's usage; true if the event is to be withheld from the client. */
-    private boolean event(DataBuffer buffer, int from, int to) {
+    private boolean event(byte[] bytes, int from, int to) {
         boolean candidate = protocol == Protocol.OPENAI
-                ? usageObject(buffer, from, to) || contains(buffer, from, to, META)
-                : contains(buffer, from, to, MESSAGE_START) || contains(buffer, from, to, MESSAGE_DELTA);
+                ? usageObject(bytes, from, to) || contains(bytes, from, to, META)
+                : contains(bytes, from, to, MESSAGE_START) || contains(bytes, from, to, MESSAGE_DELTA);
         if (!candidate) return false;
-        byte[] copy = new byte[to - from];
-        for (int i = from; i < to; i++) copy[i - from] = buffer.getByte(i);
-        SseEvent event = SseEvent.parse(copy);
+        SseEvent event = SseEvent.parse(Arrays.copyOfRange(bytes, from, to));
         if (event.data() == null || event.data().equals("[DONE]")) return false;
         JsonNode root;
         try {
@@ -182,23 +187,23 @@ public final class StreamUsageTap {
         return kept.size() == 1 ? kept.getFirst() : kept.getFirst().factory().join(kept);
     }
 
-    private static boolean contains(DataBuffer buffer, int from, int to, byte[] needle) {
-        return indexOf(buffer, from, to, needle) >= 0;
+    private static boolean contains(byte[] bytes, int from, int to, byte[] needle) {
+        return indexOf(bytes, from, to, needle) >= 0;
     }
 
     /**
      * {@code "usage"} followed by an object: most chunks of a stream with usage on carry {@code "usage":null},
      * and parsing each of them would cost more than all the rest of the tap.
      */
-    private static boolean usageObject(DataBuffer buffer, int from, int to) {
+    private static boolean usageObject(byte[] bytes, int from, int to) {
         int at = from;
-        while ((at = indexOf(buffer, at, to, USAGE)) >= 0) {
+        while ((at = indexOf(bytes, at, to, USAGE)) >= 0) {
             int i = at + USAGE.length;
-            while (i < to && isSpace(buffer.getByte(i))) i++;
-            if (i < to && buffer.getByte(i) == ':') {
+            while (i < to && isSpace(bytes[i])) i++;
+            if (i < to && bytes[i] == ':') {
                 i++;
-                while (i < to && isSpace(buffer.getByte(i))) i++;
-                if (i < to && buffer.getByte(i) == '{') return true;
+                while (i < to && isSpace(bytes[i])) i++;
+                if (i < to && bytes[i] == '{') return true;
             }
             at = at + USAGE.length;
         }
@@ -209,11 +214,11 @@ public final class StreamUsageTap {
         return b == ' ' || b == '\t' || b == '\r' || b == '\n';
     }
 
-    private static int indexOf(DataBuffer buffer, int from, int to, byte[] needle) {
+    private static int indexOf(byte[] bytes, int from, int to, byte[] needle) {
         outer:
         for (int i = from; i <= to - needle.length; i++) {
             for (int j = 0; j < needle.length; j++) {
-                if (buffer.getByte(i + j) != needle[j]) continue outer;
+                if (bytes[i + j] != needle[j]) continue outer;
             }
             return i;
         }
@@ -229,10 +234,9 @@ public final class StreamUsageTap {
         private byte[] bytes = new byte[256];
         private int size;
 
-        void append(java.nio.ByteBuffer part) {
-            int n = part.remaining();
-            if (size + n > bytes.length) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, size + n));
-            part.get(bytes, size, n);
+        void append(byte[] from, int n) {
+            if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(2 * bytes.length, size + n));
+            System.arraycopy(from, 0, bytes, size, n);
             size += n;
         }
 

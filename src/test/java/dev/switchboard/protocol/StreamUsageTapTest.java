@@ -43,6 +43,24 @@ class StreamUsageTapTest {
         assertThat(tap.usage()).isEqualTo(new TokenUsage(5, 2, 0, 0, 0));
     }
 
+    /** A buffer whose readable bytes start past its beginning (the rest of a read split into frames) is cut in the right place. */
+    @Test
+    void aBufferReadFromPastItsStartIsCutInTheRightPlace() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        String sent = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"old\"}}],\"usage\":{\"prompt_tokens\":9}}\n\n";
+        DataBuffer in = buffers.allocateBuffer(512);
+        in.write((sent + CONTENT + USAGE + DONE).getBytes(StandardCharsets.UTF_8));
+        in.readPosition(sent.length());
+        DataBuffer out = tap.inspect(in);
+        try {
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(CONTENT + DONE);
+        } finally {
+            DataBufferUtils.release(out);
+        }
+        assertThat(tap.usage()).isEqualTo(new TokenUsage(5, 2, 0, 0, 0));
+        assertThat(tap.text().strip()).isEqualTo("hi");
+    }
+
     @Test
     void aBufferOfOnlyTheUsageChunkPassesNothing() {
         StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
