@@ -42,8 +42,8 @@ public final class StreamUsageTap {
      */
     private final Kept recent = new Kept();
     private final StringBuilder earlierText = new StringBuilder();
-    /** The buffer being inspected, copied out; reused for each buffer of the stream. */
-    private byte[] scratch = new byte[1024];
+    /** The buffer being inspected, copied out, once the stream's text is no longer kept. */
+    private byte[] scratch = new byte[0];
     /** Reduced to text each time this much has come: short streams, most of them, are never parsed. */
     static final int RECENT_LIMIT = 32 * 1024;
     /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
@@ -71,18 +71,41 @@ public final class StreamUsageTap {
     /** Looks at a buffer of whole events; returns what the client gets (null for nothing). */
     public DataBuffer inspect(DataBuffer buffer) {
         // one bulk copy, then every scan reads an array: byte by byte through the buffer's layers (a slice of a
-        // pooled direct buffer) the scans were most of the tap's time
+        // pooled direct buffer) the scans were most of the tap's time. The copy is the one kept for the text.
         int start = buffer.readPosition();
         int length = buffer.readableByteCount();
-        if (scratch.length < length) scratch = new byte[Math.max(length, 2 * scratch.length)];
-        buffer.toByteBuffer(start, ByteBuffer.wrap(scratch), 0, length);
-        byte[] bytes = scratch;
-        keep(bytes, length);
+        byte[] bytes;
+        int offset;
+        if (earlierText.length() < MAX_TEXT_CHARS) {
+            offset = recent.size();
+            bytes = recent.append(buffer, start, length);
+        } else {
+            if (scratch.length < length) scratch = new byte[length];
+            buffer.toByteBuffer(start, ByteBuffer.wrap(scratch), 0, length);
+            offset = 0;
+            bytes = scratch;
+        }
+        List<int[]> withheld = scan(bytes, offset, length, start);
+        if (recent.size() >= RECENT_LIMIT) {
+            // the buffers hold whole events, so the kept bytes end on an event boundary
+            MessageText.appendStream(recent.bytes(), recent.size(), earlierText);
+            recent.clear();
+        }
+        return withheld == null ? buffer : without(buffer, withheld);
+    }
+
+    /**
+     * Reads the events in {@code bytes[offset, offset + length)}; returns the ranges to withhold, as indices of
+     * the buffer whose readable bytes start at {@code bufferStart}, or null for none.
+     */
+    private List<int[]> scan(byte[] bytes, int offset, int length, int bufferStart) {
+        int end = offset + length;
+        int shift = bufferStart - offset;
         List<int[]> withheld = null;
         boolean atLineStart = true;
         boolean afterCr = false;
-        int eventStart = 0;
-        for (int i = 0; i < length; i++) {
+        int eventStart = offset;
+        for (int i = offset; i < end; i++) {
             byte b = bytes[i];
             if (b == '\n' && afterCr) {
                 afterCr = false;
@@ -94,16 +117,16 @@ public final class StreamUsageTap {
                 continue;
             }
             if (atLineStart) {
-                int eventEnd = i + 1 < length && b == '\r' && bytes[i + 1] == '\n' ? i + 2 : i + 1;
+                int eventEnd = i + 1 < end && b == '\r' && bytes[i + 1] == '\n' ? i + 2 : i + 1;
                 if (event(bytes, eventStart, eventEnd)) {
                     if (withheld == null) withheld = new ArrayList<>(1);
-                    withheld.add(new int[] {start + eventStart, start + eventEnd});
+                    withheld.add(new int[] {shift + eventStart, shift + eventEnd});
                 }
                 eventStart = eventEnd;
             }
             atLineStart = true;
         }
-        return withheld == null ? buffer : without(buffer, withheld);
+        return withheld;
     }
 
     /** The text the stream carried so far ({@link MessageText}), for an estimate when no usage came. */
@@ -116,16 +139,6 @@ public final class StreamUsageTap {
     /** About how many characters {@link #text} will parse and count. */
     public int keptSize() {
         return earlierText.length() + recent.size();
-    }
-
-    private void keep(byte[] bytes, int length) {
-        if (earlierText.length() >= MAX_TEXT_CHARS) return;
-        recent.append(bytes, length);
-        if (recent.size() >= RECENT_LIMIT) {
-            // the buffers hold whole events, so the kept bytes end on an event boundary
-            MessageText.appendStream(recent.bytes(), recent.size(), earlierText);
-            recent.clear();
-        }
     }
 
     /** Reads one event's usage; true if the event is to be withheld from the client. */
@@ -234,10 +247,12 @@ public final class StreamUsageTap {
         private byte[] bytes = new byte[256];
         private int size;
 
-        void append(byte[] from, int n) {
+        /** Copies the buffer's bytes {@code [from, from + n)} to the end; returns the array that holds them. */
+        byte[] append(DataBuffer buffer, int from, int n) {
             if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(2 * bytes.length, size + n));
-            System.arraycopy(from, 0, bytes, size, n);
+            buffer.toByteBuffer(from, ByteBuffer.wrap(bytes), size, n);
             size += n;
+            return bytes;
         }
 
         byte[] bytes() {

@@ -61,6 +61,21 @@ class StreamUsageTapTest {
         assertThat(tap.text().strip()).isEqualTo("hi");
     }
 
+    /** Past the text it keeps for an estimate, the tap still finds the usage and cuts its chunk. */
+    @Test
+    void pastTheKeptTextUsageIsStillFoundAndCut() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+        String chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "x".repeat(64 * 1024) + "\"}}],\"usage\":null}\n\n";
+        for (int i = 0; i < 20; i++) assertThat(pass(tap, chunk, heap)).isEqualTo(chunk);
+        int kept = tap.keptSize();
+        assertThat(kept).isGreaterThanOrEqualTo(1 << 20);
+
+        assertThat(pass(tap, CONTENT + USAGE + DONE, heap)).isEqualTo(CONTENT + DONE);
+        assertThat(tap.usage()).isEqualTo(new TokenUsage(5, 2, 0, 0, 0));
+        assertThat(tap.keptSize()).isEqualTo(kept);
+    }
+
     @Test
     void aBufferOfOnlyTheUsageChunkPassesNothing() {
         StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
