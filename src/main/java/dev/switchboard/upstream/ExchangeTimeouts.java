@@ -36,6 +36,10 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
 
     /** Arms the connection's handler for a new exchange, installing it on the connection's first one. */
     static void arm(Channel channel, Timeouts limits) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> arm(channel, limits));
+            return;
+        }
         ChannelPipeline pipeline = channel.pipeline();
         ExchangeTimeouts handler = (ExchangeTimeouts) pipeline.get(NAME);
         if (handler == null) {
@@ -47,9 +51,20 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         handler.arm(limits);
     }
 
-    /** Ends the connection's exchange: it went back to its pool, where nothing is timed. */
+    /**
+     * Ends the connection's exchange: it went back to its pool, where nothing is timed. Asked from another
+     * thread, it ends only the exchange current at the time of asking, never one armed since.
+     */
     static void disarm(Channel channel) {
-        if (channel.pipeline().get(NAME) instanceof ExchangeTimeouts handler) handler.disarm();
+        if (!(channel.pipeline().get(NAME) instanceof ExchangeTimeouts handler)) return;
+        if (channel.eventLoop().inEventLoop()) {
+            handler.limits = null;
+            return;
+        }
+        long which = handler.exchange;
+        channel.eventLoop().execute(() -> {
+            if (handler.exchange == which) handler.limits = null;
+        });
     }
 
     @Override
@@ -83,27 +98,13 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         ctx.fireChannelRead(msg);
     }
 
+    /** On the connection's event loop, as everything here but the read of {@link #exchange}. */
     private void arm(Timeouts limits) {
-        if (!ctx.executor().inEventLoop()) {
-            ctx.executor().execute(() -> arm(limits));
-            return;
-        }
         exchange++;
         this.limits = limits;
         startNanos = System.nanoTime();
         anyRead = false;
         timeBy(startNanos + Math.min(limits.firstByte().toNanos(), limits.total().toNanos()));
-    }
-
-    private void disarm() {
-        if (ctx.executor().inEventLoop()) {
-            limits = null;
-            return;
-        }
-        long which = exchange;
-        ctx.executor().execute(() -> {
-            if (exchange == which) limits = null;
-        });
     }
 
     /** Makes sure the timer fires no later than {@code deadline}; an earlier timer is left as it is. */
