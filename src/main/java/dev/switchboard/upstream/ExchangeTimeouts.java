@@ -92,7 +92,7 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
             if (!anyRead) {
                 // the first byte arrived: from now on the idle limit is what is watched, as well as the total
                 anyRead = true;
-                timeBy(Math.min(lastReadNanos + limits.idle().toNanos(), startNanos + limits.total().toNanos()));
+                timeBy(earlier(lastReadNanos + limits.idle().toNanos(), startNanos + limits.total().toNanos()));
             }
         }
         ctx.fireChannelRead(msg);
@@ -109,10 +109,15 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
 
     /** Makes sure the timer fires no later than {@code deadline}; an earlier timer is left as it is. */
     private void timeBy(long deadlineNanos) {
-        if (timer != null && timerAtNanos <= deadlineNanos) return;
+        if (timer != null && timerAtNanos - deadlineNanos <= 0) return;
         cancelTimer();
         timerAtNanos = deadlineNanos;
         timer = ctx.executor().schedule(this::check, Math.max(deadlineNanos - System.nanoTime(), 0), TimeUnit.NANOSECONDS);
+    }
+
+    /** Of two {@link System#nanoTime} instants, the earlier (compared by difference, as nanoTime may wrap). */
+    private static long earlier(long a, long b) {
+        return a - b <= 0 ? a : b;
     }
 
     private void cancelTimer() {
@@ -126,14 +131,14 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         long now = System.nanoTime();
         long totalEnd = startNanos + limits.total().toNanos();
         long phaseEnd = anyRead ? lastReadNanos + limits.idle().toNanos() : startNanos + limits.firstByte().toNanos();
-        if (totalEnd <= now) {
+        if (totalEnd - now <= 0) {
             fail(new UpstreamTimeoutException(UpstreamTimeoutException.Phase.TOTAL, limits.total()));
-        } else if (phaseEnd <= now) {
+        } else if (phaseEnd - now <= 0) {
             fail(anyRead
                     ? new UpstreamTimeoutException(UpstreamTimeoutException.Phase.IDLE, limits.idle())
                     : new UpstreamTimeoutException(UpstreamTimeoutException.Phase.FIRST_BYTE, limits.firstByte()));
         } else {
-            timeBy(Math.min(totalEnd, phaseEnd));
+            timeBy(earlier(totalEnd, phaseEnd));
         }
     }
 
