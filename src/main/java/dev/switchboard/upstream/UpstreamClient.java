@@ -98,7 +98,8 @@ public final class UpstreamClient implements AutoCloseable {
     }
 
     /**
-     * POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller.
+     * POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller. The
+     * request body is copied when sent and not released here: a heap buffer, left to the garbage collector.
      * Cancelled before the response arrives (the client left), the connection is closed: otherwise it could
      * go back to the pool with the upstream still working on the request.
      * <p>
@@ -111,7 +112,12 @@ public final class UpstreamClient implements AutoCloseable {
         return Mono.defer(() -> currentLane().http().post().uri(uri)
                         .send((request, outbound) -> {
                             headers.accept(request.requestHeaders());
-                            return outbound.send(Mono.just(body));
+                            // one copy into a pooled direct buffer, as the socket needs: a heap buffer made of
+                            // parts (the spliced body) was first merged into a new array, then copied. The body
+                            // itself is left as it is, so a send Reactor Netty retries reads it whole again.
+                            ByteBuf direct = outbound.alloc().directBuffer(body.readableBytes())
+                                    .writeBytes(body, body.readerIndex(), body.readableBytes());
+                            return outbound.send(Mono.just(direct));
                         })
                         .responseConnection((response, connection) ->
                                 Mono.<ClientHttpResponse>just(new UpstreamResponse(response, connection)))
