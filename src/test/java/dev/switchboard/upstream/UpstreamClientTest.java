@@ -36,7 +36,7 @@ import reactor.netty.http.HttpResources;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
-/** The upstream client against a real loopback HTTP server: which thread an exchange runs on, and its connections. */
+/** The upstream client against a real loopback HTTP server: which thread an exchange runs on, its connections, and its timeouts. */
 class UpstreamClientTest {
     static {
         // commons-logging reads its service files on first use; the application does that at start-up, here it
