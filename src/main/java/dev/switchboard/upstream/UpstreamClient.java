@@ -93,8 +93,7 @@ public final class UpstreamClient implements AutoCloseable {
 
     /** The upstream's URI for one of the gateway's endpoint paths. */
     URI uri(String endpointPath) {
-        URI uri = uris.get(endpointPath);
-        return uri != null ? uri : uris.computeIfAbsent(endpointPath, upstream::resolve);
+        return uris.computeIfAbsent(endpointPath, upstream::resolve);
     }
 
     /**

@@ -48,6 +48,7 @@ class UpstreamClientTest {
     /** The remote ports of the connections the upstream has seen, one per connection. */
     private final Set<Integer> upstreamConnections = ConcurrentHashMap.newKeySet();
     private DisposableServer server;
+    private final List<UpstreamClient> clients = new ArrayList<>();
     private UpstreamClient client;
 
     @BeforeEach
@@ -69,9 +70,12 @@ class UpstreamClientTest {
         client = client(Timeouts.DEFAULTS);
     }
 
+    /** A client for the test server's upstream with these limits; closed after the test. */
     private UpstreamClient client(Timeouts timeouts) {
-        return new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
+        UpstreamClient made = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
                 AuthStyle.NONE, "", null, null, Map.of(), timeouts, StreamUsage.INJECT, true));
+        clients.add(made);
+        return made;
     }
 
     /** The whole answer to a POST of "hello" to {@code path}, from the calling thread (the client's shared pool). */
@@ -88,7 +92,7 @@ class UpstreamClientTest {
 
     @AfterEach
     void stop() {
-        client.close();
+        clients.forEach(UpstreamClient::close);
         server.disposeNow();
         upstreamLoops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(6));
     }
@@ -140,14 +144,10 @@ class UpstreamClientTest {
     @Test
     void aConnectionRestingInItsPoolIsNotTimedOut() throws InterruptedException {
         UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(400)));
-        try {
-            assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
-            Thread.sleep(1_000);
-            assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
-            assertThat(upstreamConnections).hasSize(1);
-        } finally {
-            timed.close();
-        }
+        assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+        Thread.sleep(1_000);
+        assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+        assertThat(upstreamConnections).hasSize(1);
     }
 
     /**
@@ -157,16 +157,12 @@ class UpstreamClientTest {
     @Test
     void aReusedConnectionTimesItsNextExchange() throws InterruptedException {
         UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofSeconds(10)));
-        try {
-            assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
-            // the connection goes back to its pool just after the answer's end reached this thread
-            Thread.sleep(200);
-            assertThatThrownBy(() -> call(timed, "/v1/slow"))
-                    .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no response within 300ms");
-            assertThat(upstreamConnections).hasSize(1);
-        } finally {
-            timed.close();
-        }
+        assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
+        // the connection goes back to its pool just after the answer's end reached this thread
+        Thread.sleep(200);
+        assertThatThrownBy(() -> call(timed, "/v1/slow"))
+                .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no response within 300ms");
+        assertThat(upstreamConnections).hasSize(1);
     }
 
     /**
@@ -177,11 +173,7 @@ class UpstreamClientTest {
     @Test
     void aStallAfterTheFirstByteEndsAtTheIdleLimit() {
         UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(10)));
-        try {
-            assertThatThrownBy(() -> call(timed, "/v1/stall"))
-                    .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no data for 300ms in the middle of the response");
-        } finally {
-            timed.close();
-        }
+        assertThatThrownBy(() -> call(timed, "/v1/stall"))
+                .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no data for 300ms in the middle of the response");
     }
 }
