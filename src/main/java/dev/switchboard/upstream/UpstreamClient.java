@@ -111,11 +111,12 @@ public final class UpstreamClient implements AutoCloseable {
         return Mono.defer(() -> currentLane().http().post().uri(uri)
                         .send((request, outbound) -> {
                             headers.accept(request.requestHeaders());
-                            // one copy into a pooled direct buffer, as the socket needs: a heap buffer made of
-                            // parts (the spliced body) was first merged into a new array, then copied. The body
-                            // itself is left as it is, so a send Reactor Netty retries reads it whole again.
-                            ByteBuf direct = outbound.alloc().directBuffer(body.readableBytes())
-                                    .writeBytes(body, body.readerIndex(), body.readableBytes());
+                            // one copy into a pooled direct buffer, as the socket needs, part by part: writeBytes
+                            // from a buffer made of parts (the spliced body) first merges them into a new array.
+                            // The body itself is left as it is, so a send Reactor Netty retries reads it whole again.
+                            int length = body.readableBytes();
+                            ByteBuf direct = outbound.alloc().directBuffer(length);
+                            body.getBytes(body.readerIndex(), direct, length);
                             return outbound.send(Mono.just(direct));
                         })
                         .responseConnection((response, connection) ->
