@@ -3,12 +3,19 @@ package dev.switchboard.usage;
 import java.nio.file.Path;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.r2dbc.ConnectionFactoryBuilder;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Option;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The ledger's parts. The store is whatever {@code spring.r2dbc.url} names: by default an H2 file under
@@ -20,6 +27,36 @@ class UsageConfiguration {
     /** @param journal where records wait while the store is away */
     @ConfigurationProperties("switchboard.usage")
     record UsageProperties(@DefaultValue("data/usage-journal.jsonl") Path journal) {}
+
+    /**
+     * The ledger's connections, pooled as Spring Boot pools them ({@code spring.r2dbc.url}, {@code .username},
+     * {@code .password}, {@code .properties} and {@code .pool}), with one change: connections are made on
+     * the bounded-elastic scheduler, not on r2dbc-pool's default, Reactor's single non-blocking thread, as
+     * embedded H2 opens its file while making one. Without a pool, every batch opened a new connection.
+     */
+    @Bean(destroyMethod = "dispose")
+    ConnectionPool connectionFactory(R2dbcProperties r2dbc) {
+        PropertyMapper map = PropertyMapper.get();
+        ConnectionFactoryBuilder driver = ConnectionFactoryBuilder.withUrl(r2dbc.getUrl());
+        map.from(r2dbc.getUsername()).to(driver::username);
+        map.from(r2dbc.getPassword()).to(driver::password);
+        driver.configure(options -> r2dbc.getProperties().forEach((name, value) -> options.option(Option.valueOf(name), value)));
+        R2dbcProperties.Pool settings = r2dbc.getPool();
+        ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(driver.build())
+                .allocatorSubscribeOn(Schedulers.boundedElastic());
+        map.from(settings.getInitialSize()).to(pool::initialSize);
+        map.from(settings.getMaxSize()).to(pool::maxSize);
+        map.from(settings.getMinIdle()).to(pool::minIdle);
+        map.from(settings.getMaxIdleTime()).to(pool::maxIdleTime);
+        map.from(settings.getMaxLifeTime()).to(pool::maxLifeTime);
+        map.from(settings.getMaxAcquireTime()).to(pool::maxAcquireTime);
+        map.from(settings.getAcquireRetry()).to(pool::acquireRetry);
+        map.from(settings.getMaxCreateConnectionTime()).to(pool::maxCreateConnectionTime);
+        map.from(settings.getMaxValidationTime()).to(pool::maxValidationTime);
+        map.from(settings.getValidationQuery()).whenHasText().to(pool::validationQuery);
+        map.from(settings.getValidationDepth()).to(pool::validationDepth);
+        return new ConnectionPool(pool.build());
+    }
 
     @Bean
     UsageStore usageStore(ConnectionFactory connections) {

@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback TCP forwarder to put between the gateway and its database, so a test can make the store go
@@ -18,6 +19,7 @@ public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final AtomicInteger accepted = new AtomicInteger();
     private volatile ServerSocket server;
     private int port;
 
@@ -68,6 +70,11 @@ public final class TcpProxy implements AutoCloseable {
         return port;
     }
 
+    /** Connections taken since the proxy was made: how many the client opened. */
+    public int accepted() {
+        return accepted.get();
+    }
+
     /** Closes the port and drops every open connection. */
     public synchronized void stop() throws IOException {
         if (server != null) server.close();
@@ -84,6 +91,7 @@ public final class TcpProxy implements AutoCloseable {
         while (!socket.isClosed()) {
             try {
                 Socket client = socket.accept();
+                accepted.incrementAndGet();
                 Socket upstream = new Socket(targetHost, targetPort);
                 open.add(client);
                 open.add(upstream);

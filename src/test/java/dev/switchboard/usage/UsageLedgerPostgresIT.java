@@ -23,6 +23,8 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 
 import dev.switchboard.support.TcpProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
@@ -42,6 +44,7 @@ class UsageLedgerPostgresIT {
     private String key;
     private UsageLedger ledger;
     private UsageStore store;
+    private ConnectionPool pool;
 
     @BeforeAll
     static void postgres() throws Exception {
@@ -76,7 +79,10 @@ class UsageLedgerPostgresIT {
         proxy.start();
         ConnectionFactory viaProxy = ConnectionFactories.get(direct.mutate()
                 .option(ConnectionFactoryOptions.HOST, "127.0.0.1").option(ConnectionFactoryOptions.PORT, proxy.port()).build());
-        store = new UsageStore(viaProxy);
+        // pooled as the application pools it (spring.r2dbc.pool in application.yaml)
+        pool = new ConnectionPool(ConnectionPoolConfiguration.builder(viaProxy).initialSize(1).maxSize(4)
+                .maxAcquireTime(Duration.ofSeconds(5)).maxCreateConnectionTime(Duration.ofSeconds(5)).build());
+        store = new UsageStore(pool);
         key = "pg-test-" + UUID.randomUUID();
         ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), new SimpleMeterRegistry());
         ledger.start();
@@ -85,6 +91,7 @@ class UsageLedgerPostgresIT {
     @AfterEach
     void stop() {
         ledger.stop();
+        pool.dispose();
     }
 
     private UsageRecord record(int credits) {
@@ -124,6 +131,19 @@ class UsageLedgerPostgresIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(journal));
         assertThat(used()).isEqualTo(280);
         assertThat(ledger.used(key)).isEqualTo(280);
+    }
+
+    @Test
+    void batchesShareTheirConnections() {
+        int opened = proxy.accepted();
+        for (int batch = 1; batch <= 5; batch++) {
+            for (int i = 0; i < 3; i++) ledger.record(record(1));
+            long expected = batch * 3L;
+            await().atMost(Duration.ofSeconds(10)).until(() -> stored() == expected);
+        }
+        // unpooled, each batch logged in twice (its write, then the balance read): ten connections
+        assertThat(proxy.accepted() - opened).as("connections opened for five batches").isLessThanOrEqualTo(4);
+        assertThat(used()).isEqualTo(15);
     }
 
     @Test
