@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor) and
-# through Switchboard (usage recording on), measured with wrk and a first-event probe; then one table; then
-# 2,000 streams held open at once through Switchboard while its RSS is sampled.
+# The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor),
+# through Switchboard (usage recording on) and through Spring Cloud Gateway's plain route (src/bench/scg, the
+# WebFlux reference), measured with wrk and a first-event probe; then one table; then 2,000 streams held open
+# at once through Switchboard while its RSS is sampled.
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
 #   src/bench/run.sh jmh        # the JMH benchmark of the hot-path pieces, with -prof gc
@@ -17,6 +18,7 @@ warmup="${WARMUP:-60s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
+[ "${1:-}" = jmh ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = jmh ]; then
@@ -37,7 +39,7 @@ trap cleanup EXIT
 
 # the held streams take two descriptors each in the gateway, and the mock's and the client's too
 ulimit -n 65536 2>/dev/null || true
-mock_port=18081; nginx_port=18082; gateway_port=18083
+mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084
 java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
 pids+=($!)
 
@@ -73,15 +75,17 @@ MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar targ
 gateway_pid=$!
 pids+=($gateway_pid)
 
-for port in $mock_port $nginx_port $gateway_port; do
+answers() {  # waits until a POST on the port is answered with 200
+  local port=$1 code
   for _ in $(seq 1 120); do
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer bench-key' \
       -d '{"model":"bench","messages":[]}' "http://127.0.0.1:$port/v1/chat/completions" || true)
-    [ "$code" = 200 ] && break
+    [ "$code" = 200 ] && return 0
     sleep 0.5
   done
-  [ "$code" = 200 ] || { echo "run.sh: nothing answers on port $port"; cat "$work"/*.log; exit 1; }
-done
+  echo "run.sh: nothing answers on port $port"; cat "$work"/*.log; exit 1
+}
+for port in $mock_port $nginx_port $gateway_port; do answers "$port"; done
 
 to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
   awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
@@ -144,6 +148,17 @@ rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 gcs=$(jstat -gc "$gateway_pid" 2>/dev/null | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
   NR == 2 { printf "%d young, %d full (%.2f s in full collections)", $col["YGC"], $col["FGC"], $col["FGCT"] }')
 
+# Spring Cloud Gateway, started only now so it never shares the cores with Switchboard's run, with the same JVM
+# flags and warm-up: the comparison is of the code, not of the settings (with the JVM's defaults it used more
+# CPU a request and twice the RSS)
+PORT=$scg_port BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar src/bench/scg/target/scg-bench.jar > "$work/scg.log" 2>&1 &
+scg_pid=$!
+pids+=($scg_pid)
+answers $scg_port
+read -r g_rps g_p50 g_p99 g_p50one g_p99one g_first g_cpu g_jit <<< "$(measure scg $scg_port "$warmup" "$scg_pid")"
+scg_rss_mb=$(( $(ps -o rss= -p "$scg_pid") / 1024 ))
+kill "$scg_pid" 2>/dev/null || true
+
 # 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
 held_streams="${HELD_STREAMS:-2000}"
 ( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
@@ -167,15 +182,17 @@ printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "" "req/s@32" "p50@32 ms" "p
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first" "-"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first" "${n_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' switchboard "$s_rps" "$s_p50" "$s_p99" "$s_p50one" "$s_p99one" "$s_first" "${s_cpu} us"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "spring-cg" "$g_rps" "$g_p50" "$g_p99" "$g_p50one" "$g_p99one" "$g_first" "${g_cpu} us"
 echo "proxy CPU/req: the proxy's own CPU time (user + system) per request answered in the 32-connection run;" \
   "the JIT compiler took ${s_jit} of Switchboard's"
-awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
-    -v df="$d_first" -v nf="$n_first" -v sf="$s_first" 'BEGIN {
-  printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f\n", s / d, s / n
-  printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms\n", nl - dl, sl - dl
-  printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms\n", nf - df, sf - df }'
+awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v g="$g_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
+    -v gl="$g_p50one" -v df="$d_first" -v nf="$n_first" -v sf="$s_first" -v gf="$g_first" 'BEGIN {
+  printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f, switchboard/spring-cg %.2f\n", s / d, s / n, s / g
+  printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms\n", nl - dl, sl - dl, gl - dl
+  printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms\n", nf - df, sf - df, gf - df }'
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
 echo "switchboard collections up to then: ${gcs:-unknown}"
+echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
 echo "${held_streams} concurrent streams held 15 s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
 # what the gateway logged at WARN or above during the run (a clean run logs none)
