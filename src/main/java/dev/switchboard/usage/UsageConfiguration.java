@@ -2,6 +2,7 @@ package dev.switchboard.usage;
 
 import java.nio.file.Path;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -29,20 +30,42 @@ class UsageConfiguration {
     record UsageProperties(@DefaultValue("data/usage-journal.jsonl") Path journal) {}
 
     /**
-     * The ledger's connections, pooled as Spring Boot pools them ({@code spring.r2dbc.url}, {@code .username},
-     * {@code .password}, {@code .properties} and {@code .pool}), with one change: connections are made on
-     * the bounded-elastic scheduler, not on r2dbc-pool's default, Reactor's single non-blocking thread, as
-     * embedded H2 opens its file while making one. Without a pool, every batch opened a new connection.
+     * The ledger's connections, as Spring Boot makes them from {@code spring.r2dbc.url}, {@code .username},
+     * {@code .password} and {@code .properties}; pooled per {@code spring.r2dbc.pool} unless the database is
+     * embedded H2. Unpooled, every batch and every balance read opened a connection: with PostgreSQL a TCP
+     * connection and a login ten times a second and more. An embedded H2 connection is a session in this JVM,
+     * cheap to open; kept open in a pool, its batches' garbage lived long enough to be promoted, and the old
+     * generation grew by about a megabyte a second under load until a full collection (README, Benchmark).
      */
-    @Bean(destroyMethod = "dispose")
-    ConnectionPool connectionFactory(R2dbcProperties r2dbc) {
+    @Bean
+    ConnectionFactory connectionFactory(R2dbcProperties r2dbc) {
         PropertyMapper map = PropertyMapper.get();
         ConnectionFactoryBuilder driver = ConnectionFactoryBuilder.withUrl(r2dbc.getUrl());
         map.from(r2dbc.getUsername()).to(driver::username);
         map.from(r2dbc.getPassword()).to(driver::password);
         driver.configure(options -> r2dbc.getProperties().forEach((name, value) -> options.option(Option.valueOf(name), value)));
-        R2dbcProperties.Pool settings = r2dbc.getPool();
-        ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(driver.build())
+        return embedded(r2dbc.getUrl()) ? driver.build() : pool(driver.build(), r2dbc.getPool());
+    }
+
+    /** The pool, if there is one, closed once everything that writes through it has stopped. */
+    @Bean
+    DisposableBean ledgerConnectionsClosed(ConnectionFactory connections) {
+        return () -> {
+            if (connections instanceof ConnectionPool pool) pool.dispose();
+        };
+    }
+
+    static boolean embedded(String url) {
+        return url.startsWith("r2dbc:h2:file:") || url.startsWith("r2dbc:h2:mem:");
+    }
+
+    /**
+     * Spring Boot's pool settings, with one change: connections are made on the bounded-elastic scheduler, not
+     * on r2dbc-pool's default, Reactor's single non-blocking thread, as a driver may block while making one.
+     */
+    static ConnectionPool pool(ConnectionFactory driver, R2dbcProperties.Pool settings) {
+        PropertyMapper map = PropertyMapper.get();
+        ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(driver)
                 .allocatorSubscribeOn(Schedulers.boundedElastic());
         map.from(settings.getInitialSize()).to(pool::initialSize);
         map.from(settings.getMaxSize()).to(pool::maxSize);

@@ -25,7 +25,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Autowired;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -37,16 +36,11 @@ import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.ScriptedUpstream;
-import io.r2dbc.pool.ConnectionPool;
-import io.r2dbc.pool.PoolMetrics;
-import io.r2dbc.spi.ConnectionFactory;
 import tools.jackson.databind.JsonNode;
 
 /** Every provider shape, streaming and not: the ledger's record has the exact tokens, cost and credits. */
 class UsageIT extends GatewayIT {
     private RawHttp raw;
-    @Autowired
-    private ConnectionFactory connections;
 
     @BeforeEach
     void raw() {
@@ -190,20 +184,6 @@ class UsageIT extends GatewayIT {
                 .containsPattern("gen_ai_client_token_usage_tokens_sum\\{alias=\"m1-cached-openai\",gen_ai_request_model=\"m1-cached-openai\",gen_ai_token_type=\"cached_input\",key=\"team-b\",upstream=\"together\"}")
                 .containsPattern("switchboard_credits_total\\{alias=\"m1-cached-openai\",key=\"team-b\",upstream=\"together\"}")
                 .containsPattern("switchboard_cost_usd_total\\{alias=\"m1-cached-openai\",key=\"team-b\",upstream=\"together\"}");
-    }
-
-    @Test
-    void theLedgerKeepsItsDatabaseConnectionsPooled() {
-        assertThat(connections).as("spring.r2dbc.pool applies: r2dbc-pool is on the class path").isInstanceOf(ConnectionPool.class);
-        ConnectionPool pool = (ConnectionPool) connections;
-        wireMock().stubFor(post("/together/v1/chat/completions").willReturn(okJson(CACHED_OPENAI)));
-        for (int batch = 0; batch < 4; batch++) {
-            // each record waited for, so each went in a batch (and a transaction) of its own
-            record(send("/v1/chat/completions", "{\"model\":\"m1-cached-openai\",\"messages\":[]}", KEY_B));
-        }
-        PoolMetrics metrics = pool.getMetrics().orElseThrow();
-        assertThat(metrics.getMaxAllocatedSize()).as("application.yaml's max-size").isEqualTo(4);
-        assertThat(metrics.allocatedSize()).isBetween(1, 4);
     }
 
     @Test

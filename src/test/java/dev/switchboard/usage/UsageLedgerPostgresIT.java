@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
@@ -24,7 +25,6 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 import dev.switchboard.support.TcpProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
-import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
@@ -79,9 +79,13 @@ class UsageLedgerPostgresIT {
         proxy.start();
         ConnectionFactory viaProxy = ConnectionFactories.get(direct.mutate()
                 .option(ConnectionFactoryOptions.HOST, "127.0.0.1").option(ConnectionFactoryOptions.PORT, proxy.port()).build());
-        // pooled as the application pools it (spring.r2dbc.pool in application.yaml)
-        pool = new ConnectionPool(ConnectionPoolConfiguration.builder(viaProxy).initialSize(1).maxSize(4)
-                .maxAcquireTime(Duration.ofSeconds(5)).maxCreateConnectionTime(Duration.ofSeconds(5)).build());
+        // pooled as the application pools PostgreSQL (spring.r2dbc.pool in application.yaml)
+        R2dbcProperties.Pool settings = new R2dbcProperties.Pool();
+        settings.setInitialSize(1);
+        settings.setMaxSize(4);
+        settings.setMaxAcquireTime(Duration.ofSeconds(5));
+        settings.setMaxCreateConnectionTime(Duration.ofSeconds(5));
+        pool = UsageConfiguration.pool(viaProxy, settings);
         store = new UsageStore(pool);
         key = "pg-test-" + UUID.randomUUID();
         ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), new SimpleMeterRegistry());
