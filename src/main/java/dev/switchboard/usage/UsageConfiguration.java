@@ -32,8 +32,8 @@ class UsageConfiguration {
     /**
      * The ledger's connections, as Spring Boot makes them from {@code spring.r2dbc.url}, {@code .username},
      * {@code .password} and {@code .properties}; pooled per {@code spring.r2dbc.pool} unless the database is
-     * embedded H2. Unpooled, every batch and every balance read opened a connection: with PostgreSQL a TCP
-     * connection and a login ten times a second and more. An embedded H2 connection is a session in this JVM,
+     * embedded H2 (or {@code spring.r2dbc.pool.enabled} is false). Unpooled, every batch and every balance read
+     * opened a connection: with PostgreSQL a TCP connection and a login twenty times a second. An embedded H2 connection is a session in this JVM,
      * cheap to open; kept open in a pool, its batches' garbage lived long enough to be promoted, and the old
      * generation grew by about a megabyte a second under load until a full collection (README, Benchmark).
      */
@@ -44,7 +44,8 @@ class UsageConfiguration {
         map.from(r2dbc.getUsername()).to(driver::username);
         map.from(r2dbc.getPassword()).to(driver::password);
         driver.configure(options -> r2dbc.getProperties().forEach((name, value) -> options.option(Option.valueOf(name), value)));
-        return embedded(r2dbc.getUrl()) ? driver.build() : pool(driver.build(), r2dbc.getPool());
+        boolean pooled = r2dbc.getPool().isEnabled() && !embedded(r2dbc.getUrl());
+        return pooled ? pool(driver.build(), r2dbc.getPool()) : driver.build();
     }
 
     /** The pool, if there is one, closed once everything that writes through it has stopped. */

@@ -40,6 +40,15 @@ class UsageConfigurationTest {
     }
 
     @Test
+    void aDatabaseServerIsReachedDirectlyWhenPoolingIsTurnedOff() {
+        R2dbcProperties properties = properties("r2dbc:postgresql://ledger@127.0.0.1:1/db");
+        properties.getPool().setEnabled(false);
+        ConnectionFactory connections = new UsageConfiguration().connectionFactory(properties);
+        assertThat(connections).isNotInstanceOf(ConnectionPool.class);
+        assertThat(connections.getMetadata().getName()).isEqualTo("PostgreSQL");
+    }
+
+    @Test
     void embeddedH2IsNotPooled(@TempDir Path dir) {
         ConnectionFactory connections = new UsageConfiguration().connectionFactory(
                 properties("r2dbc:h2:file:///" + dir.resolve("ledger") + ";MODE=PostgreSQL"));
