@@ -1,17 +1,24 @@
 package dev.switchboard.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.reactivestreams.Publisher;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.PoolMetrics;
+import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryMetadata;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /** Which ledger databases get a connection pool, and that the pool takes spring.r2dbc.pool's settings. */
 class UsageConfigurationTest {
@@ -46,6 +53,34 @@ class UsageConfigurationTest {
         ConnectionFactory connections = new UsageConfiguration().connectionFactory(properties);
         assertThat(connections).isNotInstanceOf(ConnectionPool.class);
         assertThat(connections.getMetadata().getName()).isEqualTo("PostgreSQL");
+    }
+
+    @Test
+    void thePoolMakesConnectionsOffReactorsNonBlockingThreads() {
+        // r2dbc-pool's default is Reactor's single thread, and r2dbc-h2 (in server mode too) blocks while connecting
+        AtomicReference<Thread> maker = new AtomicReference<>();
+        ConnectionFactory recording = new ConnectionFactory() {
+            @Override
+            public Publisher<? extends Connection> create() {
+                return Mono.fromCallable(() -> {
+                    maker.set(Thread.currentThread());
+                    throw new IllegalStateException("no database here");
+                });
+            }
+
+            @Override
+            public ConnectionFactoryMetadata getMetadata() {
+                return () -> "recording";
+            }
+        };
+        ConnectionPool pool = UsageConfiguration.pool(recording, properties("r2dbc:postgresql://unused/db").getPool());
+        try {
+            assertThatThrownBy(() -> Mono.from(pool.create()).block(Duration.ofSeconds(10))).hasMessage("no database here");
+            assertThat(maker.get()).isNotNull();
+            assertThat(Schedulers.isNonBlockingThread(maker.get())).as("made on " + maker.get().getName()).isFalse();
+        } finally {
+            pool.dispose();
+        }
     }
 
     @Test
