@@ -158,6 +158,7 @@ answers $scg_port
 read -r g_rps g_p50 g_p99 g_p50one g_p99one g_first g_cpu g_jit <<< "$(measure scg $scg_port "$warmup" "$scg_pid")"
 scg_rss_mb=$(( $(ps -o rss= -p "$scg_pid") / 1024 ))
 kill "$scg_pid" 2>/dev/null || true
+wait "$scg_pid" 2>/dev/null || true  # its shutdown done before the held streams start
 
 # 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
 held_streams="${HELD_STREAMS:-2000}"
