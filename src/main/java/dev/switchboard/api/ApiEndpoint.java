@@ -8,16 +8,28 @@ import tools.jackson.core.JsonToken;
 
 /** The proxied endpoints: the protocol each speaks and where it lives under an upstream's base URL. */
 public enum ApiEndpoint {
-    CHAT_COMPLETIONS(Protocol.OPENAI, "/chat/completions"),
-    MESSAGES(Protocol.ANTHROPIC, "/v1/messages"),
-    COUNT_TOKENS(Protocol.ANTHROPIC, "/v1/messages/count_tokens");
+    CHAT_COMPLETIONS(Protocol.OPENAI, "/v1/chat/completions", "/chat/completions"),
+    MESSAGES(Protocol.ANTHROPIC, "/v1/messages", "/v1/messages"),
+    COUNT_TOKENS(Protocol.ANTHROPIC, "/v1/messages/count_tokens", "/v1/messages/count_tokens");
 
     private final Protocol protocol;
+    private final String path;
     private final String upstreamPath;
 
-    ApiEndpoint(Protocol protocol, String upstreamPath) {
+    ApiEndpoint(Protocol protocol, String path, String upstreamPath) {
         this.protocol = protocol;
+        this.path = path;
         this.upstreamPath = upstreamPath;
+    }
+
+    /** Where clients reach it on the gateway (POST). */
+    public String path() {
+        return path;
+    }
+
+    /** Whether a request target (path and query, as sent) names this endpoint: its path exactly, any query. */
+    boolean servedAt(String uri) {
+        return uri.startsWith(path) && (uri.length() == path.length() || uri.charAt(path.length()) == '?');
     }
 
     public Protocol protocol() {

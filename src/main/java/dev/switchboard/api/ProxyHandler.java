@@ -1,23 +1,20 @@
 package dev.switchboard.api;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
+import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.http.ReactiveHttpOutputMessage;
 import org.springframework.http.client.reactive.ClientHttpResponse;
-import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.stereotype.Component;
-import org.springframework.web.reactive.function.BodyInserter;
-import org.springframework.web.reactive.function.server.ServerRequest;
-import org.springframework.web.reactive.function.server.ServerResponse;
 
 import dev.switchboard.auth.ClientAuthenticator;
 import dev.switchboard.config.CurrentRouteTable;
@@ -31,23 +28,32 @@ import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
 import dev.switchboard.protocol.SseEvent;
 import dev.switchboard.protocol.SseFrames;
+import dev.switchboard.protocol.StreamUsageTap;
 import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
-import dev.switchboard.protocol.StreamUsageTap;
 import dev.switchboard.translate.StreamTranslator;
 import dev.switchboard.translate.Translation;
 import dev.switchboard.upstream.AttemptOutcome;
 import dev.switchboard.upstream.UpstreamExchange;
+import dev.switchboard.upstream.UpstreamTimeoutException;
+import dev.switchboard.usage.TokenEstimator;
 import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageMeter;
-import dev.switchboard.usage.TokenEstimator;
 import dev.switchboard.usage.UsageRecord;
-import dev.switchboard.upstream.UpstreamTimeoutException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import reactor.core.publisher.Flux;
-import tools.jackson.databind.JsonNode;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
+import reactor.netty.channel.AbortedException;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The request path of the proxied endpoints: authenticate, read the body once, plan, try targets until one
@@ -65,6 +71,8 @@ public class ProxyHandler {
     /** Set on a count_tokens answer the gateway counted itself. */
     public static final String TOKEN_COUNT_HEADER = "x-switchboard-token-count";
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    /** Wraps what the gateway writes itself into a stream (translated events, the error event). */
+    private static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
     /** Upstream response headers a client may rely on; the rest (cookies, provider internals) stay behind. */
     private static final List<String> PASSED_BACK = List.of(
             HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_LENGTH, HttpHeaders.RETRY_AFTER, HttpHeaders.CACHE_CONTROL);
@@ -88,16 +96,22 @@ public class ProxyHandler {
         this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, properties.maxBodySize().toBytes());
     }
 
-    public Mono<ServerResponse> handle(ServerRequest request, ApiEndpoint endpoint) {
-        RequestContext context = new RequestContext(RequestIdFilter.of(request.exchange()), endpoint);
+    /**
+     * One proxied request, on Reactor Netty's own request and response: these endpoints are routed ahead of
+     * Spring WebFlux ({@link GatewayRouter}), whose exchange, filter chain and response building cost a share
+     * of the gateway's CPU a request and add nothing here.
+     */
+    public Mono<Void> handle(HttpServerRequest request, HttpServerResponse response, ApiEndpoint endpoint) {
+        RequestContext context = new RequestContext(RequestIdFilter.idFor(request.requestHeaders().get(RequestIdFilter.HEADER)), endpoint);
+        response.header(RequestIdFilter.HEADER, context.requestId);
         RouteTable table = routes.get();
-        HttpHeaders headers = request.headers().asHttpHeaders();
+        HttpHeaders headers = new HttpHeaders(new Netty4HeadersAdapter(request.requestHeaders()));
         return Mono.fromCallable(() -> authenticator.authenticate(table, headers))
                 .flatMap(key -> {
                     context.keyName = key.name();
                     context.meter = new UsageMeter(endpoint.protocol());
                     ledger.admit(key);
-                    return readBody(request.exchange().getRequest());
+                    return readBody(request);
                 })
                 .flatMap(body -> {
                     context.meter.request(body);
@@ -112,11 +126,30 @@ public class ProxyHandler {
                     RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol(), countTokens);
                     if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = alias;
                     if (countTokens && plan instanceof RoutePlan.NoTarget none && none.route().targets().stream().anyMatch(t -> t.upstream().enabled())) {
-                        return countedHere(body); // no Anthropic upstream to ask: the tokenizer's estimate
+                        return countedHere(body, response); // no Anthropic upstream to ask: the tokenizer's estimate
                     }
-                    return follow(plan, table, scan, headers, context).flatMap(answer -> relay(answer, context, table));
+                    return follow(plan, table, scan, headers, context).flatMap(answer -> relay(answer, context, table, response));
                 })
-                .onErrorResume(e -> ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table));
+                .onErrorResume(e -> clientLeft(e, context, table)
+                        ? Mono.empty()
+                        : ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table, response));
+    }
+
+    /**
+     * The client closed its connection before the answer could be sent: nothing is left to answer, and the
+     * gateway did nothing wrong. An identified client's request is still recorded, as cancelled.
+     */
+    private boolean clientLeft(Throwable e, RequestContext context, RouteTable table) {
+        if (!(e instanceof AbortedException)) return false;
+        if (context.meter != null) finished(context, SignalType.CANCEL, table);
+        return true;
+    }
+
+    /** A JSON body the gateway wrote itself, sent with its length in one write. */
+    static Mono<Void> sendJson(HttpServerResponse response, byte[] json) {
+        response.responseHeaders().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+        return response.send(Mono.just(Unpooled.wrappedBuffer(json))).then();
     }
 
     /** The answer of the plan's targets, or the error that says why there is none. */
@@ -136,11 +169,27 @@ public class ProxyHandler {
         };
     }
 
-    private Mono<byte[]> readBody(ServerHttpRequest request) {
-        if (request.getHeaders().getContentLength() > maxBodyBytes) return Mono.error(tooLarge());
-        return BodyBytes.read(request.getBody(), maxBodyBytes)
-                .onErrorMap(DataBufferLimitException.class, e -> tooLarge())
-                .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorKind.INVALID_REQUEST, "The request body is empty")));
+    /** The whole body, each chunk copied as it arrives (Reactor Netty releases it after); 413 past the limit. */
+    private Mono<byte[]> readBody(HttpServerRequest request) {
+        long declared = contentLength(request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH));
+        if (declared > maxBodyBytes) return Mono.error(tooLarge());
+        return request.receive()
+                .collect(() -> new RequestBody(declared), (body, chunk) -> {
+                    if (!body.add(chunk, maxBodyBytes)) throw tooLarge();
+                })
+                .flatMap(body -> body.size() == 0
+                        ? Mono.error(new GatewayException(ErrorKind.INVALID_REQUEST, "The request body is empty"))
+                        : Mono.just(body.bytes()));
+    }
+
+    /** -1 when absent or not a number; the body's own length then decides. */
+    private static long contentLength(String value) {
+        if (value == null) return -1;
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private GatewayException tooLarge() {
@@ -149,77 +198,94 @@ public class ProxyHandler {
     }
 
     /** count_tokens for an alias with no Anthropic-protocol target: o200k_base's count, said to be an estimate. */
-    private static Mono<ServerResponse> countedHere(byte[] body) {
+    private static Mono<Void> countedHere(byte[] body, HttpServerResponse response) {
         return TokenEstimator.offLoop(body.length, () -> TokenEstimator.estimate(body, "").prompt())
-                .flatMap(tokens -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
-                        .header(TOKEN_COUNT_HEADER, "estimated").bodyValue(Map.of("input_tokens", tokens)));
+                .flatMap(tokens -> {
+                    response.status(HttpResponseStatus.OK).header(TOKEN_COUNT_HEADER, "estimated");
+                    return sendJson(response, ("{\"input_tokens\":" + tokens + "}").getBytes(StandardCharsets.UTF_8));
+                });
     }
 
     /**
      * Status, a few headers and the body as the upstream sent them; or, from a target of the other protocol,
      * the answer translated (a 4xx becomes the gateway's error in the client's envelope).
      */
-    private Mono<ServerResponse> relay(FailoverLoop.Answer answer, RequestContext context, RouteTable table) {
-        ClientHttpResponse response = switch (answer.outcome()) {
+    private Mono<Void> relay(FailoverLoop.Answer answer, RequestContext context, RouteTable table, HttpServerResponse response) {
+        ClientHttpResponse upstream = switch (answer.outcome()) {
             case AttemptOutcome.Delivered d -> d.response();
             case AttemptOutcome.ClientError c -> c.response();
             default -> throw new IllegalStateException("not an answer: " + answer.outcome());
         };
         boolean translated = Translation.needed(context.endpoint.protocol(), answer.target());
         if (translated && answer.outcome() instanceof AttemptOutcome.ClientError) {
-            int status = response.getStatusCode().value();
-            return BodyBytes.read(response.getBody(), MAX_ERROR_BODY).defaultIfEmpty(new byte[0])
+            int status = upstream.getStatusCode().value();
+            return BodyBytes.read(upstream.getBody(), MAX_ERROR_BODY).defaultIfEmpty(new byte[0])
                     .flatMap(body -> Mono.error(Translation.clientError(context.upstream, status, body)));
         }
-        context.status = response.getStatusCode().value();
-        HttpHeaders from = response.getHeaders();
-        byte[] answered = null;
-        JsonNode parsed = null;
+        context.status = upstream.getStatusCode().value();
+        HttpHeaders from = upstream.getHeaders();
+        Publisher<ByteBuf> body;
+        int length = -1; // a body the gateway holds whole; else the upstream's length, if any, or chunked
         if (answer.outcome() instanceof AttemptOutcome.Delivered d && !d.streaming()) {
+            byte[] toClient;
             try {
                 // translated before the response is committed: an answer that cannot be read still gets an error;
                 // the one tree serves both the translation and the meter
-                parsed = translated ? Translation.parse(d.body(), d.json()) : d.json();
-                answered = translated ? Translation.response(context.endpoint.protocol(), parsed) : d.body();
+                JsonNode tree = translated ? Translation.parse(d.body(), d.json()) : d.json();
+                toClient = translated ? Translation.response(context.endpoint.protocol(), tree) : d.body();
+                context.meter.answer(d.body(), tree, from);
             } catch (GatewayException e) {
                 return Mono.error(e);
             }
+            // a Mono with the length set: Reactor Netty sends status, headers and body as one response in one
+            // write, where a stream of buffers costs a second send (and wakes the client twice)
+            length = toClient.length;
+            body = whenDone(Mono.just(Unpooled.wrappedBuffer(toClient)).doOnNext(b -> context.firstByteSent()), context, table);
+        } else if (answer.outcome() instanceof AttemptOutcome.Delivered) {
+            // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
+            // own, and it releases the events still queued when the client drops the connection
+            body = stream(upstream, answer, context, table).map(NettyDataBufferFactory::toByteBuf);
+        } else {
+            body = upstream.getBody().doOnNext(b -> context.firstByteSent())
+                    .transform(events -> whenDone(events, context, table))
+                    .map(NettyDataBufferFactory::toByteBuf);
         }
-        byte[] toClient = answered;
-        JsonNode tree = parsed;
-        BodyInserter<Void, ReactiveHttpOutputMessage> inserter = switch (answer.outcome()) {
-            case AttemptOutcome.Delivered d when !d.streaming() -> (message, ignored) -> {
-                context.meter.answer(d.body(), tree, from);
-                message.getHeaders().setContentLength(toClient.length);
-                // a Mono, not a Flux: Reactor Netty then sends status, headers and body as one response in one
-                // write, where a Flux costs a second send (and wakes the client twice)
-                return message.writeWith(whenDone(Mono.just(message.bufferFactory().wrap(toClient))
-                        .doOnNext(b -> context.firstByteSent()), context, table));
-            };
-            // writeWith, not writeAndFlushWith: Reactor Netty flushes whenever its queue runs empty, which is
-            // after every event that arrives on its own, and it releases the events still queued when the
-            // client drops the connection (wrapped one per Mono, they leaked)
-            case AttemptOutcome.Delivered d -> (message, ignored) -> message.writeWith(
-                    stream(response, answer, context, message, table));
-            default -> (message, ignored) -> message.writeWith(response.getBody()
-                    .doOnNext(b -> context.firstByteSent())
-                    .transform(body -> whenDone(body, context, table)));
-        };
-        return ServerResponse.status(response.getStatusCode())
-                .headers(to -> {
-                    for (String name : PASSED_BACK) {
-                        List<String> values = from.get(name);
-                        if (values != null) to.put(name, values);
-                    }
-                    if (translated) {
-                        to.remove(HttpHeaders.CONTENT_LENGTH); // the body is not the upstream's
-                        to.setContentType(answer.outcome() instanceof AttemptOutcome.Delivered d && d.streaming()
-                                ? MediaType.TEXT_EVENT_STREAM : MediaType.APPLICATION_JSON);
-                    }
-                    to.set(UPSTREAM_HEADER, context.upstream);
-                    to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
-                })
-                .body(inserter);
+        boolean streamed = answer.outcome() instanceof AttemptOutcome.Delivered d && d.streaming();
+        response.status(context.status);
+        io.netty.handler.codec.http.HttpHeaders to = response.responseHeaders();
+        for (String name : PASSED_BACK) {
+            List<String> values = from.get(name);
+            if (values != null) to.set(name, values);
+        }
+        if (length >= 0) to.setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        else if (translated) to.remove(HttpHeaderNames.CONTENT_LENGTH); // the body is not the upstream's
+        if (translated) {
+            to.set(HttpHeaderNames.CONTENT_TYPE, answer.outcome() instanceof AttemptOutcome.Delivered d && d.streaming()
+                    ? MediaType.TEXT_EVENT_STREAM_VALUE : MediaType.APPLICATION_JSON_VALUE);
+        }
+        to.set(UPSTREAM_HEADER, context.upstream);
+        to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
+        // deferred: Reactor Netty throws at once when the client is gone already
+        if (body instanceof Mono) return Mono.defer(() -> response.send(body).then());
+        return sendBuffers(response, (Flux<ByteBuf>) body, upstream, context, table, streamed ? answer.health()::release : () -> { });
+    }
+
+    /**
+     * A body of many buffers. Reactor Netty writes its status and headers before it subscribes to the body: a
+     * client gone by then fails that write (or cancels it), and the body is never subscribed. The upstream's
+     * body is then cancelled here, which closes its connection (the upstream may still be working), the
+     * target's breaker permission is handed back, and the request is recorded as the client's cancel.
+     */
+    private Mono<Void> sendBuffers(HttpServerResponse response, Flux<ByteBuf> body, ClientHttpResponse upstream,
+                                   RequestContext context, RouteTable table, Runnable releaseHealth) {
+        boolean[] subscribed = {false}; // one exchange, one event loop
+        return Mono.defer(() -> response.send(body.doOnSubscribe(s -> subscribed[0] = true)).then())
+                .doFinally(signal -> {
+                    if (subscribed[0]) return;
+                    UpstreamExchange.abandon(upstream);
+                    releaseHealth.run();
+                    finished(context, SignalType.CANCEL, table);
+                });
     }
 
     /**
@@ -227,7 +293,7 @@ public class ProxyHandler {
      * is a failure and becomes an error event for the client, a client leaving says nothing about the target.
      */
     private Flux<DataBuffer> stream(ClientHttpResponse response, FailoverLoop.Answer answer, RequestContext context,
-                                    ReactiveHttpOutputMessage message, RouteTable table) {
+                                    RouteTable table) {
         TargetHealth health = answer.health();
         boolean translated = Translation.needed(context.endpoint.protocol(), answer.target());
         // the tap reads the upstream's own events; a translated stream's usage chunk goes to the translator
@@ -241,11 +307,11 @@ public class ProxyHandler {
             StreamTranslator translator = Translation.stream(context.endpoint.protocol(), context.streamUsageAsked);
             events = events.<DataBuffer>handle((buffer, sink) -> {
                         byte[] out = translate(translator, buffer);
-                        if (out.length > 0) sink.next(message.bufferFactory().wrap(out));
+                        if (out.length > 0) sink.next(BUFFERS.wrap(out));
                     })
                     .concatWith(Mono.fromCallable(translator::end)
                             .filter(end -> end.length > 0)
-                            .map(end -> message.bufferFactory().wrap(end)));
+                            .map(BUFFERS::wrap));
         }
         return events
                 .doOnNext(b -> context.firstByteSent())
@@ -256,7 +322,7 @@ public class ProxyHandler {
                     health.failed(sinceStart(answer), broken.getMessage());
                     log.warn("request id={} upstream={} stream broke after it started: {}", context.requestId, context.upstream,
                             broken.getMessage());
-                    return Mono.just(message.bufferFactory().wrap(ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
+                    return Mono.just(BUFFERS.wrap(ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
                 })
                 .doOnCancel(health::release)
                 .transform(body -> whenDone(body, context, table));

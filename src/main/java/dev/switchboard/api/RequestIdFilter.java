@@ -14,28 +14,25 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
 /**
- * Gives every response an {@code x-request-id}: the client's own when it is well-formed (so a caller can
+ * Gives every response of the Spring-served routes an {@code x-request-id}: the client's own when it is well-formed (so a caller can
  * correlate), otherwise a fresh one. The id is forwarded upstream and written in the request's log line.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class RequestIdFilter implements WebFilter {
     public static final String HEADER = "x-request-id";
-    private static final String ATTRIBUTE = RequestIdFilter.class.getName();
     private static final Pattern WELL_FORMED = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        String id = exchange.getRequest().getHeaders().getFirst(HEADER);
-        if (id == null || !WELL_FORMED.matcher(id).matches()) id = fresh();
-        exchange.getAttributes().put(ATTRIBUTE, id);
+        String id = idFor(exchange.getRequest().getHeaders().getFirst(HEADER));
         exchange.getResponse().getHeaders().set(HEADER, id);
         return chain.filter(exchange);
     }
 
-    public static String of(ServerWebExchange exchange) {
-        String id = exchange.getAttribute(ATTRIBUTE);
-        return id == null ? "-" : id;
+    /** The client's id when it is well-formed, else a fresh one; also for the proxied endpoints, served outside this filter. */
+    static String idFor(String given) {
+        return given == null || !WELL_FORMED.matcher(given).matches() ? fresh() : given;
     }
 
     /**

@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 import java.util.concurrent.Flow;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +30,7 @@ import ch.qos.logback.classic.Logger;
 import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
+import dev.switchboard.support.WebFluxRequests;
 import tools.jackson.databind.JsonNode;
 
 /** Every bad input and every upstream failure, answered with its status in the client protocol's envelope. */
@@ -204,6 +206,28 @@ class ErrorEnvelopeIT extends GatewayIT {
         assertThat(raw.send(raw.request("/actuator/prometheus").GET().build()).statusCode()).isEqualTo(200);
         assertThat(raw.send(raw.request("/actuator/info").GET().build()).statusCode()).isEqualTo(200);
         assertThat(raw.send(raw.request("/actuator/nothing-here").GET().build()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theProxiedEndpointsAreServedAheadOfWebFluxAndTheRestByIt() {
+        wireMock().stubFor(post("/aimlapi/v1/chat/completions").willReturn(okJson(ProviderShapes.AIMLAPI_COMPLETION)));
+        String chatId = "route-chat-" + UUID.randomUUID();
+        HttpResponse<byte[]> served = raw.post(CHAT + "?trace=1", "{\"model\":\"m1-aimlapi\",\"messages\":[]}",
+                "Authorization", "Bearer " + KEY, "x-request-id", chatId);
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.headers().firstValue("x-request-id")).contains(chatId);
+        String rejectedId = "route-rejected-" + UUID.randomUUID();
+        anthropicError(raw.post(MESSAGES, "{}", "x-request-id", rejectedId), 401, "authentication_error");
+        assertThat(WebFluxRequests.saw(chatId)).as("a proxied answer").isFalse();
+        assertThat(WebFluxRequests.saw(rejectedId)).as("a proxied error").isFalse();
+
+        String modelsId = "route-models-" + UUID.randomUUID();
+        assertThat(raw.send(raw.request("/v1/models").header("Authorization", "Bearer " + KEY).header("x-request-id", modelsId)
+                .GET().build()).statusCode()).isEqualTo(200);
+        assertThat(WebFluxRequests.saw(modelsId)).as("the model list").isTrue();
+        // another method, or a path with more to it, is not a proxied endpoint
+        assertThat(raw.send(raw.request(CHAT).header("Authorization", "Bearer " + KEY).GET().build()).statusCode()).isEqualTo(404);
+        assertThat(raw.post(CHAT + "/", "{}", "Authorization", "Bearer " + KEY).statusCode()).isEqualTo(404);
     }
 
     @Test

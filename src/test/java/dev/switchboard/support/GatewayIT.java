@@ -13,7 +13,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * context (same properties), so the gateway starts once per suite.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@Import(ResponseWrites.class)
+@Import({ResponseWrites.class, WebFluxRequests.class})
 public abstract class GatewayIT extends GatewayTestBase {
     @DynamicPropertySource
     static void gatewayProperties(DynamicPropertyRegistry registry) {
