@@ -62,15 +62,6 @@ public class UpstreamExchange {
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
     }
 
-    /**
-     * Gives up a response whose body will never be read: its connection is closed, as the upstream may still
-     * be working on the request, and a half-read connection cannot go back to its pool.
-     */
-    public static void abandon(ClientHttpResponse response) {
-        if (response instanceof UpstreamResponse ours) ours.abandon();
-        else response.getBody().take(0).subscribe(); // a response not from this package (a test's own)
-    }
-
     /** Whether the request sent to this target carries the gateway's own {@code include_usage}. */
     public static boolean injectsStreamUsage(Target target, boolean streamUsageWanted) {
         return streamUsageWanted && target.upstream().protocol() == Protocol.OPENAI

@@ -49,11 +49,6 @@ final class UpstreamResponse implements ClientHttpResponse {
         return new LinkedMultiValueMap<>();
     }
 
-    /** Closes the connection: the body will not be read, and the upstream may still be sending it. */
-    void abandon() {
-        connection.dispose();
-    }
-
     @Override
     public Flux<DataBuffer> getBody() {
         // Reactor Netty releases each buffer once it is handed on; retained, it lives until the reader is done
