@@ -146,11 +146,14 @@ public class ProxyHandler {
         return true;
     }
 
-    /** A JSON body the gateway wrote itself, sent with its length in one write. */
+    /**
+     * A JSON body the gateway wrote itself, sent with its length in one write; deferred, as Reactor Netty
+     * throws at once when the client is gone already.
+     */
     static Mono<Void> sendJson(HttpServerResponse response, byte[] json) {
         response.responseHeaders().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
-        return response.send(Mono.just(Unpooled.wrappedBuffer(json))).then();
+        return Mono.defer(() -> response.send(Mono.just(Unpooled.wrappedBuffer(json))).then());
     }
 
     /** The answer of the plan's targets, or the error that says why there is none. */
