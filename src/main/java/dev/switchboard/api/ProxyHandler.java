@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
-import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -228,10 +227,8 @@ public class ProxyHandler {
         }
         context.status = upstream.getStatusCode().value();
         HttpHeaders from = upstream.getHeaders();
-        Publisher<ByteBuf> body;
-        int length = -1; // a body the gateway holds whole; else the upstream's length, if any, or chunked
+        byte[] toClient = null; // a plain answer, held whole
         if (answer.outcome() instanceof AttemptOutcome.Delivered d && !d.streaming()) {
-            byte[] toClient;
             try {
                 // translated before the response is committed: an answer that cannot be read still gets an error;
                 // the one tree serves both the translation and the meter
@@ -241,18 +238,6 @@ public class ProxyHandler {
             } catch (GatewayException e) {
                 return Mono.error(e);
             }
-            // a Mono with the length set: Reactor Netty sends status, headers and body as one response in one
-            // write, where a stream of buffers costs a second send (and wakes the client twice)
-            length = toClient.length;
-            body = whenDone(Mono.just(Unpooled.wrappedBuffer(toClient)).doOnNext(b -> context.firstByteSent()), context, table);
-        } else if (answer.outcome() instanceof AttemptOutcome.Delivered) {
-            // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
-            // own, and it releases the events still queued when the client drops the connection
-            body = stream(upstream, answer, context, table).map(NettyDataBufferFactory::toByteBuf);
-        } else {
-            body = upstream.getBody().doOnNext(b -> context.firstByteSent())
-                    .transform(events -> whenDone(events, context, table))
-                    .map(NettyDataBufferFactory::toByteBuf);
         }
         response.status(context.status);
         io.netty.handler.codec.http.HttpHeaders to = response.responseHeaders();
@@ -260,17 +245,27 @@ public class ProxyHandler {
             List<String> values = from.get(name);
             if (values != null) to.set(name, values);
         }
-        if (length >= 0) to.setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-        else if (translated) to.remove(HttpHeaderNames.CONTENT_LENGTH); // the body is not the upstream's
         if (translated) {
-            to.set(HttpHeaderNames.CONTENT_TYPE, answer.outcome() instanceof AttemptOutcome.Delivered d && d.streaming()
-                    ? MediaType.TEXT_EVENT_STREAM_VALUE : MediaType.APPLICATION_JSON_VALUE);
+            to.remove(HttpHeaderNames.CONTENT_LENGTH); // the body is not the upstream's
+            to.set(HttpHeaderNames.CONTENT_TYPE, toClient == null ? MediaType.TEXT_EVENT_STREAM_VALUE : MediaType.APPLICATION_JSON_VALUE);
         }
         to.set(UPSTREAM_HEADER, context.upstream);
         to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
-        // deferred: Reactor Netty throws at once when the client is gone already
-        if (body instanceof Mono) return Mono.defer(() -> response.send(body).then());
-        return sendBuffers(response, (Flux<ByteBuf>) body);
+        if (toClient != null) {
+            // a Mono with the length set: Reactor Netty sends status, headers and body as one response in one
+            // write, where a stream of buffers costs a second send (and wakes the client twice); deferred, as
+            // Reactor Netty throws at once when the client is gone already
+            to.setInt(HttpHeaderNames.CONTENT_LENGTH, toClient.length);
+            Mono<ByteBuf> whole = whenDone(Mono.just(Unpooled.wrappedBuffer(toClient)).doOnNext(b -> context.firstByteSent()),
+                    context, table);
+            return Mono.defer(() -> response.send(whole).then());
+        }
+        // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
+        // own, and it releases the events still queued when the client drops the connection
+        Flux<DataBuffer> body = answer.outcome() instanceof AttemptOutcome.Delivered
+                ? stream(upstream, answer, context, table)
+                : upstream.getBody().doOnNext(b -> context.firstByteSent()).transform(events -> whenDone(events, context, table));
+        return sendBuffers(response, body.map(NettyDataBufferFactory::toByteBuf));
     }
 
     /**
