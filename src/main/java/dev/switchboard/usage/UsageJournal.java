@@ -1,5 +1,6 @@
 package dev.switchboard.usage;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,23 +59,42 @@ public final class UsageJournal {
         }
     }
 
-    /** Every record in the file; a line cut by a crash mid-write is skipped with a warning. */
-    public synchronized List<UsageRecord> readAll() {
-        if (!Files.exists(file)) return List.of();
-        List<UsageRecord> records = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) continue;
-                try {
-                    records.add(Json.MAPPER.readValue(line, UsageRecord.class));
-                } catch (JacksonException e) {
-                    log.warn("Skipping an unreadable line of the usage journal {}", file);
+    /** How far a replay got: lines of the file now in the store, and whether it reached the file's end. */
+    public record Replay(long lines, boolean complete) {}
+
+    /**
+     * Hands the records after the first {@code skip} lines to {@code store}, {@code chunk} at a time, and
+     * stops at the first chunk it refuses. Streamed, never read whole: after a long outage the file holds
+     * more records than the heap. A line cut by a crash
+     * mid-write is skipped with a warning.
+     */
+    public synchronized Replay replay(long skip, int chunk, Predicate<List<UsageRecord>> store) {
+        if (!Files.exists(file)) return new Replay(0, true);
+        long lines = 0;
+        long stored = skip;
+        List<UsageRecord> records = new ArrayList<>(chunk);
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (++lines <= skip) continue;
+                if (!line.isBlank()) {
+                    try {
+                        records.add(Json.MAPPER.readValue(line, UsageRecord.class));
+                    } catch (JacksonException e) {
+                        log.warn("Skipping an unreadable line of the usage journal {}", file);
+                    }
+                }
+                if (records.size() >= chunk) {
+                    if (!store.test(records)) return new Replay(stored, false);
+                    stored = lines;
+                    records = new ArrayList<>(chunk);
                 }
             }
+            if (!records.isEmpty() && !store.test(records)) return new Replay(stored, false);
+            return new Replay(lines, true);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return records;
     }
 
     /** Empties the file once its records are safely in the store. */

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
@@ -21,6 +22,7 @@ import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Mono;
 
@@ -38,12 +40,26 @@ public class UsageLedger implements SmartLifecycle {
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * Records the heap holds while the store falls behind (about 5 MB; half a second at 20,000 requests a
+     * second); the rest wait in the journal. Unbounded, a store slower than the traffic (a growing embedded
+     * file, a slow database) filled the old generation with queued records, and the full collections that
+     * followed slowed everything, the writer too (README, Benchmark).
+     */
+    static final int MAX_QUEUED = 10_000;
 
     private final UsageStore store;
     private final UsageJournal journal;
     private final MeterRegistry meters;
     /** Lock-free: a request's thread is an event loop, and a lock the writer holds would park it. */
     private final ConcurrentLinkedQueue<UsageRecord> queue = new ConcurrentLinkedQueue<>();
+    /** The queue's length (its own size() walks it); a LongAdder, as every event loop adds to it. */
+    private final LongAdder queued = new LongAdder();
+    private final int maxQueued;
+    /** Lines at the journal's head already in the store, so a replay cut short goes on where it stopped. */
+    private long journalLinesStored;
+    /** Records spilled to the journal since the last complete replay. */
+    private long spilled;
     /** Batches neither the store nor the journal took, tried again first. */
     private final ConcurrentLinkedQueue<UsageRecord> heldBack = new ConcurrentLinkedQueue<>();
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
@@ -56,9 +72,16 @@ public class UsageLedger implements SmartLifecycle {
     private Thread writer;
 
     public UsageLedger(UsageStore store, UsageJournal journal, MeterRegistry meters) {
+        this(store, journal, meters, MAX_QUEUED);
+    }
+
+    UsageLedger(UsageStore store, UsageJournal journal, MeterRegistry meters, int maxQueued) {
         this.store = store;
         this.journal = journal;
         this.meters = meters;
+        this.maxQueued = maxQueued;
+        Gauge.builder("switchboard.usage.queued", queued, LongAdder::sum)
+                .description("Usage records waiting in memory for the ledger's writer").register(meters);
     }
 
     /** Queues a record; never blocks, never fails the request. */
@@ -71,6 +94,7 @@ public class UsageLedger implements SmartLifecycle {
         }
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
         queue.add(record);
+        queued.increment();
     }
 
     /**
@@ -151,7 +175,7 @@ public class UsageLedger implements SmartLifecycle {
         // anything the writer could not reach goes to the journal
         List<UsageRecord> left = new ArrayList<>();
         drain(heldBack, left, Integer.MAX_VALUE);
-        drain(queue, left, Integer.MAX_VALUE);
+        take(left, Integer.MAX_VALUE);
         if (!left.isEmpty()) journal.append(left);
     }
 
@@ -177,22 +201,51 @@ public class UsageLedger implements SmartLifecycle {
             if (running && !full) LockSupport.parkNanos(this, LINGER_NANOS);
             List<UsageRecord> batch = new ArrayList<>();
             drain(heldBack, batch, Integer.MAX_VALUE);
-            drain(queue, batch, BATCH);
+            take(batch, BATCH);
             full = batch.size() >= BATCH;
+            spillBacklog();
             if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
                 if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
             }
             if (batch.isEmpty()) continue;
             if (journal.isEmpty() && write(batch)) continue;
-            try {
-                journal.append(batch); // still counted as unwritten until replayed
-            } catch (RuntimeException e) {
-                // neither store nor disk takes it now: hold the batch and try again, never drop it
-                log.error("Neither the usage store nor the journal {} takes records: {}", journal.file(), e.toString());
-                heldBack.addAll(batch);
-                pause();
-            }
+            toJournal(batch);
         }
+    }
+
+    /** Records still counted as unwritten until replayed; if the disk refuses too, held and tried again, never dropped. */
+    private void toJournal(List<UsageRecord> batch) {
+        try {
+            journal.append(batch);
+        } catch (RuntimeException e) {
+            log.error("Neither the usage store nor the journal {} takes records: {}", journal.file(), e.toString());
+            heldBack.addAll(batch);
+            pause();
+        }
+    }
+
+    /** What is queued past {@link #maxQueued} goes to the journal, to be replayed once the store has caught up. */
+    private void spillBacklog() {
+        long over = queued.sum() - maxQueued;
+        if (over <= 0) return;
+        if (spilled == 0) {
+            log.warn("The usage store falls behind the traffic: {} records queued; those past {} wait in the journal {} until it catches up",
+                    queued.sum(), maxQueued, journal.file());
+        }
+        while (over > 0) {
+            List<UsageRecord> chunk = new ArrayList<>(BATCH);
+            take(chunk, (int) Math.min(BATCH, over));
+            if (chunk.isEmpty()) return;
+            toJournal(chunk);
+            spilled += chunk.size();
+            over -= chunk.size();
+        }
+    }
+
+    private void take(List<UsageRecord> into, int max) {
+        int before = into.size();
+        drain(queue, into, max);
+        queued.add(before - into.size());
     }
 
     private boolean write(List<UsageRecord> batch) {
@@ -204,16 +257,32 @@ public class UsageLedger implements SmartLifecycle {
         return ok;
     }
 
-    /** The journal into the store, whole, then emptied; false if the store is still away. */
+    /**
+     * The journal into the store, a batch at a time, then emptied; false if the store is still away. While it
+     * replays, traffic keeps queueing: what passes the bound is appended to the file being read, and the file
+     * is emptied only by a replay that appended nothing.
+     */
     private boolean replayJournal() {
-        List<UsageRecord> records = journal.readAll();
-        for (int i = 0; i < records.size(); i += BATCH) {
-            if (!call(store.write(records.subList(i, Math.min(records.size(), i + BATCH))), "replay the usage journal")) return false;
-        }
+        long[] replayed = {0};
+        long spilledBefore = spilled;
+        UsageJournal.Replay replay = journal.replay(journalLinesStored, BATCH, chunk -> {
+            // stopping: what is left of the file waits for the next start, rather than the stop for the replay
+            if (!running) return false;
+            if (!call(store.write(chunk), "replay the usage journal")) return false;
+            settle(chunk);
+            replayed[0] += chunk.size();
+            spillBacklog();
+            return true;
+        });
+        journalLinesStored = replay.lines();
+        if (replayed[0] > 0) refreshBalances();
+        if (!replay.complete()) return false;
+        if (spilled != spilledBefore) return true; // the file grew behind the reader: the next pass reads on
         journal.clear();
-        settle(records);
-        log.info("Replayed {} usage records from the journal {} into the store", records.size(), journal.file());
-        refreshBalances();
+        journalLinesStored = 0;
+        if (spilled > 0) log.info("The usage store has caught up: {} records went through the journal", spilled);
+        else log.info("Replayed {} usage records from the journal {} into the store", replayed[0], journal.file());
+        spilled = 0;
         return true;
     }
 

@@ -1,0 +1,146 @@
+package dev.switchboard.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.r2dbc.spi.ConnectionFactories;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A store slower than the traffic: the heap keeps at most the bound's worth of queued records, the rest wait
+ * in the journal, and once the store catches up every record is stored once and debited once.
+ */
+class UsageBacklogTest {
+    private static final int BOUND = 100;
+    private static final int RECORDS = 1_001;
+    private static final long CREDITS = 10;
+
+    @TempDir
+    Path dir;
+    private UsageLedger ledger;
+
+    @AfterEach
+    void stop() {
+        if (ledger != null) ledger.stop();
+    }
+
+    @Test
+    void recordsPastTheBoundWaitInTheJournalWhileTheStoreIsBehind() throws Exception {
+        GatedStore store = new GatedStore();
+        Path journal = dir.resolve("journal.jsonl");
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ledger = new UsageLedger(store, new UsageJournal(journal), meters, BOUND);
+        ledger.start();
+        await().atMost(Duration.ofSeconds(10)).until(store::ready);
+
+        ledger.record(record());
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.waiting() == 1); // the writer is held in its first write
+        for (int i = 1; i < RECORDS; i++) ledger.record(record());
+        assertThat(queued(meters)).isEqualTo(RECORDS - 1);
+
+        store.allow(1); // the first write lands; the writer takes a batch, spills what is past the bound, then waits again
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.waiting() == 1 && Files.exists(journal));
+        assertThat(queued(meters)).as("records left in memory").isLessThanOrEqualTo(BOUND);
+        assertThat(lines(journal)).isEqualTo(RECORDS - 1 - 500 - (int) queued(meters));
+        assertThat(ledger.used("team-a")).as("spilled records still count against the budget").isEqualTo(RECORDS * CREDITS);
+
+        store.allow(1_000);
+        await().atMost(Duration.ofSeconds(20)).until(() -> count(store) == RECORDS && !Files.exists(journal));
+        assertThat(queued(meters)).isZero();
+        assertThat(ledger.used("team-a")).as("each record debited once").isEqualTo(RECORDS * CREDITS);
+        assertThat(store.balances().block(Duration.ofSeconds(10)).get("team-a").used()).isEqualTo(RECORDS * CREDITS);
+    }
+
+    @Test
+    void aReplayCutShortGoesOnWhereItStopped() {
+        UsageJournal journal = new UsageJournal(dir.resolve("journal.jsonl"));
+        List<UsageRecord> written = new ArrayList<>();
+        for (int i = 0; i < 5; i++) written.add(record());
+        journal.append(written);
+
+        List<UsageRecord> stored = new ArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        UsageJournal.Replay first = journal.replay(0, 2, chunk -> {
+            if (calls.incrementAndGet() > 1) return false; // the store goes away after one chunk
+            return stored.addAll(chunk);
+        });
+        assertThat(first).isEqualTo(new UsageJournal.Replay(2, false));
+
+        List<Integer> sizes = new ArrayList<>();
+        UsageJournal.Replay second = journal.replay(first.lines(), 2, chunk -> {
+            sizes.add(chunk.size());
+            return stored.addAll(chunk);
+        });
+        assertThat(second).isEqualTo(new UsageJournal.Replay(5, true));
+        assertThat(sizes).containsExactly(2, 1);
+        assertThat(stored).isEqualTo(written);
+    }
+
+    private static double queued(SimpleMeterRegistry meters) {
+        return meters.get("switchboard.usage.queued").gauge().value();
+    }
+
+    private static int lines(Path file) throws Exception {
+        return Files.readAllLines(file).size();
+    }
+
+    private static long count(UsageStore store) {
+        return store.summary("key_name", null, null).map(UsageStore.Summary::requests).reduce(0L, Long::sum)
+                .blockOptional(Duration.ofSeconds(10)).orElse(0L);
+    }
+
+    private static UsageRecord record() {
+        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.now(), "team-a", "CHAT_COMPLETIONS", "m1",
+                "up", "model-x", false, 200, UsageRecord.OK, 1, 100, 20, 0, 0, 0, "upstream", new BigDecimal("0.0001"),
+                CREDITS, null, null, 12, null);
+    }
+
+    /** An embedded store whose writes each wait for a permit the test hands out. */
+    private static final class GatedStore extends UsageStore {
+        private final Semaphore permits = new Semaphore(0);
+        private volatile boolean migrated;
+
+        GatedStore() {
+            super(ConnectionFactories.get("r2dbc:h2:mem:///backlog-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1"));
+        }
+
+        @Override
+        public Mono<Void> migrate() {
+            return super.migrate().doOnSuccess(ignored -> migrated = true);
+        }
+
+        @Override
+        public Mono<Void> write(List<UsageRecord> records) {
+            return Mono.fromRunnable(permits::acquireUninterruptibly).subscribeOn(Schedulers.immediate()).then(super.write(records));
+        }
+
+        boolean ready() {
+            return migrated;
+        }
+
+        int waiting() {
+            return permits.getQueueLength();
+        }
+
+        void allow(int writes) {
+            permits.release(writes);
+        }
+    }
+}
