@@ -65,8 +65,7 @@ public final class UsageJournal {
     /**
      * Hands the records after the first {@code skip} lines to {@code store}, {@code chunk} at a time, and
      * stops at the first chunk it refuses. Streamed, never read whole: after a long outage the file holds
-     * more records than the heap. A line cut by a crash
-     * mid-write is skipped with a warning.
+     * more records than the heap. A line cut by a crash mid-write is skipped with a warning.
      */
     public synchronized Replay replay(long skip, int chunk, Predicate<List<UsageRecord>> store) {
         if (!Files.exists(file)) return new Replay(0, true);

@@ -263,10 +263,12 @@ public class UsageLedger implements SmartLifecycle {
      * is emptied only by a replay that appended nothing.
      */
     private boolean replayJournal() {
+        // stopping: what is left of the file waits for the next start, rather than the stop for the replay; and
+        // the file is never emptied now, as stop() and late records may be appending to it
+        if (!running) return false;
         long[] replayed = {0};
         long spilledBefore = spilled;
         UsageJournal.Replay replay = journal.replay(journalLinesStored, BATCH, chunk -> {
-            // stopping: what is left of the file waits for the next start, rather than the stop for the replay
             if (!running) return false;
             if (!call(store.write(chunk), "replay the usage journal")) return false;
             settle(chunk);
@@ -277,7 +279,7 @@ public class UsageLedger implements SmartLifecycle {
         journalLinesStored = replay.lines();
         if (replayed[0] > 0) refreshBalances();
         if (!replay.complete()) return false;
-        if (spilled != spilledBefore) return true; // the file grew behind the reader: the next pass reads on
+        if (spilled != spilledBefore || !running) return true; // the file grew behind the reader: the next pass reads on
         journal.clear();
         journalLinesStored = 0;
         if (spilled > 0) log.info("The usage store has caught up: {} records went through the journal", spilled);
