@@ -21,15 +21,15 @@ import org.junit.jupiter.api.io.TempDir;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.r2dbc.spi.ConnectionFactories;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * A store slower than the traffic: the heap keeps at most the bound's worth of queued records, the rest wait
- * in the journal, and once the store catches up every record is stored once and debited once.
+ * in the journal, and once the store catches up every record is stored once and debited once, even when a
+ * replay of the journal fails halfway.
  */
 class UsageBacklogTest {
     private static final int BOUND = 100;
-    private static final int RECORDS = 1_001;
+    private static final int RECORDS = 1_501;
     private static final long CREDITS = 10;
 
     @TempDir
@@ -61,8 +61,11 @@ class UsageBacklogTest {
         assertThat(lines(journal)).isEqualTo(RECORDS - 1 - 500 - (int) queued(meters));
         assertThat(ledger.used("team-a")).as("spilled records still count against the budget").isEqualTo(RECORDS * CREDITS);
 
+        // the replay's first batch (write 2) lands and its second (write 3) fails: the retry reads on from there
+        store.failWrite(3);
         store.allow(1_000);
         await().atMost(Duration.ofSeconds(20)).until(() -> count(store) == RECORDS && !Files.exists(journal));
+        assertThat(store.written()).as("records handed to the store in writes that landed: none twice").isEqualTo(RECORDS);
         assertThat(queued(meters)).isZero();
         assertThat(ledger.used("team-a")).as("each record debited once").isEqualTo(RECORDS * CREDITS);
         assertThat(store.balances().block(Duration.ofSeconds(10)).get("team-a").used()).isEqualTo(RECORDS * CREDITS);
@@ -115,6 +118,9 @@ class UsageBacklogTest {
     /** An embedded store whose writes each wait for a permit the test hands out. */
     private static final class GatedStore extends UsageStore {
         private final Semaphore permits = new Semaphore(0);
+        private final AtomicInteger writes = new AtomicInteger();
+        private final AtomicInteger written = new AtomicInteger();
+        private volatile int failAt;
         private volatile boolean migrated;
 
         GatedStore() {
@@ -128,7 +134,19 @@ class UsageBacklogTest {
 
         @Override
         public Mono<Void> write(List<UsageRecord> records) {
-            return Mono.fromRunnable(permits::acquireUninterruptibly).subscribeOn(Schedulers.immediate()).then(super.write(records));
+            return Mono.defer(() -> {
+                permits.acquireUninterruptibly();
+                if (writes.incrementAndGet() == failAt) return Mono.error(new IllegalStateException("the store went away"));
+                return super.write(records).doOnSuccess(ignored -> written.addAndGet(records.size()));
+            });
+        }
+
+        void failWrite(int n) {
+            failAt = n;
+        }
+
+        int written() {
+            return written.get();
         }
 
         boolean ready() {
