@@ -88,6 +88,9 @@ class UsageLedgerPostgresIT {
         pool = UsageConfiguration.pool(viaProxy, settings);
         store = new UsageStore(pool);
         key = "pg-test-" + UUID.randomUUID();
+        // the ledger migrates on its writer thread; on a database the tests never touched, the first count
+        // below would otherwise race the CREATE TABLE (seen on a fresh machine: relation does not exist)
+        store.migrate().block(Duration.ofSeconds(30));
         ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), new SimpleMeterRegistry());
         ledger.start();
     }
