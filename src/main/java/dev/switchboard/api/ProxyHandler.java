@@ -132,7 +132,12 @@ public class ProxyHandler {
                 })
                 .onErrorResume(e -> clientLeft(e, context, table)
                         ? Mono.empty()
-                        : ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table, response));
+                        : ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table, response))
+                // the connection closed while the upstream was still working on the request: the server cancels
+                // the exchange, which closes the upstream connection; the request is recorded, as cancelled
+                .doOnCancel(() -> {
+                    if (context.meter != null) finished(context, SignalType.CANCEL, table);
+                });
     }
 
     /**

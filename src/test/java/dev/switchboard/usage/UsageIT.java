@@ -277,6 +277,34 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("completion_tokens").asLong()).isPositive();
     }
 
+    /**
+     * The upstream had the whole request when the client hung up, and a provider may bill for it: the ledger
+     * keeps the request (who, which upstream, how many attempts), at no cost, as nothing came back.
+     */
+    @Test
+    void aClientThatLeavesBeforeTheUpstreamAnswersIsStillRecorded() throws Exception {
+        String id = "usage-" + UUID.randomUUID();
+        byte[] body = "{\"model\":\"m1-scripted\",\"messages\":[]}".getBytes(StandardCharsets.UTF_8);
+        java.net.URI gateway = java.net.URI.create(gatewayUrl());
+        try (java.net.Socket client = new java.net.Socket("127.0.0.1", gateway.getPort())) {
+            client.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + KEY + "\r\nx-request-id: " + id + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().write(body);
+            client.getOutputStream().flush();
+            ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+            upstream.requestBody.get(10, TimeUnit.SECONDS);
+            client.close(); // before the upstream has sent its head
+            upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        }
+        JsonNode r = record(id);
+        assertThat(r.get("outcome").asString()).isEqualTo("client_cancelled");
+        assertThat(r.get("upstream").asString()).isEqualTo("scripted");
+        assertThat(r.get("attempts").asInt()).isEqualTo(1);
+        assertThat(r.get("completion_tokens").asLong()).isZero();
+        assertThat(r.get("credits").asLong()).isZero();
+    }
+
     @Test
     void aBrokenStreamIsBilledAndMarked() throws Exception {
         String id = "usage-" + UUID.randomUUID();
