@@ -27,9 +27,22 @@ public enum ApiEndpoint {
         return path;
     }
 
-    /** Whether a request target (path and query, as sent) names this endpoint: its path exactly, any query. */
-    boolean servedAt(String uri) {
-        return uri.startsWith(path) && (uri.length() == path.length() || uri.charAt(path.length()) == '?');
+    /**
+     * Whether a request target, as sent, names this endpoint: its path exactly, any query. The target may be
+     * in absolute form ({@code http://host:8080/v1/messages}), which an HTTP/1.1 server must accept (RFC 9112,
+     * 3.2.2) and Spring WebFlux does for the gateway's other paths.
+     */
+    boolean servedAt(String target) {
+        int at = pathStart(target);
+        return at >= 0 && target.startsWith(path, at)
+                && (target.length() == at + path.length() || target.charAt(at + path.length()) == '?');
+    }
+
+    /** Where the path begins: 0 in origin form, after the authority in absolute form, -1 if there is no path. */
+    private static int pathStart(String target) {
+        if (target.startsWith("/")) return 0;
+        int scheme = target.indexOf("://");
+        return scheme < 0 ? -1 : target.indexOf('/', scheme + 3);
     }
 
     public Protocol protocol() {
