@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor),
-# through Switchboard (usage recording on) and through Spring Cloud Gateway's plain route (src/bench/scg, the
-# WebFlux reference), measured with wrk and a first-event probe; then one table; then 2,000 streams held open
-# at once through Switchboard while its RSS is sampled.
+# through Switchboard (usage recording on), through Spring Cloud Gateway's plain route (src/bench/scg, the
+# WebFlux reference) and through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
+# SCG share, with nothing on it), measured with wrk and a first-event probe; then one table; then 2,000
+# streams held open at once through Switchboard while its RSS is sampled.
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
 #   src/bench/run.sh jmh        # the JMH benchmark of the hot-path pieces, with -prof gc
@@ -39,7 +40,7 @@ trap cleanup EXIT
 
 # the held streams take two descriptors each in the gateway, and the mock's and the client's too
 ulimit -n 65536 2>/dev/null || true
-mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084
+mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085
 java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
 pids+=($!)
 
@@ -160,6 +161,17 @@ scg_rss_mb=$(( $(ps -o rss= -p "$scg_pid") / 1024 ))
 kill "$scg_pid" 2>/dev/null || true
 wait "$scg_pid" 2>/dev/null || true  # its shutdown done before the held streams start
 
+# the floor of the stack itself: Reactor Netty's server and client, no Spring, JSON, routing or usage; same
+# JVM flags and warm-up. Switchboard's distance from it is Switchboard's own work, SCG's is SCG's
+MALLOC_ARENA_MAX=2 java @docker/jvm.options -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
+  > "$work/bare.log" 2>&1 &
+bare_pid=$!
+pids+=($bare_pid)
+answers $bare_port
+read -r r_rps r_p50 r_p99 r_p50one r_p99one r_first r_cpu r_jit <<< "$(measure bare $bare_port "$warmup" "$bare_pid")"
+kill "$bare_pid" 2>/dev/null || true
+wait "$bare_pid" 2>/dev/null || true
+
 # 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
 held_streams="${HELD_STREAMS:-2000}"
 ( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
@@ -184,13 +196,15 @@ printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' direct "$d_rps" "$d_p50" "$d
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first" "${n_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' switchboard "$s_rps" "$s_p50" "$s_p99" "$s_p50one" "$s_p99one" "$s_first" "${s_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "spring-cg" "$g_rps" "$g_p50" "$g_p99" "$g_p50one" "$g_p99one" "$g_first" "${g_cpu} us"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "bare-rn" "$r_rps" "$r_p50" "$r_p99" "$r_p50one" "$r_p99one" "$r_first" "${r_cpu} us"
 echo "proxy CPU/req: the proxy's own CPU time (user + system) per request answered in the 32-connection run;" \
   "the JIT compiler took ${s_jit} of Switchboard's"
 awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v g="$g_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
-    -v gl="$g_p50one" -v df="$d_first" -v nf="$n_first" -v sf="$s_first" -v gf="$g_first" 'BEGIN {
+    -v gl="$g_p50one" -v df="$d_first" -v nf="$n_first" -v sf="$s_first" -v gf="$g_first" -v r="$r_rps" -v rl="$r_p50one" -v rf="$r_first" 'BEGIN {
   printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f, switchboard/spring-cg %.2f\n", s / d, s / n, s / g
-  printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms\n", nl - dl, sl - dl, gl - dl
-  printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms\n", nf - df, sf - df, gf - df }'
+  printf "the stack alone (bare-rn: Reactor Netty server and client, nothing else): bare-rn/nginx %.2f, bare-rn/spring-cg %.2f, switchboard/bare-rn %.2f\n", r / n, r / g, s / r
+  printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nl - dl, sl - dl, gl - dl, rl - dl
+  printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nf - df, sf - df, gf - df, rf - df }'
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
 echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
