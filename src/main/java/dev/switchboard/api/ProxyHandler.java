@@ -134,9 +134,10 @@ public class ProxyHandler {
                         ? Mono.empty()
                         : ErrorResponses.render(endpoint.protocol(), e, context, metrics, ledger, table, response))
                 // the connection closed while the upstream was still working on the request: the server cancels
-                // the exchange, which closes the upstream connection; the request is recorded, as cancelled
-                .doOnCancel(() -> {
-                    if (context.meter != null) finished(context, SignalType.CANCEL, table);
+                // the exchange, which closes the upstream connection; the request is recorded, as cancelled.
+                // doFinally sees only the first of complete and cancel: a cancel after the answer records nothing
+                .doFinally(signal -> {
+                    if (signal == SignalType.CANCEL && context.meter != null) finished(context, SignalType.CANCEL, table);
                 });
     }
 
