@@ -49,6 +49,11 @@ public enum ApiEndpoint {
         return protocol;
     }
 
+    /** Whether providers bill its requests: counting tokens is free (Anthropic's count_tokens). */
+    public boolean billed() {
+        return this != COUNT_TOKENS;
+    }
+
     /**
      * Appended to an upstream's base-url (the URL its protocol's official SDK would be given): this
      * endpoint's own path, or the other protocol's chat endpoint when the request is translated.

@@ -109,7 +109,7 @@ public class ProxyHandler {
         return Mono.fromCallable(() -> authenticator.authenticate(table, headers))
                 .flatMap(key -> {
                     context.keyName = key.name();
-                    context.meter = new UsageMeter(endpoint.protocol());
+                    context.meter = new UsageMeter(endpoint.protocol(), endpoint.billed());
                     ledger.admit(key);
                     return readBody(request);
                 })
@@ -126,7 +126,7 @@ public class ProxyHandler {
                     RoutePlan plan = planner.plan(table, new RequestFacts(alias, body.length, maxTokens), endpoint.protocol(), countTokens);
                     if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = alias;
                     if (countTokens && plan instanceof RoutePlan.NoTarget none && none.route().targets().stream().anyMatch(t -> t.upstream().enabled())) {
-                        return countedHere(body, response); // no Anthropic upstream to ask: the tokenizer's estimate
+                        return countedHere(body, response, context, table); // no Anthropic upstream to ask: the tokenizer's estimate
                     }
                     return follow(plan, table, scan, headers, context).flatMap(answer -> relay(answer, context, table, response));
                 })
@@ -206,12 +206,17 @@ public class ProxyHandler {
                 "The request body is larger than the gateway's limit of " + maxBodyBytes + " bytes");
     }
 
-    /** count_tokens for an alias with no Anthropic-protocol target: o200k_base's count, said to be an estimate. */
-    private static Mono<Void> countedHere(byte[] body, HttpServerResponse response) {
+    /**
+     * count_tokens for an alias with no Anthropic-protocol target: o200k_base's count, said to be an estimate.
+     * Recorded as every identified client's request is, with no upstream and no cost.
+     */
+    private Mono<Void> countedHere(byte[] body, HttpServerResponse response, RequestContext context, RouteTable table) {
         return TokenEstimator.offLoop(body.length, () -> TokenEstimator.estimate(body, "").prompt())
                 .flatMap(tokens -> {
+                    context.status = HttpResponseStatus.OK.code();
                     response.status(HttpResponseStatus.OK).header(TOKEN_COUNT_HEADER, "estimated");
-                    return sendJson(response, ("{\"input_tokens\":" + tokens + "}").getBytes(StandardCharsets.UTF_8));
+                    return whenDone(sendJson(response, ("{\"input_tokens\":" + tokens + "}").getBytes(StandardCharsets.UTF_8)),
+                            context, table);
                 });
     }
 

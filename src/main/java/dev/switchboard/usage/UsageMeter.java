@@ -35,9 +35,16 @@ public final class UsageMeter {
     private ProviderCost cost = ProviderCost.NONE;
     private byte[] answer;
     private StreamUsageTap tap;
+    /** False for a request providers do not bill (counting tokens): it is kept, with no tokens and no cost. */
+    private final boolean billed;
 
     public UsageMeter(Protocol protocol) {
+        this(protocol, true);
+    }
+
+    public UsageMeter(Protocol protocol, boolean billed) {
         this.protocol = protocol;
+        this.billed = billed;
     }
 
     public void request(byte[] body) {
@@ -74,7 +81,7 @@ public final class UsageMeter {
 
     /** About how many bytes {@link #toRecord} would tokenize: 0 when the upstream reported usage. */
     public long estimateBytes() {
-        if (!produced() || (tap != null ? tap.usage() : tokens) != null) return 0;
+        if (!billed || !produced() || (tap != null ? tap.usage() : tokens) != null) return 0;
         return (request == null ? 0 : request.length) + (tap != null ? tap.keptSize() : answer.length);
     }
 
@@ -87,7 +94,9 @@ public final class UsageMeter {
             reported = tap.cost();
         }
         String source = "upstream";
-        boolean produced = produced();
+        // a token count's answer holds a count, not usage: estimating one from the request billed the prompt
+        boolean produced = billed && produced();
+        if (!billed) used = null;
         if (used == null && produced) {
             String text = tap != null ? tap.text() : MessageText.of(answer);
             used = TokenEstimator.estimate(request == null ? new byte[0] : request, text);

@@ -305,6 +305,31 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("credits").asLong()).isZero();
     }
 
+    /** Counting tokens is free at the provider: the request is kept, with the count, and nothing is billed. */
+    @Test
+    void countingTokensUpstreamIsRecordedAndNotBilled() {
+        wireMock().stubFor(post("/minimax/anthropic/v1/messages/count_tokens").willReturn(okJson("{\"input_tokens\":4242}")));
+        JsonNode r = record(send("/v1/messages/count_tokens",
+                "{\"model\":\"m1-cached-anthropic\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "count me ".repeat(200) + "\"}]}",
+                KEY));
+        assertThat(r.get("outcome").asString()).isEqualTo("ok");
+        assertThat(r.get("upstream").asString()).isEqualTo("minimax");
+        assertThat(r.get("cost_usd").decimalValue()).isEqualByComparingTo(BigDecimal.ZERO);
+        assertThat(r.get("credits").asLong()).isZero();
+        assertThat(r.get("completion_tokens").asLong()).isZero();
+    }
+
+    @Test
+    void tokensCountedByTheGatewayAreRecordedWithNoUpstreamAndNoCost() {
+        JsonNode r = record(send("/v1/messages/count_tokens",
+                "{\"model\":\"failover\",\"messages\":[{\"role\":\"user\",\"content\":\"count me here\"}]}", KEY));
+        assertThat(r.get("outcome").asString()).isEqualTo("ok");
+        assertThat(r.get("status").asInt()).isEqualTo(200);
+        assertThat(r.get("upstream").asString()).isEqualTo("-");
+        assertThat(r.get("credits").asLong()).isZero();
+        wireMock().verify(0, postRequestedFor(urlEqualTo("/cheap/v1/messages/count_tokens")));
+    }
+
     @Test
     void aBrokenStreamIsBilledAndMarked() throws Exception {
         String id = "usage-" + UUID.randomUUID();
