@@ -96,7 +96,7 @@ public final class UsageMeter {
         String source = "upstream";
         // a token count's answer holds a count, not usage: estimating one from the request billed the prompt
         boolean produced = billed && produced();
-        if (!billed) used = null;
+        if (!billed) used = TokenUsage.NONE;
         if (used == null && produced) {
             String text = tap != null ? tap.text() : MessageText.of(answer);
             used = TokenEstimator.estimate(request == null ? new byte[0] : request, text);

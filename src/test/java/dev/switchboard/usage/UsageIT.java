@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
 import java.math.BigDecimal;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -285,8 +287,7 @@ class UsageIT extends GatewayIT {
     void aClientThatLeavesBeforeTheUpstreamAnswersIsStillRecorded() throws Exception {
         String id = "usage-" + UUID.randomUUID();
         byte[] body = "{\"model\":\"m1-scripted\",\"messages\":[]}".getBytes(StandardCharsets.UTF_8);
-        java.net.URI gateway = java.net.URI.create(gatewayUrl());
-        try (java.net.Socket client = new java.net.Socket("127.0.0.1", gateway.getPort())) {
+        try (Socket client = new Socket("127.0.0.1", URI.create(gatewayUrl()).getPort())) {
             client.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     + "Authorization: Bearer " + KEY + "\r\nx-request-id: " + id + "\r\nContent-Type: application/json\r\n"
                     + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -305,7 +306,7 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("credits").asLong()).isZero();
     }
 
-    /** Counting tokens is free at the provider: the request is kept, with the count, and nothing is billed. */
+    /** Counting tokens is free at the provider: the request is kept, with no tokens and nothing billed. */
     @Test
     void countingTokensUpstreamIsRecordedAndNotBilled() {
         wireMock().stubFor(post("/minimax/anthropic/v1/messages/count_tokens").willReturn(okJson("{\"input_tokens\":4242}")));
@@ -316,6 +317,7 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("upstream").asString()).isEqualTo("minimax");
         assertThat(r.get("cost_usd").decimalValue()).isEqualByComparingTo(BigDecimal.ZERO);
         assertThat(r.get("credits").asLong()).isZero();
+        assertThat(r.get("prompt_tokens").asLong()).isZero();
         assertThat(r.get("completion_tokens").asLong()).isZero();
     }
 
