@@ -48,10 +48,11 @@ class UsageConfiguration {
         return pooled ? pool(driver.build(), r2dbc.getPool()) : driver.build();
     }
 
-    /** The pool, if there is one, closed once everything that writes through it has stopped. */
+    /** The pool, if there is one, and the embedded writes' session, closed once everything that writes through them has stopped. */
     @Bean
-    DisposableBean ledgerConnectionsClosed(ConnectionFactory connections) {
+    DisposableBean ledgerConnectionsClosed(ConnectionFactory connections, UsageStore store) {
         return () -> {
+            store.close();
             if (connections instanceof ConnectionPool pool) pool.dispose();
         };
     }
@@ -83,8 +84,10 @@ class UsageConfiguration {
     }
 
     @Bean
-    UsageStore usageStore(ConnectionFactory connections) {
-        return new UsageStore(connections);
+    UsageStore usageStore(ConnectionFactory connections, R2dbcProperties r2dbc) {
+        if (!embedded(r2dbc.getUrl())) return new UsageStore(connections);
+        return new UsageStore(connections, EmbeddedLedgerWrites.forUrl(r2dbc.getUrl(), r2dbc.getUsername(), r2dbc.getPassword(),
+                r2dbc.getProperties()));
     }
 
     @Bean

@@ -25,10 +25,11 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The ledger's tables through R2DBC: the same SQL on the embedded H2 file (in PostgreSQL mode) and on
- * PostgreSQL. Writes are idempotent by record id, and a record's credits are debited from its key in the
- * same transaction, so a replayed record is neither stored nor debited twice. Embedded H2 does its file I/O
- * on the subscribing thread, so what the admin API asks runs on the bounded-elastic scheduler, never on
- * an event loop; the ledger's writer calls from its own thread.
+ * PostgreSQL, but for embedded H2's writes and balance reads, which go through {@link EmbeddedLedgerWrites}.
+ * Writes are idempotent by record id, and a record's credits are debited from its key in the same
+ * transaction, so a replayed record is neither stored nor debited twice. Embedded H2 does its file I/O on
+ * the subscribing thread, so what the admin API asks runs on the bounded-elastic scheduler, never on an
+ * event loop; the ledger's writer calls from its own thread.
  */
 public class UsageStore {
     static final String COLUMNS = "id, request_id, time, key_name, endpoint, alias, upstream, upstream_model, stream, status, "
@@ -59,10 +60,22 @@ public class UsageStore {
 
     private final DatabaseClient db;
     private final TransactionalOperator transactions;
+    /** Embedded H2's writes, through JDBC; null for a database server, written through R2DBC. */
+    private final EmbeddedLedgerWrites embeddedWrites;
 
     public UsageStore(ConnectionFactory connections) {
+        this(connections, null);
+    }
+
+    UsageStore(ConnectionFactory connections, EmbeddedLedgerWrites embeddedWrites) {
         this.db = DatabaseClient.create(connections);
         this.transactions = TransactionalOperator.create(new R2dbcTransactionManager(connections));
+        this.embeddedWrites = embeddedWrites;
+    }
+
+    /** Closes the embedded writes' session, once the ledger's writer has stopped. */
+    void close() {
+        if (embeddedWrites != null) embeddedWrites.close();
     }
 
     /** Creates what is missing; safe to run on every start and from every replica. */
@@ -74,9 +87,11 @@ public class UsageStore {
      * Stores the records not stored yet and debits their credits, in one transaction. The usual batch is all
      * new: one multi-row INSERT per chunk and one debit per key. A batch that meets records already stored
      * (a journal replayed after a write that did land) is rolled back and written record by record, so only
-     * what really was inserted is debited.
+     * what really was inserted is debited. On embedded H2 the write blocks the subscribing thread (the
+     * ledger's writer).
      */
     public Mono<Void> write(List<UsageRecord> records) {
+        if (embeddedWrites != null) return Mono.fromCallable(() -> embeddedWrites.write(records)).then();
         return writeAllNew(records)
                 .onErrorResume(AlreadyStored.class, e -> writeEachOnce(records));
     }
@@ -170,6 +185,7 @@ public class UsageStore {
     }
 
     public Mono<Map<String, Balance>> balances() {
+        if (embeddedWrites != null) return Mono.fromCallable(embeddedWrites::balances).subscribeOn(Schedulers.boundedElastic());
         return db.sql("SELECT key_name, granted, used FROM key_credits")
                 .map(row -> Map.entry(row.get("key_name", String.class),
                         new Balance(number(row, "granted"), number(row, "used"))))

@@ -1,32 +1,51 @@
 package dev.switchboard.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.r2dbc.spi.ConnectionFactories;
 
-/** The store's write path on an in-memory H2 in PostgreSQL mode: multi-row inserts, and replays that overlap. */
+/**
+ * The store's two write paths on an in-memory H2 in PostgreSQL mode: R2DBC's multi-row inserts (what a database
+ * server gets) and the JDBC batches of embedded H2, each read back through R2DBC; and replays that overlap.
+ */
 class UsageStoreTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private UsageStore store;
 
-    @BeforeEach
-    void freshDatabase() {
-        store = new UsageStore(ConnectionFactories.get("r2dbc:h2:mem:///store-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1"));
+    private void freshDatabase(boolean embeddedWrites) {
+        String url = "r2dbc:h2:mem:///store-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
+        store = new UsageStore(ConnectionFactories.get(url), embeddedWrites ? EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()) : null);
         store.migrate().block(WAIT);
     }
 
-    @Test
-    void aBatchLargerThanOneInsertIsStoredWholeAndDebitedOncePerRecord() {
+    @AfterEach
+    void closeStore() {
+        if (store != null) store.close();
+    }
+
+    @ParameterizedTest(name = "embedded writes: {0}")
+    @ValueSource(booleans = {false, true})
+    void aBatchLargerThanOneInsertIsStoredWholeAndDebitedOncePerRecord(boolean embeddedWrites) {
+        freshDatabase(embeddedWrites);
         List<UsageRecord> batch = new ArrayList<>();
         for (int i = 0; i < 123; i++) batch.add(record(i % 2 == 0 ? "team-a" : "team-b", 3, i % 5 == 0 ? null : 40L));
         store.write(batch).block(WAIT);
@@ -38,8 +57,10 @@ class UsageStoreTest {
         assertThat(store.byRequestId(one.requestId()).blockFirst(WAIT)).isEqualTo(one);
     }
 
-    @Test
-    void aReplayThatOverlapsWhatIsStoredAddsOnlyTheNewRecordsAndDebitsOnlyThem() {
+    @ParameterizedTest(name = "embedded writes: {0}")
+    @ValueSource(booleans = {false, true})
+    void aReplayThatOverlapsWhatIsStoredAddsOnlyTheNewRecordsAndDebitsOnlyThem(boolean embeddedWrites) {
+        freshDatabase(embeddedWrites);
         UsageRecord a = record("team-a", 5, 10L), b = record("team-a", 7, 10L), c = record("team-a", 11, null);
         store.write(List.of(a, b)).block(WAIT);
         store.write(List.of(b, c)).block(WAIT);
@@ -48,6 +69,40 @@ class UsageStoreTest {
         assertThat(store.find("team-a", null, null, null, null, 100).collectList().block(WAIT))
                 .extracting(UsageRecord::id).containsExactlyInAnyOrder(a.id(), b.id(), c.id());
         assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(5 + 7 + 11);
+    }
+
+    @Test
+    void embeddedWritesReachTheDatabaseR2dbcOpensAndReopenTheirSessionAfterTheDatabaseWasClosed(@TempDir Path dir) throws Exception {
+        String url = "r2dbc:h2:file:///" + dir.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
+        EmbeddedLedgerWrites writes = EmbeddedLedgerWrites.forUrl(url, null, null, Map.of());
+        assertThat(writes.url()).isEqualTo("jdbc:h2:file:" + dir.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1");
+        store = new UsageStore(ConnectionFactories.get(url), writes);
+        store.migrate().block(WAIT);
+        UsageRecord a = record("team-a", 5, 10L), b = record("team-a", 7, null);
+        store.write(List.of(a)).block(WAIT);
+
+        // the database closes under the writes' open session (as an operator's SHUTDOWN would)
+        try (Connection admin = DriverManager.getConnection(writes.url()); java.sql.Statement s = admin.createStatement()) {
+            s.execute("SHUTDOWN");
+        }
+        assertThatThrownBy(() -> store.write(List.of(b)).block(WAIT)).hasCauseInstanceOf(SQLException.class);
+        store.write(List.of(b)).block(WAIT);
+
+        assertThat(store.find("team-a", null, null, null, null, 100).collectList().block(WAIT))
+                .extracting(UsageRecord::id).containsExactlyInAnyOrder(a.id(), b.id());
+        assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(5 + 7);
+    }
+
+    @Test
+    void embeddedWritesTakeTheUrlsCredentialsAndTheDriversProperties() {
+        EmbeddedLedgerWrites writes = EmbeddedLedgerWrites.forUrl("r2dbc:h2:mem:///ledger;MODE=PostgreSQL", "ledger", "secret",
+                Map.of("LOCK_TIMEOUT", "5000"));
+        assertThat(writes.url()).isEqualTo("jdbc:h2:mem:ledger;MODE=PostgreSQL;LOCK_TIMEOUT=5000");
+        assertThat(writes.credentials()).containsEntry("user", "ledger").containsEntry("password", "secret");
+        assertThat(EmbeddedLedgerWrites.forUrl("r2dbc:h2:mem://sa:pw@/ledger", null, null, Map.of()).credentials())
+                .containsEntry("user", "sa").containsEntry("password", "pw");
+        assertThat(EmbeddedLedgerWrites.forUrl("r2dbc:h2:mem:///ledger?options=MODE=PostgreSQL;DB_CLOSE_DELAY=-1", null, null, Map.of()).url())
+                .isEqualTo("jdbc:h2:mem:ledger;MODE=PostgreSQL;DB_CLOSE_DELAY=-1");
     }
 
     private static UsageRecord record(String key, long credits, Long ttft) {
