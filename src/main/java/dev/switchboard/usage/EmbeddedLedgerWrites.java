@@ -80,24 +80,23 @@ final class EmbeddedLedgerWrites implements AutoCloseable {
      * were new. A record whose id is stored already (a journal replayed after a write that did land) is skipped.
      */
     synchronized int write(List<UsageRecord> records) throws SQLException {
+        return onLiveSession(() -> writeOnce(records));
+    }
+
+    private int writeOnce(List<UsageRecord> records) throws SQLException {
         Connection c = connection();
-        try {
-            for (UsageRecord r : records) {
-                bind(insert, r);
-                insert.addBatch();
-            }
-            int[] counts = insert.executeBatch();
-            List<UsageRecord> inserted = new ArrayList<>(records.size());
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] > 0 || counts[i] == Statement.SUCCESS_NO_INFO) inserted.add(records.get(i));
-            }
-            debit(c, inserted);
-            c.commit();
-            return inserted.size();
-        } catch (SQLException | RuntimeException e) {
-            drop();
-            throw e;
+        for (UsageRecord r : records) {
+            bind(insert, r);
+            insert.addBatch();
         }
+        int[] counts = insert.executeBatch();
+        List<UsageRecord> inserted = new ArrayList<>(records.size());
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] > 0 || counts[i] == Statement.SUCCESS_NO_INFO) inserted.add(records.get(i));
+        }
+        debit(c, inserted);
+        c.commit();
+        return inserted.size();
     }
 
     /**
@@ -106,12 +105,37 @@ final class EmbeddedLedgerWrites implements AutoCloseable {
      * hold this object's lock.
      */
     synchronized Map<String, UsageStore.Balance> balances() throws SQLException {
-        Connection c = connection();
-        try (Statement s = c.createStatement(); ResultSet rows = s.executeQuery("SELECT key_name, granted, used FROM key_credits")) {
-            Map<String, UsageStore.Balance> balances = new HashMap<>();
-            while (rows.next()) balances.put(rows.getString(1), new UsageStore.Balance(rows.getLong(2), rows.getLong(3)));
-            c.commit();
-            return balances;
+        return onLiveSession(() -> {
+            Connection c = connection();
+            try (Statement s = c.createStatement(); ResultSet rows = s.executeQuery("SELECT key_name, granted, used FROM key_credits")) {
+                Map<String, UsageStore.Balance> balances = new HashMap<>();
+                while (rows.next()) balances.put(rows.getString(1), new UsageStore.Balance(rows.getLong(2), rows.getLong(3)));
+                c.commit();
+                return balances;
+            }
+        });
+    }
+
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work}, rolled back and the session closed if it fails. A held session dies with its database:
+     * H2's own exit hook closes it at SIGTERM while the ledger still drains, and an operator's SHUTDOWN does the
+     * same. Work that failed on a session opened before is tried once more on a new one, which reopens the
+     * file, as r2dbc-h2's session per batch did; a batch rolled back is written whole or not at all.
+     */
+    private <T> T onLiveSession(Work<T> work) throws SQLException {
+        boolean held = connection != null;
+        try {
+            return work.run();
+        } catch (SQLException | RuntimeException e) {
+            drop();
+            if (!held) throw e;
+        }
+        try {
+            return work.run();
         } catch (SQLException | RuntimeException e) {
             drop();
             throw e;
@@ -203,8 +227,19 @@ final class EmbeddedLedgerWrites implements AutoCloseable {
         }
     }
 
+    /**
+     * Flushes what was written to the file and closes the session. At shutdown the database may be one this
+     * session reopened after H2's exit hook had closed it, which nothing else would flush.
+     */
     @Override
     public synchronized void close() {
+        if (connection != null) {
+            try (Statement s = connection.createStatement()) {
+                s.execute("CHECKPOINT");
+            } catch (SQLException e) {
+                // closed under the session already, and flushed by whoever closed it
+            }
+        }
         drop();
     }
 }
