@@ -20,11 +20,12 @@ import io.r2dbc.spi.Option;
 
 /**
  * The ledger's writes into embedded H2, and the balance read after each, through H2's own JDBC API on one
- * session kept open. The rest of the store (schema, queries, grants) stays on R2DBC; both reach the same database, which H2 opens once
- * per JVM. Through r2dbc-h2 every batch opened a session and built its codec table, and every bound string
- * became a temporary CLOB (r2dbc-h2 encodes {@code String} with its CLOB codec first): about a tenth of the
- * gateway's CPU under load (README, Benchmark). A JDBC batch binds a string as a string, and its counts say which
- * records were new, so a replay that overlaps what is stored needs no second pass.
+ * session kept open. The rest of the store (schema, queries, grants) stays on R2DBC; both reach the same
+ * database, which H2 opens once per JVM. Through r2dbc-h2 every batch opened a session and built its codec
+ * table, and every bound string became a temporary CLOB (r2dbc-h2 encodes {@code String} with its CLOB codec
+ * first): about a tenth of the gateway's CPU under load (README, Benchmark). A JDBC batch binds a string as a
+ * string, and its counts say which records were new, so a replay that overlaps what is stored needs no
+ * second pass.
  * <p>
  * Blocking, as H2 is: called from the ledger's writer thread and the bounded-elastic scheduler, never from an
  * event loop.
