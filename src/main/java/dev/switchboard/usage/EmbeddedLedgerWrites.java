@@ -10,7 +10,6 @@ import java.sql.Types;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,7 +31,7 @@ import io.r2dbc.spi.Option;
  */
 final class EmbeddedLedgerWrites implements AutoCloseable {
     private static final String INSERT = "INSERT INTO usage_records (" + UsageStore.COLUMNS + ") VALUES ("
-            + "?, ".repeat(UsageStore.COLUMNS.split(",").length - 1) + "?) ON CONFLICT DO NOTHING";
+            + "?, ".repeat(UsageStore.COLUMN_COUNT - 1) + "?) ON CONFLICT DO NOTHING";
     private static final String ADD_USED = "UPDATE key_credits SET used = used + ? WHERE key_name = ?";
     private static final String ENSURE_KEY = "INSERT INTO key_credits (key_name, granted, used) VALUES (?, 0, 0) ON CONFLICT DO NOTHING";
 
@@ -144,11 +143,7 @@ final class EmbeddedLedgerWrites implements AutoCloseable {
     }
 
     private void debit(Connection c, List<UsageRecord> inserted) throws SQLException {
-        Map<String, Long> perKey = new LinkedHashMap<>();
-        for (UsageRecord r : inserted) {
-            if (r.credits() > 0) perKey.merge(r.key(), r.credits(), Long::sum);
-        }
-        for (Map.Entry<String, Long> e : perKey.entrySet()) {
+        for (Map.Entry<String, Long> e : UsageStore.creditsPerKey(inserted).entrySet()) {
             if (addUsed(e.getKey(), e.getValue()) > 0) continue;
             // a key never debited before; update first, as H2 raises (and catches) an exception per ON CONFLICT hit
             try (PreparedStatement ensure = c.prepareStatement(ENSURE_KEY)) {

@@ -36,7 +36,7 @@ public class UsageStore {
             + "outcome, attempts, prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, "
             + "usage_source, cost_usd, credits, upstream_cost_usd, upstream_credits, latency_ms, ttft_ms";
 
-    private static final int COLUMN_COUNT = COLUMNS.split(",").length;
+    static final int COLUMN_COUNT = COLUMNS.split(",").length;
     /** 50 rows of 24 columns: 1,200 parameters a statement, far below PostgreSQL's 65,535. */
     private static final int ROWS_PER_INSERT = 50;
     private static final Map<Integer, String> INSERT_SQL = new ConcurrentHashMap<>();
@@ -71,6 +71,11 @@ public class UsageStore {
         this.db = DatabaseClient.create(connections);
         this.transactions = TransactionalOperator.create(new R2dbcTransactionManager(connections));
         this.embeddedWrites = embeddedWrites;
+    }
+
+    /** Whether writes go through {@link EmbeddedLedgerWrites} (embedded H2) rather than R2DBC. */
+    boolean writesThroughJdbc() {
+        return embeddedWrites != null;
     }
 
     /** Closes the embedded writes' session, once the ledger's writer has stopped. */
@@ -156,14 +161,19 @@ public class UsageStore {
 
     /** One UPDATE per key with the sum of the records' credits. */
     private Mono<Void> debit(List<UsageRecord> inserted) {
-        Map<String, Long> perKey = new LinkedHashMap<>();
-        for (UsageRecord r : inserted) {
-            if (r.credits() > 0) perKey.merge(r.key(), r.credits(), Long::sum);
-        }
-        return Flux.fromIterable(perKey.entrySet())
+        return Flux.fromIterable(creditsPerKey(inserted).entrySet())
                 .concatMap(e -> addUsed(e.getKey(), e.getValue()).flatMap(updated -> updated > 0 ? Mono.<Void>empty()
                         : ensureKey(e.getKey()).then(addUsed(e.getKey(), e.getValue())).then()))
                 .then();
+    }
+
+    /** The credits the records debit, summed per key, in the order the keys first appear. */
+    static Map<String, Long> creditsPerKey(List<UsageRecord> records) {
+        Map<String, Long> perKey = new LinkedHashMap<>();
+        for (UsageRecord r : records) {
+            if (r.credits() > 0) perKey.merge(r.key(), r.credits(), Long::sum);
+        }
+        return perKey;
     }
 
     /** Update first, insert only a key never seen: H2 raises (and catches) an exception for every ON CONFLICT hit. */

@@ -92,4 +92,23 @@ class UsageConfigurationTest {
         assertThat(UsageConfiguration.embedded("r2dbc:h2:mem:///ledger")).isTrue();
         assertThat(UsageConfiguration.embedded("r2dbc:postgresql://db/ledger")).isFalse();
     }
+
+    @Test
+    void embeddedH2IsWrittenThroughJdbcAndADatabaseServerThroughR2dbc(@TempDir Path dir) {
+        UsageConfiguration configuration = new UsageConfiguration();
+        R2dbcProperties embedded = properties("r2dbc:h2:file:///" + dir.resolve("ledger") + ";MODE=PostgreSQL");
+        UsageStore store = configuration.usageStore(configuration.connectionFactory(embedded), embedded);
+        try {
+            assertThat(store.writesThroughJdbc()).isTrue();
+        } finally {
+            store.close();
+        }
+        R2dbcProperties server = properties("r2dbc:postgresql://ledger@127.0.0.1:1/db");
+        ConnectionFactory pool = configuration.connectionFactory(server);
+        try {
+            assertThat(configuration.usageStore(pool, server).writesThroughJdbc()).isFalse();
+        } finally {
+            ((ConnectionPool) pool).dispose();
+        }
+    }
 }
