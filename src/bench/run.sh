@@ -6,7 +6,7 @@
 # streams held open at once through Switchboard while its RSS is sampled.
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
-#   src/bench/run.sh jmh        # the JMH benchmark of the hot-path pieces, with -prof gc
+#   src/bench/run.sh jmh        # the JMH benchmarks of the hot-path pieces and of the ledger's store, with -prof gc
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -23,7 +23,7 @@ mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = jmh ]; then
-  exec java -cp "$cp" org.openjdk.jmh.Main HotPathBenchmark -prof gc
+  exec java -cp "$cp" org.openjdk.jmh.Main 'HotPathBenchmark|LedgerStoreBenchmark' -prof gc
 fi
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install wrk)"; exit 1; }
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "run.sh: nginx is missing (apt-get install nginx-light)"; exit 1; }
