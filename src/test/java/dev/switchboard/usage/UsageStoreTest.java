@@ -3,6 +3,7 @@ package dev.switchboard.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -88,6 +89,33 @@ class UsageStoreTest {
         assertThat(store.find("team-a", null, null, null, null, 100).collectList().block(WAIT))
                 .extracting(UsageRecord::id).containsExactlyInAnyOrder(a.id(), b.id());
         assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(5 + 7);
+    }
+
+    /**
+     * Closing the writes' session flushes what it wrote to the file: at shutdown the database may be one that
+     * session reopened after H2's exit hook closed the first (DB_CLOSE_DELAY=-1 keeps it open past the session),
+     * and nothing else would write it out. H2's background writer is held off here, so only the flush on close
+     * can put the record in the file; a copy of the file, opened on its own, must hold it.
+     */
+    @Test
+    void closingTheEmbeddedWritesPutsWhatTheyWroteInTheFile(@TempDir Path dir) throws Exception {
+        String url = "r2dbc:h2:file:///" + dir.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1;WRITE_DELAY=3600000";
+        store = new UsageStore(ConnectionFactories.get(url), EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()));
+        store.migrate().block(WAIT);
+        UsageRecord a = record("team-a", 5, 10L);
+        store.write(List.of(a)).block(WAIT);
+
+        store.close();
+        Path copy = dir.resolve("copy");
+        Files.createDirectories(copy);
+        Files.copy(dir.resolve("ledger.mv.db"), copy.resolve("ledger.mv.db"));
+        try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + copy.resolve("ledger") + ";MODE=PostgreSQL");
+             java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet rows = s.executeQuery("SELECT id FROM usage_records")) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getString(1)).isEqualTo(a.id());
+            assertThat(rows.next()).isFalse();
+        }
     }
 
     @Test
