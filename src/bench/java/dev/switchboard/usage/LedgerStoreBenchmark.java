@@ -32,10 +32,10 @@ import io.r2dbc.spi.ConnectionFactories;
 /**
  * What the ledger's writer pays per usage record on embedded H2, alone: batches of {@value #BATCH} records
  * like the benchmark's, through the same {@link UsageStore#write} and session the gateway uses, into a file
- * database with the shipped settings that grows as the iterations go on. The time is the writer thread's;
- * H2's own background threads (page serialization, the file writer) come on top, and show in the
- * gateway's CPU per request (README, Benchmark). In the {@code usage} package, as the embedded write path is
- * package-private. {@code src/bench/run.sh jmh} runs it with {@code -prof gc}.
+ * database with the shipped settings that grows as the iterations go on. The time is the call's, on the
+ * calling thread; H2's own background threads (page serialization, the file writer) come on top, and show in
+ * the gateway's CPU per request (README, Benchmark). In the {@code usage} package, as the embedded write path
+ * is package-private. {@code src/bench/run.sh jmh} runs it with {@code -prof gc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
