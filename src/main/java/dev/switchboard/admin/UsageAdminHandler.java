@@ -20,6 +20,7 @@ import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.BodyBytes;
+import dev.switchboard.protocol.EchoedText;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.usage.UsageLedger;
@@ -39,6 +40,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Configuration(proxyBeanMethods = false)
 public class UsageAdminHandler {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UsageAdminHandler.class);
     private static final JsonMapper SNAKE = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
     private static final Map<String, String> GROUP_COLUMNS = Map.of("key", "key_name", "alias", "alias", "upstream", "upstream");
 
@@ -114,18 +116,30 @@ public class UsageAdminHandler {
     Mono<ServerResponse> grant(ServerRequest request) {
         return guarded(request, table -> {
             String name = request.pathVariable("name");
-            boolean known = table.keysByDigest().values().stream().anyMatch(k -> k.name().equals(name));
-            if (!known) return AdminAccess.error(404, ErrorKind.MODEL_NOT_FOUND, "No client key named '" + name + "'");
+            ClientKey key = table.keysByDigest().values().stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
+            if (key == null) return AdminAccess.error(404, ErrorKind.MODEL_NOT_FOUND, "No client key named '" + EchoedText.of(name) + "'");
             return BodyBytes.read(request.exchange().getRequest().getBody(), 4096).defaultIfEmpty(new byte[0]).flatMap(body -> {
                 long add;
                 try {
                     JsonNode node = Json.MAPPER.readTree(body).path("add");
-                    if (!node.canConvertToLong() || node.asLong() <= 0) throw new IllegalArgumentException();
+                    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() <= 0 || node.asLong() > UsageLedger.MAX_GRANT) {
+                        throw new IllegalArgumentException();
+                    }
                     add = node.asLong();
                 } catch (JacksonException | IllegalArgumentException e) {
-                    return AdminAccess.error(400, ErrorKind.INVALID_REQUEST, "The body must be {\"add\": <positive whole number of credits>}");
+                    return AdminAccess.error(400, ErrorKind.INVALID_REQUEST,
+                            "add: the body must be {\"add\": N}, N a whole number of credits from 1 to " + UsageLedger.MAX_GRANT);
                 }
-                return ledger.grant(name, add).then(Mono.defer(() -> keys(request)));
+                try {
+                    return ledger.grant(key, add)
+                            .then(Mono.defer(() -> keys(request)))
+                            .onErrorResume(e -> !(e instanceof IllegalArgumentException), e -> {
+                                log.warn("A grant of {} credits to key '{}' could not be stored: {}", add, name, e.toString());
+                                return AdminAccess.error(503, ErrorKind.NO_UPSTREAM, "The ledger could not store the grant; nothing was added. Try again");
+                            });
+                } catch (IllegalArgumentException e) {
+                    return AdminAccess.error(400, ErrorKind.INVALID_REQUEST, e.getMessage());
+                }
             });
         });
     }

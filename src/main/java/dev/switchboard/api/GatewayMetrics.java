@@ -34,6 +34,14 @@ public class GatewayMetrics {
         return (M) built.computeIfAbsent(key, build);
     }
 
+    /** The memory request bodies in flight hold, and the budget they share. */
+    void bodies(BodyBudget budget) {
+        io.micrometer.core.instrument.Gauge.builder("switchboard.request.bodies", budget, BodyBudget::held).baseUnit("bytes")
+                .description("Memory held by request bodies in flight").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("switchboard.request.bodies.limit", budget, BodyBudget::limit).baseUnit("bytes")
+                .description("The budget of memory all request bodies in flight may hold").register(registry);
+    }
+
     /** One finished request: its total time, by final status. */
     void request(String alias, String upstream, int status, String outcome, long nanos) {
         Timer timer = meter(new MeterKey("requests", alias, upstream, Integer.toString(status), outcome), k ->

@@ -30,8 +30,10 @@ class GatewayRouter {
     WebServerFactoryCustomizer<NettyReactiveWebServerFactory> proxiedRoutes(ProxyHandler proxy) {
         return factory -> factory.addRouteProviders(routes -> {
             for (ApiEndpoint endpoint : ApiEndpoint.values()) {
-                routes.route(request -> HttpMethod.POST.equals(request.method()) && endpoint.servedAt(request.uri()),
-                        (request, response) -> proxy.handle(request, response, endpoint));
+                routes.route(request -> endpoint.servedAt(request.uri()),
+                        (request, response) -> HttpMethod.POST.equals(request.method())
+                                ? proxy.handle(request, response, endpoint)
+                                : proxy.methodNotAllowed(request, response, endpoint));
             }
             return routes;
         });

@@ -7,6 +7,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpHeaders;
@@ -18,9 +19,11 @@ import org.springframework.stereotype.Component;
 import dev.switchboard.auth.ClientAuthenticator;
 import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.GatewayProperties;
+import dev.switchboard.config.Secrets;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.health.TargetHealth;
 import dev.switchboard.protocol.BodyBytes;
+import dev.switchboard.protocol.EchoedText;
 import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
@@ -45,6 +48,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
 import reactor.core.publisher.Flux;
@@ -84,6 +88,8 @@ public class ProxyHandler {
     private final GatewayMetrics metrics;
     private final UsageLedger ledger;
     private final int maxBodyBytes;
+    private final BodyBudget bodies;
+    private final Duration bodyReadTimeout;
 
     public ProxyHandler(CurrentRouteTable routes, ClientAuthenticator authenticator, RoutePlanner planner,
                         FailoverLoop failover, GatewayMetrics metrics, UsageLedger ledger, GatewayProperties properties) {
@@ -94,6 +100,9 @@ public class ProxyHandler {
         this.failover = failover;
         this.metrics = metrics;
         this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, properties.maxBodySize().toBytes());
+        this.bodies = new BodyBudget(properties.limits().bodiesInFlightBytes());
+        metrics.bodies(bodies);
+        this.bodyReadTimeout = properties.limits().bodyReadTimeout();
     }
 
     /**
@@ -111,7 +120,7 @@ public class ProxyHandler {
                     context.keyName = key.name();
                     context.meter = new UsageMeter(endpoint.protocol(), endpoint.billed());
                     ledger.admit(key);
-                    return readBody(request);
+                    return readBody(request, context);
                 })
                 .flatMap(body -> {
                     context.meter.request(body);
@@ -138,7 +147,20 @@ public class ProxyHandler {
                 // doFinally sees only the first of complete and cancel: a cancel after the answer records nothing
                 .doFinally(signal -> {
                     if (signal == SignalType.CANCEL && context.meter != null) finished(context, SignalType.CANCEL, table);
+                    if (context.body != null) context.body.release();
                 });
+    }
+
+    /** Any method but POST on a proxied endpoint: 405 in the endpoint's envelope, naming the method it takes. */
+    public Mono<Void> methodNotAllowed(HttpServerRequest request, HttpServerResponse response, ApiEndpoint endpoint) {
+        String requestId = RequestIdFilter.idFor(request.requestHeaders().get(RequestIdFilter.HEADER));
+        log.info("request id={} method={} path={} status=405", requestId, request.method(), endpoint.path());
+        response.status(HttpResponseStatus.METHOD_NOT_ALLOWED)
+                .header(RequestIdFilter.HEADER, requestId)
+                .header(HttpHeaderNames.ALLOW, HttpMethod.POST.name());
+        GatewayException error = new GatewayException(ErrorKind.METHOD_NOT_ALLOWED,
+                request.method() + " is not served at " + endpoint.path() + ": send POST");
+        return sendJson(response, ErrorEnvelope.body(endpoint.protocol(), error));
     }
 
     /**
@@ -167,7 +189,7 @@ public class ProxyHandler {
         return switch (plan) {
             case RoutePlan.Attempts attempts -> failover.run(attempts, table.health(), scan, headers, context);
             case RoutePlan.UnknownAlias unknown -> Mono.error(new GatewayException(ErrorKind.MODEL_NOT_FOUND,
-                    "The model '" + unknown.alias() + "' does not exist (GET /v1/models lists the models served here)",
+                    "The model '" + EchoedText.of(unknown.alias()) + "' does not exist (GET /v1/models lists the models served here)",
                     "model", null));
             case RoutePlan.NoTarget none -> Mono.error(new GatewayException(ErrorKind.NO_UPSTREAM, none.reason()));
             case RoutePlan.RateLimited limited -> Mono.error(new GatewayException(ErrorKind.RATE_LIMITED,
@@ -178,17 +200,51 @@ public class ProxyHandler {
         };
     }
 
-    /** The whole body, each chunk copied as it arrives (Reactor Netty releases it after); 413 past the limit. */
-    private Mono<byte[]> readBody(HttpServerRequest request) {
+    /**
+     * The whole body, each chunk copied as it arrives (Reactor Netty releases it after): 413 past the size
+     * limit, 503 past the budget of all bodies in flight. Its memory is held until the request ends.
+     */
+    private Mono<byte[]> readBody(HttpServerRequest request, RequestContext context) {
         long declared = contentLength(request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH));
         if (declared > maxBodyBytes) return Mono.error(tooLarge());
+        RequestBody body = new RequestBody(declared, maxBodyBytes, bodies);
+        context.body = body;
         return request.receive()
-                .collect(() -> new RequestBody(declared), (body, chunk) -> {
-                    if (!body.add(chunk, maxBodyBytes)) throw tooLarge();
+                .doOnNext(chunk -> {
+                    switch (body.add(chunk)) {
+                        case TAKEN -> { }
+                        case TOO_LARGE -> throw tooLarge();
+                        case OVER_BUDGET -> throw overloaded();
+                    }
                 })
-                .flatMap(body -> body.size() == 0
+                .onErrorMap(ProxyHandler::bodyReadTimedOut, e -> new GatewayException(ErrorKind.REQUEST_TIMEOUT,
+                        "The request body did not arrive in time: " + body.size() + " bytes came in " + bodyReadTimeout.toSeconds() + " s"))
+                .then(Mono.defer(() -> body.size() == 0
                         ? Mono.error(new GatewayException(ErrorKind.INVALID_REQUEST, "The request body is empty"))
-                        : Mono.just(body.bytes()));
+                        : Mono.just(body.bytes())))
+                .contextWrite(BODY_ERRORS_DROPPED);
+    }
+
+    /**
+     * Reactor Netty signals a body read timeout to the body's reader twice when the reader answers at once
+     * (its answer completes the exchange, which disposes the body with the same error), and Reactor's default
+     * logs the second at ERROR. This reader's errors dropped that way are the timeout it answered already.
+     * The key is Reactor's own name for an operator chain's local onErrorDropped hook.
+     */
+    private static final reactor.util.context.Context BODY_ERRORS_DROPPED = reactor.util.context.Context.of(
+            "reactor.onErrorDropped.local", (java.util.function.Consumer<Throwable>) e -> {
+                if (bodyReadTimedOut(e)) log.debug("A body read timeout was signalled again after it was answered");
+                else log.error("An error arrived after the request body had ended", e);
+            });
+
+    /** Reactor Netty's request timeout ({@code switchboard.limits.body-read-timeout}); its exception class is not public. */
+    private static boolean bodyReadTimedOut(Throwable e) {
+        return e instanceof io.netty.channel.ChannelException && e.getClass().getSimpleName().equals("RequestTimeoutException");
+    }
+
+    private GatewayException overloaded() {
+        return new GatewayException(ErrorKind.OVERLOADED, "The gateway holds as many request bodies as it may ("
+                + bodies.limit() / (1024 * 1024) + " MB); retry shortly", null, null, Duration.ofSeconds(1));
     }
 
     /** -1 when absent or not a number; the body's own length then decides. */
@@ -225,67 +281,99 @@ public class ProxyHandler {
      * the answer translated (a 4xx becomes the gateway's error in the client's envelope).
      */
     private Mono<Void> relay(FailoverLoop.Answer answer, RequestContext context, RouteTable table, HttpServerResponse response) {
-        ClientHttpResponse upstream = switch (answer.outcome()) {
-            case AttemptOutcome.Delivered d -> d.response();
-            case AttemptOutcome.ClientError c -> c.response();
-            default -> throw new IllegalStateException("not an answer: " + answer.outcome());
+        return switch (answer.outcome()) {
+            case AttemptOutcome.Delivered d -> deliver(d, answer, context, table, response);
+            case AttemptOutcome.ClientError c -> passBackClientError(c.response(), answer, context, table, response);
+            default -> Mono.error(new IllegalStateException("not an answer: " + answer.outcome()));
         };
+    }
+
+    private Mono<Void> deliver(AttemptOutcome.Delivered delivered, FailoverLoop.Answer answer, RequestContext context,
+                               RouteTable table, HttpServerResponse response) {
+        ClientHttpResponse upstream = delivered.response();
         boolean translated = Translation.needed(context.endpoint.protocol(), answer.target());
-        if (translated && answer.outcome() instanceof AttemptOutcome.ClientError) {
-            int status = upstream.getStatusCode().value();
-            return BodyBytes.read(upstream.getBody(), MAX_ERROR_BODY).defaultIfEmpty(new byte[0])
-                    .flatMap(body -> Mono.error(Translation.clientError(context.upstream, status, body)));
-        }
         context.status = upstream.getStatusCode().value();
         HttpHeaders from = upstream.getHeaders();
-        byte[] toClient = null; // a plain answer, held whole
-        if (answer.outcome() instanceof AttemptOutcome.Delivered d && !d.streaming()) {
-            try {
-                // translated before the response is committed: an answer that cannot be read still gets an error;
-                // the one tree serves both the translation and the meter
-                JsonNode tree = translated ? Translation.parse(d.body(), d.json()) : d.json();
-                toClient = translated ? Translation.response(context.endpoint.protocol(), tree) : d.body();
-                context.meter.answer(d.body(), tree, from);
-            } catch (GatewayException e) {
-                return Mono.error(e);
-            }
+        if (delivered.streaming()) {
+            writeHead(response, from, context, translated ? MediaType.TEXT_EVENT_STREAM_VALUE : null);
+            // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
+            // own, and it releases the events still queued when the client drops the connection
+            return sendBuffers(response, stream(upstream, answer, context, table).map(NettyDataBufferFactory::toByteBuf));
         }
+        byte[] toClient;
+        try {
+            // translated before the response is committed: an answer that cannot be read still gets an error;
+            // the one tree serves both the translation and the meter
+            JsonNode tree = translated ? Translation.parse(delivered.body(), delivered.json()) : delivered.json();
+            toClient = translated ? Translation.response(context.endpoint.protocol(), tree) : delivered.body();
+            context.meter.answer(delivered.body(), tree, from);
+        } catch (GatewayException e) {
+            return Mono.error(e);
+        }
+        writeHead(response, from, context, translated ? MediaType.APPLICATION_JSON_VALUE : null);
+        return sendWhole(response, toClient, context, table);
+    }
+
+    /**
+     * An upstream's 4xx: the client's request was at fault. Read whole (error bodies are short) so that the
+     * upstream's secrets can be taken out first: some providers echo the request in their error, the key the
+     * gateway inserted included. Then passed back as the upstream wrote it, or, from a target of the other
+     * protocol, as the gateway's error in the client's envelope.
+     */
+    private Mono<Void> passBackClientError(ClientHttpResponse upstream, FailoverLoop.Answer answer, RequestContext context,
+                                           RouteTable table, HttpServerResponse response) {
+        int status = upstream.getStatusCode().value();
+        boolean translated = Translation.needed(context.endpoint.protocol(), answer.target());
+        Secrets secrets = answer.target().upstream().secrets();
+        return BodyBytes.read(upstream.getBody(), MAX_ERROR_BODY).defaultIfEmpty(new byte[0])
+                .onErrorMap(DataBufferLimitException.class, e -> Translation.clientError(context.upstream, status,
+                        ("its error body was over " + MAX_ERROR_BODY + " bytes and is not passed on").getBytes(StandardCharsets.US_ASCII)))
+                .flatMap(raw -> {
+                    byte[] body = secrets.redact(raw);
+                    if (translated) return Mono.error(Translation.clientError(context.upstream, status, body));
+                    context.status = status;
+                    writeHead(response, upstream.getHeaders(), context, null);
+                    return sendWhole(response, body, context, table);
+                });
+    }
+
+    /**
+     * The status, the upstream's headers a client may rely on, and the gateway's own.
+     *
+     * @param contentType the body's type when the gateway wrote the body (translated), else null
+     */
+    private static void writeHead(HttpServerResponse response, HttpHeaders from, RequestContext context, String contentType) {
         response.status(context.status);
         io.netty.handler.codec.http.HttpHeaders to = response.responseHeaders();
         for (String name : PASSED_BACK) {
             List<String> values = from.get(name);
             if (values != null) to.set(name, values);
         }
-        if (translated) {
+        if (contentType != null) {
             to.remove(HttpHeaderNames.CONTENT_LENGTH); // the body is not the upstream's
-            to.set(HttpHeaderNames.CONTENT_TYPE, toClient == null ? MediaType.TEXT_EVENT_STREAM_VALUE : MediaType.APPLICATION_JSON_VALUE);
+            to.set(HttpHeaderNames.CONTENT_TYPE, contentType);
         }
         to.set(UPSTREAM_HEADER, context.upstream);
         to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
-        if (toClient != null) {
-            // a Mono with the length set: Reactor Netty sends status, headers and body as one response in one
-            // write, where a stream of buffers costs a second send (and wakes the client twice); deferred, as
-            // Reactor Netty throws at once when the client is gone already
-            to.setInt(HttpHeaderNames.CONTENT_LENGTH, toClient.length);
-            Mono<ByteBuf> whole = whenDone(Mono.just(Unpooled.wrappedBuffer(toClient)).doOnNext(b -> context.firstByteSent()),
-                    context, table);
-            return Mono.defer(() -> response.send(whole).then());
-        }
-        // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
-        // own, and it releases the events still queued when the client drops the connection
-        Flux<DataBuffer> body = answer.outcome() instanceof AttemptOutcome.Delivered
-                ? stream(upstream, answer, context, table)
-                : upstream.getBody().doOnNext(b -> context.firstByteSent()).transform(events -> whenDone(events, context, table));
-        return sendBuffers(response, body.map(NettyDataBufferFactory::toByteBuf));
     }
 
     /**
-     * A body of many buffers (a stream, or an error passed back as it came), its status and headers sent once
-     * its first buffer is there, as Spring's writer did. Reactor Netty writes the head before it subscribes to
-     * the body: sent as soon as the upstream's head came, it put the first SSE event 1.8 ms later on this
-     * machine (0.4 ms this way, first-event probe p50), and a client gone before that write left the body
-     * unsubscribed and the upstream connection open. Subscribed first, the body is cancelled with the
-     * exchange, which closes the upstream connection; a first buffer the send never took is released here.
+     * A body held whole, as a Mono with the length set: Reactor Netty sends status, headers and body as one
+     * response in one write, where a stream of buffers costs a second send (and wakes the client twice);
+     * deferred, as Reactor Netty throws at once when the client is gone already.
+     */
+    private Mono<Void> sendWhole(HttpServerResponse response, byte[] body, RequestContext context, RouteTable table) {
+        response.responseHeaders().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        Mono<ByteBuf> whole = whenDone(Mono.just(Unpooled.wrappedBuffer(body)).doOnNext(b -> context.firstByteSent()), context, table);
+        return Mono.defer(() -> response.send(whole).then());
+    }
+
+    /**
+     * A stream, its status and headers sent once its first buffer is there. Reactor Netty writes the head
+     * before it subscribes to the body: sent as soon as the upstream's head came, the first event went out in a
+     * later write, and a client gone before that write left the body unsubscribed and the upstream connection
+     * open. Subscribed first, the body is cancelled with the exchange, which closes the upstream connection;
+     * a first buffer the send never took is released here.
      */
     private static Mono<Void> sendBuffers(HttpServerResponse response, Flux<ByteBuf> body) {
         return body.switchOnFirst((first, events) -> {

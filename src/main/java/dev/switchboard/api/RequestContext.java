@@ -23,6 +23,8 @@ final class RequestContext {
     /** The upstream broke a stream the client had started to receive. */
     boolean streamBroke;
 
+    /** The request's body as read, whose memory goes back to the budget when the request ends; null until read. */
+    RequestBody body;
     /** What the request used, collected as it goes; null until the client is known. */
     UsageMeter meter;
     /** When the first byte of the answer went to the client; 0 until then. */

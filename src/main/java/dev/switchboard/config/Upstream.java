@@ -25,6 +25,11 @@ public record Upstream(
         return URI.create(baseUrl + endpointPath);
     }
 
+    /** The key and header values, to be kept out of whatever the upstream says that is passed on. */
+    public Secrets secrets() {
+        return Secrets.of(apiKey, headers.values());
+    }
+
     /** Never prints the key or header values: records end up in logs. */
     @Override
     public String toString() {

@@ -10,11 +10,18 @@ public enum ErrorKind {
     INSUFFICIENT_QUOTA(402, "insufficient_quota", "insufficient_quota", "billing_error"),
     PERMISSION(403, "invalid_request_error", "permission_denied", "permission_error"),
     MODEL_NOT_FOUND(404, "invalid_request_error", "model_not_found", "not_found_error"),
+    /** A path the gateway does not serve. */
+    NOT_FOUND(404, "invalid_request_error", "unknown_url", "not_found_error"),
+    METHOD_NOT_ALLOWED(405, "invalid_request_error", "method_not_allowed", "invalid_request_error"),
+    /** The request's body did not arrive in time ({@code switchboard.limits.body-read-timeout}). */
+    REQUEST_TIMEOUT(408, "invalid_request_error", "request_timeout", "invalid_request_error"),
     REQUEST_TOO_LARGE(413, "invalid_request_error", "request_too_large", "request_too_large"),
     RATE_LIMITED(429, "rate_limit_error", "rate_limit_exceeded", "rate_limit_error"),
     INTERNAL(500, "server_error", "internal_error", "api_error"),
     UPSTREAM_UNREACHABLE(502, "server_error", "upstream_unreachable", "api_error"),
     NO_UPSTREAM(503, "server_error", "no_upstream_available", "api_error"),
+    /** The gateway itself is at a limit (memory for request bodies): try again shortly. */
+    OVERLOADED(503, "server_error", "gateway_overloaded", "overloaded_error"),
     UPSTREAM_TIMEOUT(504, "timeout", "upstream_timeout", "timeout_error");
 
     private final int status;

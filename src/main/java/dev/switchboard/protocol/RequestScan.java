@@ -1,7 +1,9 @@
 package dev.switchboard.protocol;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -17,6 +19,11 @@ import tools.jackson.core.json.JsonFactory;
  */
 public final class RequestScan {
     private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Top-level fields one body may have. A request of either protocol has a few dozen; a body with more is
+     * refused, so what a hostile body can make the gateway keep per request stays small.
+     */
+    public static final int MAX_FIELDS = 1_000;
 
     /** A top-level field: byte offsets of its quoted name and of its value, ends exclusive. */
     public record Field(String name, JsonToken valueToken, int nameStart, int nameEnd, int valueStart, int valueEnd) {}
@@ -24,18 +31,25 @@ public final class RequestScan {
     private final byte[] body;
     private final int objectStart;
     private final List<Field> fields;
+    /** The same fields by name: one lookup per name, whatever the body holds. */
+    private final Map<String, Field> byName;
     private final String model;
 
-    private RequestScan(byte[] body, int objectStart, List<Field> fields, String model) {
+    private RequestScan(byte[] body, int objectStart, List<Field> fields, Map<String, Field> byName, String model) {
         this.body = body;
         this.objectStart = objectStart;
         this.fields = fields;
+        this.byName = byName;
         this.model = model;
     }
 
-    /** @throws GatewayException (400) when the body is not exactly one JSON object with unique top-level names */
+    /**
+     * @throws GatewayException (400) when the body is not exactly one JSON object with unique top-level names,
+     *                          at most {@link #MAX_FIELDS} of them
+     */
     public static RequestScan of(byte[] body) {
         List<Field> fields = new ArrayList<>(16);
+        Map<String, Field> byName = new HashMap<>(32);
         String model = null;
         try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw invalid("the request body must be a JSON object");
@@ -49,16 +63,18 @@ public final class RequestScan {
                 else if (value == JsonToken.VALUE_STRING && name.equals("model")) model = p.getString();
                 else p.finishToken();
                 int valueEnd = offset(p.currentLocation());
-                for (Field f : fields) {
-                    if (f.name().equals(name)) {
-                        throw new GatewayException(ErrorKind.INVALID_REQUEST,
-                                "The request body has the field \"" + name + "\" twice", name, null);
-                    }
+                Field field = new Field(name, value, nameStart, nameEnd(body, nameStart), valueStart, valueEnd);
+                if (byName.putIfAbsent(name, field) != null) {
+                    throw new GatewayException(ErrorKind.INVALID_REQUEST,
+                            "The request body has the field \"" + EchoedText.of(name) + "\" twice", EchoedText.of(name), null);
                 }
-                fields.add(new Field(name, value, nameStart, nameEnd(body, nameStart), valueStart, valueEnd));
+                if (fields.size() == MAX_FIELDS) {
+                    throw invalid("the request body has more than " + MAX_FIELDS + " top-level fields");
+                }
+                fields.add(field);
             }
             if (p.nextToken() != null) throw invalid("the request body has content after its JSON object");
-            return new RequestScan(body, objectStart, fields, model);
+            return new RequestScan(body, objectStart, fields, byName, model);
         } catch (JacksonException e) {
             TokenStreamLocation at = e.getLocation();
             String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
@@ -81,10 +97,7 @@ public final class RequestScan {
     }
 
     public Field field(String name) {
-        for (Field f : fields) {
-            if (f.name().equals(name)) return f;
-        }
-        return null;
+        return byName.get(name);
     }
 
     /** The {@code model} field's string value, or null when it is absent or not a string. */

@@ -48,20 +48,21 @@ public final class ResponseClassifier {
         }
         return switch (status) {
             case 400, 404, 409, 413, 415, 422 -> Mono.just(new AttemptOutcome.ClientError(response));
-            case 429 -> reason(response).map(r ->
+            case 429 -> reason(response, upstream).map(r ->
                     new AttemptOutcome.RateLimited(r, retryAfter(response.getHeaders(), defaultRetryAfter)));
-            case 401, 402, 403 -> reason(response).map(AttemptOutcome.CredentialsRefused::new);
-            default -> reason(response).map(r -> new AttemptOutcome.Failed(r, status == 408 || status == 504));
+            case 401, 402, 403 -> reason(response, upstream).map(AttemptOutcome.CredentialsRefused::new);
+            default -> reason(response, upstream).map(r -> new AttemptOutcome.Failed(r, status == 408 || status == 504));
         };
     }
 
     private static AttemptOutcome embedded(EmbeddedError error, Upstream upstream, Duration defaultRetryAfter) {
+        String message = upstream.secrets().redact(error.message());
         return switch (error.kind()) {
-            case RATE_LIMITED -> new AttemptOutcome.RateLimited(error.message(), defaultRetryAfter);
-            case CREDENTIALS -> new AttemptOutcome.CredentialsRefused(error.message());
-            case SERVER -> new AttemptOutcome.Failed(error.message(), false);
+            case RATE_LIMITED -> new AttemptOutcome.RateLimited(message, defaultRetryAfter);
+            case CREDENTIALS -> new AttemptOutcome.CredentialsRefused(message);
+            case SERVER -> new AttemptOutcome.Failed(message, false);
             case CLIENT -> new AttemptOutcome.Rejected(new GatewayException(ErrorKind.INVALID_REQUEST,
-                    "Upstream '" + upstream.name() + "' rejected the request: " + error.message()));
+                    "Upstream '" + upstream.name() + "' rejected the request: " + message));
         };
     }
 
@@ -73,12 +74,16 @@ public final class ResponseClassifier {
         }
     }
 
-    /** The status and the start of the error body, for the admin view; the body is drained so the connection is reused. */
-    private static Mono<String> reason(ClientHttpResponse response) {
+    /**
+     * The status and the start of the error body, for the admin view, the log and the client's error when no
+     * target answers; the upstream's secrets redacted from it. The body is drained so the connection is reused.
+     */
+    private static Mono<String> reason(ClientHttpResponse response, Upstream upstream) {
         String status = "HTTP " + response.getStatusCode().value();
         return read(response, MAX_ERROR_BODY)
                 .map(body -> {
-                    String text = new String(body, 0, Math.min(body.length, REASON_LENGTH), StandardCharsets.UTF_8).strip();
+                    byte[] redacted = upstream.secrets().redact(body);
+                    String text = new String(redacted, 0, Math.min(redacted.length, REASON_LENGTH), StandardCharsets.UTF_8).strip();
                     return text.isEmpty() ? status : status + ": " + text;
                 })
                 .onErrorReturn(status);

@@ -47,6 +47,8 @@ public class UsageLedger implements SmartLifecycle {
      * followed slowed everything, the writer too (README, Benchmark).
      */
     static final int MAX_QUEUED = 10_000;
+    /** The most credits one grant may add: a billion dollars at the default million credits a dollar. */
+    public static final long MAX_GRANT = 1_000_000_000_000_000L;
 
     private final UsageStore store;
     private final UsageJournal journal;
@@ -124,19 +126,37 @@ public class UsageLedger implements SmartLifecycle {
         }
     }
 
+    /** The key's budget: its configured credits and every grant; saturates rather than wrap past the largest long. */
     public long budget(ClientKey key) {
         UsageStore.Balance b = balances.get(key.name());
-        return (key.credits() == null ? 0 : key.credits()) + (b == null ? 0 : b.granted());
+        return saturatedSum(key.credits() == null ? 0 : key.credits(), b == null ? 0 : b.granted());
     }
 
     public long used(String key) {
         UsageStore.Balance b = balances.get(key);
         AtomicLong pending = unwritten.get(key);
-        return (b == null ? 0 : b.used()) + (pending == null ? 0 : pending.get());
+        return saturatedSum(b == null ? 0 : b.used(), pending == null ? 0 : pending.get());
     }
 
-    public Mono<Void> grant(String key, long credits) {
-        return store.grant(key, credits).then(Mono.fromRunnable(this::refreshBalances).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())).then();
+    static long saturatedSum(long a, long b) {
+        long sum = a + b;
+        // overflow only when both have the sign the sum lacks
+        if (((a ^ sum) & (b ^ sum)) < 0) return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        return sum;
+    }
+
+    /**
+     * Adds credits to the key's budget. The caller checks the amount against {@link #MAX_GRANT}; the sum is
+     * checked here, so a budget never wraps around.
+     *
+     * @throws IllegalArgumentException if the key's budget would pass the largest whole number of credits
+     */
+    public Mono<Void> grant(ClientKey key, long credits) {
+        if (credits <= 0 || credits > MAX_GRANT) throw new IllegalArgumentException("add: a grant is 1 to " + MAX_GRANT + " credits");
+        if (budget(key) > Long.MAX_VALUE - credits) {
+            throw new IllegalArgumentException("add: the key's budget would pass " + Long.MAX_VALUE + " credits");
+        }
+        return store.grant(key.name(), credits).then(Mono.fromRunnable(this::refreshBalances).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())).then();
     }
 
     /** The store answered its last call (or, if not, the journal can take records). */

@@ -225,9 +225,30 @@ class ErrorEnvelopeIT extends GatewayIT {
         assertThat(raw.send(raw.request("/v1/models").header("Authorization", "Bearer " + KEY).header("x-request-id", modelsId)
                 .GET().build()).statusCode()).isEqualTo(200);
         assertThat(WebFluxRequests.saw(modelsId)).as("the model list").isTrue();
-        // another method, or a path with more to it, is not a proxied endpoint
-        assertThat(raw.send(raw.request(CHAT).header("Authorization", "Bearer " + KEY).GET().build()).statusCode()).isEqualTo(404);
+        // a path with more to it is not a proxied endpoint
         assertThat(raw.post(CHAT + "/", "{}", "Authorization", "Bearer " + KEY).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void anotherMethodOnAProxiedEndpointIs405InItsEnvelope() {
+        for (String method : new String[] {"GET", "PUT", "DELETE"}) {
+            HttpResponse<byte[]> chat = raw.send(raw.request(CHAT).header("Authorization", "Bearer " + KEY)
+                    .method(method, HttpRequest.BodyPublishers.noBody()).build());
+            assertThat(openAiError(chat, 405, "method_not_allowed").get("message").asString()).contains(method).contains("POST");
+            assertThat(chat.headers().firstValue("allow")).contains("POST");
+            HttpResponse<byte[]> messages = raw.send(raw.request(MESSAGES).header("x-api-key", KEY)
+                    .method(method, HttpRequest.BodyPublishers.ofString("{}")).build());
+            anthropicError(messages, 405, "invalid_request_error");
+        }
+    }
+
+    @Test
+    void aHugeModelNameIsNotEchoedWhole() {
+        String name = "m".repeat(60_000);
+        HttpResponse<byte[]> response = chat("{\"model\":\"" + name + "\",\"messages\":[]}");
+        String message = openAiError(response, 404, "model_not_found").get("message").asString();
+        assertThat(message).hasSizeLessThan(400).contains("m".repeat(200)).contains("more characters");
+        assertThat(response.body().length).isLessThan(1000);
     }
 
     @Test

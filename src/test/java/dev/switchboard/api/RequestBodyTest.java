@@ -6,10 +6,13 @@ import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
+import dev.switchboard.api.RequestBody.Added;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 class RequestBodyTest {
+    private static final BodyBudget PLENTY = new BodyBudget(1L << 40);
+
     private static ByteBuf chunk(String text) {
         return Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
     }
@@ -17,10 +20,10 @@ class RequestBodyTest {
     @Test
     void chunksAreJoinedInOrderWithOrWithoutADeclaredLength() {
         for (long declared : new long[] {-1, 0, 3, 11, 1000}) {
-            RequestBody body = new RequestBody(declared);
-            assertThat(body.add(chunk("{\"a\":"), 100)).isTrue();
-            assertThat(body.add(chunk("1"), 100)).isTrue();
-            assertThat(body.add(chunk("}  \n"), 100)).isTrue();
+            RequestBody body = new RequestBody(declared, 100, PLENTY);
+            assertThat(body.add(chunk("{\"a\":"))).isEqualTo(Added.TAKEN);
+            assertThat(body.add(chunk("1"))).isEqualTo(Added.TAKEN);
+            assertThat(body.add(chunk("}  \n"))).isEqualTo(Added.TAKEN);
             assertThat(body.size()).isEqualTo(10);
             assertThat(new String(body.bytes(), StandardCharsets.UTF_8)).as("declared %d", declared).isEqualTo("{\"a\":1}  \n");
         }
@@ -30,8 +33,8 @@ class RequestBodyTest {
     void onlyTheReadableBytesAreCopiedAndTheChunkIsLeftAsItWas() {
         ByteBuf chunk = chunk("xx{}yy");
         chunk.readerIndex(2).writerIndex(4);
-        RequestBody body = new RequestBody(-1);
-        assertThat(body.add(chunk, 100)).isTrue();
+        RequestBody body = new RequestBody(-1, 100, PLENTY);
+        assertThat(body.add(chunk)).isEqualTo(Added.TAKEN);
         assertThat(body.bytes()).containsExactly('{', '}');
         assertThat(chunk.readerIndex()).isEqualTo(2);
         assertThat(chunk.refCnt()).isEqualTo(1);
@@ -39,18 +42,54 @@ class RequestBodyTest {
 
     @Test
     void aBodyOfExactlyTheLimitIsTakenAndOneByteMoreIsRefused() {
-        RequestBody body = new RequestBody(-1);
-        assertThat(body.add(chunk("12345"), 8)).isTrue();
-        assertThat(body.add(chunk("678"), 8)).isTrue();
-        assertThat(body.add(chunk("9"), 8)).isFalse();
+        RequestBody body = new RequestBody(-1, 8, PLENTY);
+        assertThat(body.add(chunk("12345"))).isEqualTo(Added.TAKEN);
+        assertThat(body.add(chunk("678"))).isEqualTo(Added.TAKEN);
+        assertThat(body.add(chunk("9"))).isEqualTo(Added.TOO_LARGE);
         assertThat(new String(body.bytes(), StandardCharsets.UTF_8)).isEqualTo("12345678");
     }
 
     @Test
     void aDeclaredLengthIsTheArrayHandedOnWithoutACopy() {
-        RequestBody body = new RequestBody(4);
-        body.add(chunk("ab"), 100);
-        body.add(chunk("cd"), 100);
+        RequestBody body = new RequestBody(4, 100, PLENTY);
+        body.add(chunk("ab"));
+        body.add(chunk("cd"));
         assertThat(body.bytes()).isSameAs(body.bytes()).containsExactly('a', 'b', 'c', 'd');
+    }
+
+    @Test
+    void aDeclaredLengthIsNeverAllocatedAheadOfTheBytes() {
+        BodyBudget budget = new BodyBudget(1L << 30);
+        RequestBody body = new RequestBody(10_000_000, 10_000_000, budget);
+        assertThat(body.add(chunk("{\"model\":\"m1\"}"))).isEqualTo(Added.TAKEN);
+        assertThat(budget.held()).as("memory held after 14 bytes of a declared 10 MB").isEqualTo(RequestBody.INITIAL_CAPACITY);
+
+        // it grows with what arrives, at most doubling, and never past the declared length
+        ByteBuf more = Unpooled.wrappedBuffer(new byte[100_000]);
+        assertThat(body.add(more)).isEqualTo(Added.TAKEN);
+        assertThat(budget.held()).isBetween(100_014L, 2 * 100_014L).isEqualTo(body.size() == 100_014 ? budget.held() : -1);
+        body.release();
+        assertThat(budget.held()).isZero();
+    }
+
+    @Test
+    void bodiesPastTheBudgetAreRefusedAndWhatTheyHeldComesBack() {
+        BodyBudget budget = new BodyBudget(3 * RequestBody.INITIAL_CAPACITY);
+        RequestBody[] bodies = new RequestBody[3];
+        for (int i = 0; i < 3; i++) {
+            bodies[i] = new RequestBody(1_000_000, 10_000_000, budget);
+            assertThat(bodies[i].add(chunk("{"))).isEqualTo(Added.TAKEN);
+        }
+        RequestBody fourth = new RequestBody(-1, 10_000_000, budget);
+        assertThat(fourth.add(chunk("{"))).isEqualTo(Added.OVER_BUDGET);
+        assertThat(fourth.size()).isZero();
+        assertThat(bodies[0].add(Unpooled.wrappedBuffer(new byte[RequestBody.INITIAL_CAPACITY]))).as("growing past the budget")
+                .isEqualTo(Added.OVER_BUDGET);
+
+        bodies[0].release();
+        fourth.release(); // held nothing: gives nothing back
+        assertThat(budget.held()).isEqualTo(2L * RequestBody.INITIAL_CAPACITY);
+        RequestBody fifth = new RequestBody(-1, 10_000_000, budget);
+        assertThat(fifth.add(chunk("{\"a\":1}"))).isEqualTo(Added.TAKEN);
     }
 }

@@ -67,4 +67,26 @@ class RequestScanTest {
                 .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.param()).isEqualTo("model"));
         assertThat(scan("{\"model\":\"a\",\"x\":{\"model\":1},\"y\":{\"model\":2}}").model()).isEqualTo("a");
     }
+
+    @Test
+    void takesUpToTheFieldLimitAndRefusesOneMore() {
+        StringBuilder body = new StringBuilder("{\"model\":\"a\"");
+        for (int i = 1; i < RequestScan.MAX_FIELDS; i++) body.append(",\"f").append(i).append("\":").append(i);
+        RequestScan full = scan(body + "}");
+        assertThat(full.fields()).hasSize(RequestScan.MAX_FIELDS);
+        assertThat(full.field("f999").valueToken()).isEqualTo(tools.jackson.core.JsonToken.VALUE_NUMBER_INT);
+        assertThatThrownBy(() -> scan(body + ",\"one_more\":1}"))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_REQUEST))
+                .hasMessageContaining("more than " + RequestScan.MAX_FIELDS + " top-level fields");
+    }
+
+    @Test
+    void aDuplicateLateInAManyFieldBodyIsFoundAndItsHugeNameIsNotEchoedWhole() {
+        StringBuilder body = new StringBuilder("{\"model\":\"a\"");
+        for (int i = 1; i < 900; i++) body.append(",\"f").append(i).append("\":").append(i);
+        assertThatThrownBy(() -> scan(body + ",\"f5\":0}")).hasMessageContaining("\"f5\" twice");
+        String longName = "n".repeat(100_000);
+        assertThatThrownBy(() -> scan("{\"" + longName + "\":1,\"" + longName + "\":2}"))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).hasSizeLessThan(400));
+    }
 }

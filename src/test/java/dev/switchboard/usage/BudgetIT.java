@@ -85,6 +85,19 @@ class BudgetIT extends GatewayIT {
     }
 
     @Test
+    void aGrantTooLargeToAddIsA400NamingTheFieldNotA500() {
+        for (String add : new String[] {"9223372036854775807", "99999999999999999999999", "1.5", "\"10\""}) {
+            HttpResponse<byte[]> refused = raw.send(raw.request("/admin/keys/burst-budget/credits")
+                    .header("Authorization", "Bearer it-admin-key")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"add\": " + add + "}")).build());
+            assertThat(refused.statusCode()).as("add: %s", add).isEqualTo(400);
+            String message = RawHttp.json(refused).get("error").get("message").asString();
+            assertThat(message).startsWith("add:").doesNotContain("Exception");
+        }
+        assertThat(keyStatus("burst-budget").get("budget").asLong()).as("nothing was added").isEqualTo(5000);
+    }
+
+    @Test
     void underConcurrentRequestsEveryDebitCountsAndTheKeyEndsRefused() throws Exception {
         int burst = 16;
         List<CompletableFuture<HttpResponse<byte[]>>> responses = new ArrayList<>();

@@ -164,7 +164,7 @@ class UsageLedgerPostgresIT {
     @Test
     void grantsAreSharedThroughTheStore() {
         UsageLedger otherReplica = new UsageLedger(store, new UsageJournal(dir.resolve("other.jsonl")), new SimpleMeterRegistry());
-        ledger.grant(key, 500).block(Duration.ofSeconds(10));
+        ledger.grant(new dev.switchboard.config.ClientKey(key, 100L), 500).block(Duration.ofSeconds(10));
         otherReplica.start();
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> otherReplica.budget(new dev.switchboard.config.ClientKey(key, 100L)) == 600);

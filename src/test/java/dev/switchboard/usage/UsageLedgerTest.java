@@ -173,4 +173,17 @@ class UsageLedgerTest {
                 "model-x", false, 200, UsageRecord.OK, 1, 100, 20, 0, 0, 0, "estimated", new BigDecimal("0.0001"), 10,
                 null, null, 12, null);
     }
+
+    @Test
+    void budgetsSaturateAndAGrantThatWouldOverflowIsRefused() {
+        assertThat(UsageLedger.saturatedSum(Long.MAX_VALUE - 1, 5)).isEqualTo(Long.MAX_VALUE);
+        assertThat(UsageLedger.saturatedSum(3, 4)).isEqualTo(7);
+        UsageLedger ledger = new UsageLedger(new UsageStore(io.r2dbc.spi.ConnectionFactories.get("r2dbc:h2:mem:///overflow")),
+                new UsageJournal(java.nio.file.Path.of("target", "overflow-journal.jsonl")), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        dev.switchboard.config.ClientKey nearlyFull = new dev.switchboard.config.ClientKey("full", Long.MAX_VALUE - 10);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.grant(nearlyFull, 100))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("add:");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.grant(nearlyFull, UsageLedger.MAX_GRANT + 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("add:");
+    }
 }
