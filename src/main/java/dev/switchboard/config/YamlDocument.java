@@ -29,6 +29,17 @@ final class YamlDocument {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_.\\-]*)(?::([^}]*))?}");
 
     private final Map<String, Integer> lines = new HashMap<>();
+    /** Scalars that held a placeholder, by path: what the file says and what it resolved to. */
+    private final Map<String, Resolved> placeholders = new HashMap<>();
+
+    private record Resolved(String written, String value) {}
+
+    /**
+     * Resolved values at least this long are kept out of every problem's message, wherever they appear; a
+     * shorter one only out of its own field's (a value of "1" must not turn every 1 of a message into a
+     * placeholder).
+     */
+    private static final int MIN_REDACTED_ELSEWHERE = 8;
     private final List<String> problems = new ArrayList<>();
     private final String source;
     private final Function<String, String> variables;
@@ -76,9 +87,26 @@ final class YamlDocument {
         }
     }
 
-    /** {@code file:line: field: message}, the one format of every configuration problem. */
+    /**
+     * {@code file:line: field: message}, the one format of every configuration problem. A value that came
+     * from a placeholder is shown as the placeholder, never resolved: problems are logged and shown by the
+     * admin API, and a placeholder's value is usually a secret.
+     */
     String problem(String path, String message) {
-        return source + ":" + lineOf(path) + ": " + (path.isEmpty() ? "" : path + ": ") + message;
+        return source + ":" + lineOf(path) + ": " + (path.isEmpty() ? "" : path + ": ") + withoutResolvedValues(path, message);
+    }
+
+    private String withoutResolvedValues(String path, String message) {
+        String out = message;
+        List<Map.Entry<String, Resolved>> byLength = new ArrayList<>(placeholders.entrySet());
+        byLength.sort((a, b) -> b.getValue().value().length() - a.getValue().value().length());
+        for (Map.Entry<String, Resolved> e : byLength) {
+            String value = e.getValue().value();
+            if (value.isEmpty()) continue;
+            boolean own = e.getKey().equals(path) || e.getKey().startsWith(path + ".") || e.getKey().startsWith(path + "[");
+            if (own || value.length() >= MIN_REDACTED_ELSEWHERE) out = out.replace(value, e.getValue().written());
+        }
+        return out;
     }
 
     private JsonNode readValue(JsonParser p, JsonToken token, String path) {
@@ -129,6 +157,7 @@ final class YamlDocument {
             m.appendReplacement(out, Matcher.quoteReplacement(resolved));
         }
         m.appendTail(out);
+        placeholders.put(path, new Resolved(value, out.toString()));
         return out.toString();
     }
 

@@ -143,6 +143,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aPlaceholderInAFieldThatFailsIsShownAsWrittenNeverResolved() {
+        Map<String, String> env = Map.of("AIMLAPI_API_KEY", "sk-aiml", "TEAM_A_KEY", "team-a-secret",
+                "SECRET_URL", "sk-live-0123456789abcdef", "SECRET_PROTOCOL", "sk-proto-0123456789", "SECRET_MODEL", "sk-model-9876543210");
+        String yaml = VALID.replace("base-url: https://api.aimlapi.com/v1/", "base-url: ${SECRET_URL}")
+                .replace("    protocol: anthropic", "    protocol: ${SECRET_PROTOCOL}")
+                .replace("  - upstream: modelslab", "  - upstream: ${SECRET_MODEL}");
+        assertThatThrownBy(() -> new ConfigLoader(env::get).parse("routes.yaml", yaml))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    String all = e.getMessage() + String.join("\n", e.problems());
+                    assertThat(all).doesNotContain("sk-live-0123456789abcdef", "sk-proto-0123456789", "sk-model-9876543210");
+                    assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("upstreams.minimax.protocol").contains("${SECRET_PROTOCOL}"));
+                });
+        // a protocol error alone, so the URL's problem is reported too (the binding stops at the first)
+        String urlOnly = VALID.replace("base-url: https://api.aimlapi.com/v1/", "base-url: ${SECRET_URL}");
+        assertThatThrownBy(() -> new ConfigLoader(env::get).parse("routes.yaml", urlOnly))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+                        assertThat(p).contains("upstreams.aimlapi.base-url").contains("${SECRET_URL}").doesNotContain("sk-live")));
+    }
+
+    @Test
     void unknownUpstreamNamesFileLineAndField() {
         String yaml = VALID.replace("  - upstream: modelslab", "  - upstream: modelsbad");
         assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
