@@ -45,6 +45,15 @@ public final class ConfigLoader {
     }
 
     public RouteTable load(Path file) {
+        return load(file, null);
+    }
+
+    /**
+     * @param running the table in force, when this is a reload: a file that drops every client key or the
+     *                admin key without writing {@code keys: []} or {@code admin-key: ""} is refused, as a
+     *                file caught half written would otherwise lock every client out
+     */
+    public RouteTable load(Path file, RouteTable running) {
         String source = file.toString();
         String text;
         try {
@@ -52,10 +61,14 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(source, List.of(source + ": cannot read the file: " + e.getMessage()));
         }
-        return parse(source, text);
+        return parse(source, text, running);
     }
 
     public RouteTable parse(String source, String text) {
+        return parse(source, text, null);
+    }
+
+    RouteTable parse(String source, String text, RouteTable running) {
         YamlDocument doc = YamlDocument.read(source, text, variables);
         if (!doc.problems().isEmpty()) throw new ConfigException(source, doc.problems());
         SwitchboardFile file;
@@ -64,7 +77,7 @@ public final class ConfigLoader {
         } catch (DatabindException e) {
             throw new ConfigException(source, List.of(describe(doc, e)));
         }
-        return new RouteTableBuilder(source, doc).build(file);
+        return new RouteTableBuilder(source, doc).build(file, running);
     }
 
     private static String describe(YamlDocument doc, DatabindException e) {

@@ -42,7 +42,8 @@ final class RouteTableBuilder {
         this.doc = doc;
     }
 
-    RouteTable build(SwitchboardFile file) {
+    /** @param running the table in force when this is a reload, else null */
+    RouteTable build(SwitchboardFile file, RouteTable running) {
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         if (file.upstreams() == null || file.upstreams().isEmpty()) {
             problems.add(doc.problem("upstreams", "at least one upstream is required"));
@@ -68,15 +69,31 @@ final class RouteTableBuilder {
         BigDecimal perUsd = file.credits() == null || file.credits().perUsd() == null
                 ? RouteTable.DEFAULT_CREDITS_PER_USD : file.credits().perUsd();
         if (perUsd.signum() <= 0) problems.add(doc.problem("credits.per-usd", "must be positive"));
+        String adminKey = file.adminKey() == null ? "" : file.adminKey();
+        if (running != null) notLockingEveryoneOut(file, keys, adminKey, running);
         if (!problems.isEmpty()) throw new ConfigException(source, problems);
 
         upstreams.values().stream().filter(u -> !u.enabled()).forEach(u -> log.warn(
                 "Upstream '{}' is disabled: its api-key is empty ({}:{}); routes skip it",
                 u.name(), source, doc.lineOf("upstreams." + u.name() + ".api-key")));
         if (keys.isEmpty()) log.warn("No client key is configured in {}: every request will be refused with 401", source);
-        String adminKey = file.adminKey() == null ? "" : file.adminKey();
         return new RouteTable(source, Instant.now(), Collections.unmodifiableMap(upstreams),
                 Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health, perUsd);
+    }
+
+    /**
+     * A reload that would leave no client key, or no admin key, where the running table has them, must say
+     * so: {@code keys: []}, {@code admin-key: ""}. A section that is simply missing is far more often a file
+     * read while being written than a wish to refuse every request.
+     */
+    private void notLockingEveryoneOut(SwitchboardFile file, Map<String, ClientKey> keys, String adminKey, RouteTable running) {
+        if (keys.isEmpty() && !running.keysByDigest().isEmpty() && file.keys() == null) {
+            problems.add(doc.problem("keys", "this change removes every client key (" + running.keysByDigest().size()
+                    + " in force), so every request would be refused; write keys: [] to mean it"));
+        }
+        if (adminKey.isEmpty() && !running.adminKey().isEmpty() && file.adminKey() == null) {
+            problems.add(doc.problem("admin-key", "this change removes the admin key, which turns the admin API off; write admin-key: \"\" to mean it"));
+        }
     }
 
     private Upstream upstream(String name, UpstreamSpec spec) {

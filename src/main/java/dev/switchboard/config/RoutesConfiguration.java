@@ -30,6 +30,6 @@ class RoutesConfiguration {
 
     @Bean
     RouteReloader routeReloader(ConfigLoader loader, CurrentRouteTable current, GatewayProperties properties) {
-        return new RouteReloader(loader, current, properties.config(), properties.reloadInterval());
+        return new RouteReloader(loader, current, properties.config(), properties.reloadInterval(), properties.reloadSettle());
     }
 }
