@@ -14,7 +14,9 @@ import org.springframework.context.annotation.Configuration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.postgresql.PostgresqlConnectionFactoryProvider;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.r2dbc.spi.Option;
 import reactor.core.scheduler.Schedulers;
 
@@ -43,9 +45,41 @@ class UsageConfiguration {
         ConnectionFactoryBuilder driver = ConnectionFactoryBuilder.withUrl(r2dbc.getUrl());
         map.from(r2dbc.getUsername()).to(driver::username);
         map.from(r2dbc.getPassword()).to(driver::password);
-        driver.configure(options -> r2dbc.getProperties().forEach((name, value) -> options.option(Option.valueOf(name), value)));
+        driver.configure(options -> {
+            r2dbc.getProperties().forEach((name, value) -> options.option(Option.valueOf(name), value));
+            if (postgres(r2dbc.getUrl())) deadlines(options, ConnectionFactoryOptions.parse(r2dbc.getUrl()), r2dbc.getProperties());
+        });
         boolean pooled = r2dbc.getPool().isEnabled() && !embedded(r2dbc.getUrl());
         return pooled ? pool(driver.build(), r2dbc.getPool()) : driver.build();
+    }
+
+    static boolean postgres(String url) {
+        return url.startsWith("r2dbc:postgresql:") || url.startsWith("r2dbc:pool:postgresql:");
+    }
+
+    /**
+     * Deadlines on every PostgreSQL connection, each unless the URL or {@code spring.r2dbc.properties} sets it:
+     * the client gives up opening a connection after 5 s, and the server ends a statement after 10 s, a wait
+     * for a lock after 5 s and a session left inside a transaction for 15 s (its client gone, or its COMMIT
+     * lost), so a batch the network swallowed cannot hold locks the next batches wait on. TCP keep-alive lets
+     * the kernel find a peer that vanished (on its own timers). The application name marks the gateway's
+     * sessions in {@code pg_stat_activity}.
+     */
+    static void deadlines(ConnectionFactoryOptions.Builder options, ConnectionFactoryOptions given, java.util.Map<String, String> properties) {
+        java.util.function.BiConsumer<Option<Object>, Object> unlessSet = (option, value) -> {
+            if (!given.hasOption(option) && !properties.containsKey(option.name())) options.option(option, value);
+        };
+        unlessSet.accept(cast(ConnectionFactoryOptions.CONNECT_TIMEOUT), java.time.Duration.ofSeconds(5));
+        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.STATEMENT_TIMEOUT), java.time.Duration.ofSeconds(10));
+        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.LOCK_WAIT_TIMEOUT), java.time.Duration.ofSeconds(5));
+        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.TCP_KEEPALIVE), true);
+        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.APPLICATION_NAME), "switchboard");
+        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.OPTIONS), java.util.Map.of("idle_in_transaction_session_timeout", "15s"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Option<Object> cast(Option<?> option) {
+        return (Option<Object>) option;
     }
 
     /** The pool, if there is one, and the embedded writes' session, closed once everything that writes through them has stopped. */
@@ -83,9 +117,12 @@ class UsageConfiguration {
         return new ConnectionPool(pool.build());
     }
 
+    /** A database server's writes go on a connection of the writer's own, outside the pool (see {@link ServerLedgerWrites}). */
     @Bean
     UsageStore usageStore(ConnectionFactory connections, R2dbcProperties r2dbc) {
-        if (!embedded(r2dbc.getUrl())) return new UsageStore(connections);
+        if (!embedded(r2dbc.getUrl())) {
+            return new UsageStore(connections, connections instanceof ConnectionPool pool ? pool.unwrap() : connections);
+        }
         return new UsageStore(connections, EmbeddedLedgerWrites.forUrl(r2dbc.getUrl(), r2dbc.getUsername(), r2dbc.getPassword(),
                 r2dbc.getProperties()));
     }

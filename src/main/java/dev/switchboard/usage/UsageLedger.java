@@ -36,6 +36,8 @@ import reactor.core.publisher.Mono;
 public class UsageLedger implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
     private static final int BATCH = 500;
+    /** Records the spiller appends to the journal at once. */
+    private static final int SPILL_CHUNK = 5_000;
     /** How long records wait for company: one transaction (and one balance read) per batch, not per record. */
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
@@ -58,10 +60,10 @@ public class UsageLedger implements SmartLifecycle {
     /** The queue's length (its own size() walks it); a LongAdder, as every event loop adds to it. */
     private final LongAdder queued = new LongAdder();
     private final int maxQueued;
-    /** Lines at the journal's head already in the store, so a replay cut short goes on where it stopped. */
-    private long journalLinesStored;
-    /** Records spilled to the journal since the last complete replay. */
-    private long spilled;
+    /** Where the journal's records stop being in the store, so a replay cut short goes on where it stopped. */
+    private long journalReplayedTo;
+    /** Records spilled to the journal since the store last caught up. */
+    private final AtomicLong spilled = new AtomicLong();
     /** Batches neither the store nor the journal took, tried again first. */
     private final ConcurrentLinkedQueue<UsageRecord> heldBack = new ConcurrentLinkedQueue<>();
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
@@ -72,6 +74,12 @@ public class UsageLedger implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean storeUp;
     private Thread writer;
+    /**
+     * Keeps the queue within its bound whatever the writer is doing: a writer waiting on a store that does not
+     * answer (a database behind a network dropping packets) takes nothing from the queue for as long as its
+     * call's deadline. Woken by a producer that finds the queue over its bound, and every {@link #LINGER_NANOS}.
+     */
+    private Thread spiller;
 
     public UsageLedger(UsageStore store, UsageJournal journal, MeterRegistry meters) {
         this(store, journal, meters, MAX_QUEUED);
@@ -97,6 +105,7 @@ public class UsageLedger implements SmartLifecycle {
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
         queue.add(record);
         queued.increment();
+        if (queued.sum() > maxQueued && spiller != null) LockSupport.unpark(spiller);
     }
 
     /**
@@ -173,7 +182,10 @@ public class UsageLedger implements SmartLifecycle {
         running = true;
         writer = new Thread(this::writeLoop, "usage-writer");
         writer.setDaemon(true);
+        spiller = new Thread(this::spillLoop, "usage-spiller");
+        spiller.setDaemon(true);
         writer.start();
+        spiller.start();
     }
 
     /** Drains the queue into the store (or the journal) before the application closes. */
@@ -184,6 +196,12 @@ public class UsageLedger implements SmartLifecycle {
         while (building.get() > 0 && System.nanoTime() < deadline) LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         running = false;
         if (writer == null) return;
+        LockSupport.unpark(spiller);
+        try {
+            spiller.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         // never interrupt the writer: NIO channels (the H2 file, the journal) close on interrupt and the batch
         // in hand would be lost; unparked, it sees running == false and writes what is left
         LockSupport.unpark(writer);
@@ -223,7 +241,6 @@ public class UsageLedger implements SmartLifecycle {
             drain(heldBack, batch, Integer.MAX_VALUE);
             take(batch, BATCH);
             full = batch.size() >= BATCH;
-            spillBacklog();
             if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
                 if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
             }
@@ -244,21 +261,29 @@ public class UsageLedger implements SmartLifecycle {
         }
     }
 
+    private void spillLoop() {
+        while (running) {
+            LockSupport.parkNanos(this, LINGER_NANOS);
+            spillBacklog();
+        }
+    }
+
     /** What is queued past {@link #maxQueued} goes to the journal, to be replayed once the store has caught up. */
     private void spillBacklog() {
         long over = queued.sum() - maxQueued;
         if (over <= 0) return;
-        if (spilled == 0) {
+        if (spilled.get() == 0) {
             log.warn("The usage store falls behind the traffic: {} records queued; those past {} wait in the journal {} until it catches up",
                     queued.sum(), maxQueued, journal.file());
         }
         while (over > 0) {
-            List<UsageRecord> chunk = new ArrayList<>(BATCH);
-            take(chunk, (int) Math.min(BATCH, over));
+            // one append, and one sync of the file, for all that is over (up to a few batches at a time)
+            List<UsageRecord> chunk = new ArrayList<>((int) Math.min(SPILL_CHUNK, over));
+            take(chunk, (int) Math.min(SPILL_CHUNK, over));
             if (chunk.isEmpty()) return;
             toJournal(chunk);
-            spilled += chunk.size();
-            over -= chunk.size();
+            spilled.addAndGet(chunk.size());
+            over = queued.sum() - maxQueued;
         }
     }
 
@@ -279,32 +304,28 @@ public class UsageLedger implements SmartLifecycle {
 
     /**
      * The journal into the store, a batch at a time, then emptied; false if the store is still away. While it
-     * replays, traffic keeps queueing: what passes the bound is appended to the file being read, and the file
-     * is emptied only by a replay that appended nothing.
+     * replays, traffic keeps queueing and the spiller may append what passes the bound to the file being read:
+     * the file is emptied only if it ends where the replay did, else the next pass reads on from there.
      */
     private boolean replayJournal() {
-        // stopping: what is left of the file waits for the next start, rather than the stop for the replay; and
-        // the file is never emptied now, as stop() and late records may be appending to it
+        // stopping: what is left of the file waits for the next start, rather than the stop for the replay
         if (!running) return false;
         long[] replayed = {0};
-        long spilledBefore = spilled;
-        UsageJournal.Replay replay = journal.replay(journalLinesStored, BATCH, chunk -> {
+        UsageJournal.Replay replay = journal.replay(journalReplayedTo, BATCH, chunk -> {
             if (!running) return false;
             if (!call(store.write(chunk), "replay the usage journal")) return false;
             settle(chunk);
             replayed[0] += chunk.size();
-            spillBacklog();
             return true;
         });
-        journalLinesStored = replay.lines();
+        journalReplayedTo = replay.offset();
         if (replayed[0] > 0) refreshBalances();
         if (!replay.complete()) return false;
-        if (spilled != spilledBefore || !running) return true; // the file grew behind the reader: the next pass reads on
-        journal.clear();
-        journalLinesStored = 0;
-        if (spilled > 0) log.info("The usage store has caught up: {} records went through the journal", spilled);
+        if (!journal.clearIfReplayedTo(journalReplayedTo)) return true; // the file grew behind the reader: the next pass reads on
+        journalReplayedTo = 0;
+        long through = spilled.getAndSet(0);
+        if (through > 0) log.info("The usage store has caught up: {} records went through the journal", through);
         else log.info("Replayed {} usage records from the journal {} into the store", replayed[0], journal.file());
-        spilled = 0;
         return true;
     }
 

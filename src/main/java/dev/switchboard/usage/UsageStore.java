@@ -1,6 +1,7 @@
 package dev.switchboard.usage;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -8,8 +9,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.StringJoiner;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -17,15 +16,14 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
-import io.r2dbc.spi.Result;
-import io.r2dbc.spi.Statement;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
  * The ledger's tables through R2DBC: the same SQL on the embedded H2 file (in PostgreSQL mode) and on
- * PostgreSQL, but for embedded H2's writes and balance reads, which go through {@link EmbeddedLedgerWrites}.
+ * PostgreSQL. The writer's writes and balance reads go their own way: through {@link EmbeddedLedgerWrites}
+ * on embedded H2, on the writer's own connection ({@link ServerLedgerWrites}) on a database server.
  * Writes are idempotent by record id, and a record's credits are debited from its key in the same
  * transaction, so a replayed record is neither stored nor debited twice. Embedded H2 does its file I/O on
  * the subscribing thread, so what the admin API asks runs on the bounded-elastic scheduler, never on an
@@ -37,9 +35,8 @@ public class UsageStore {
             + "usage_source, cost_usd, credits, upstream_cost_usd, upstream_credits, latency_ms, ttft_ms";
 
     static final int COLUMN_COUNT = COLUMNS.split(",").length;
-    /** 50 rows of 24 columns: 1,200 parameters a statement, far below PostgreSQL's 65,535. */
-    private static final int ROWS_PER_INSERT = 50;
-    private static final Map<Integer, String> INSERT_SQL = new ConcurrentHashMap<>();
+    /** The longest one call of the ledger's writer may take on a database server before its connection is discarded. */
+    static final Duration SERVER_CALL_DEADLINE = Duration.ofSeconds(8);
 
     private static final List<String> SCHEMA = List.of(
             "CREATE TABLE IF NOT EXISTS usage_records (id VARCHAR(64) PRIMARY KEY, request_id VARCHAR(128) NOT NULL, "
@@ -60,17 +57,32 @@ public class UsageStore {
 
     private final DatabaseClient db;
     private final TransactionalOperator transactions;
-    /** Embedded H2's writes, through JDBC; null for a database server, written through R2DBC. */
+    /** Embedded H2's writes, through JDBC; null for a database server. */
     private final EmbeddedLedgerWrites embeddedWrites;
+    /** A database server's writes, on the writer's own connection; null for embedded H2. */
+    private final ServerLedgerWrites serverWrites;
 
+    /** Reads, grants and the ledger's writes all through {@code connections}. */
     public UsageStore(ConnectionFactory connections) {
-        this(connections, null);
+        this(connections, connections);
+    }
+
+    /**
+     * A database server: reads and grants through {@code connections} (pooled), the ledger's writes on one
+     * connection of {@code writes} (unpooled) the writer holds.
+     */
+    public UsageStore(ConnectionFactory connections, ConnectionFactory writes) {
+        this.db = DatabaseClient.create(connections);
+        this.transactions = TransactionalOperator.create(new R2dbcTransactionManager(connections));
+        this.embeddedWrites = null;
+        this.serverWrites = new ServerLedgerWrites(writes, SERVER_CALL_DEADLINE);
     }
 
     UsageStore(ConnectionFactory connections, EmbeddedLedgerWrites embeddedWrites) {
         this.db = DatabaseClient.create(connections);
         this.transactions = TransactionalOperator.create(new R2dbcTransactionManager(connections));
         this.embeddedWrites = embeddedWrites;
+        this.serverWrites = null;
     }
 
     /** Whether writes go through {@link EmbeddedLedgerWrites} (embedded H2) rather than R2DBC. */
@@ -78,9 +90,10 @@ public class UsageStore {
         return embeddedWrites != null;
     }
 
-    /** Closes the embedded writes' session, once the ledger's writer has stopped. */
+    /** Closes the writer's session or connection, once the ledger's writer has stopped. */
     void close() {
         if (embeddedWrites != null) embeddedWrites.close();
+        if (serverWrites != null) serverWrites.close();
     }
 
     /** Creates what is missing; safe to run on every start and from every replica. */
@@ -89,82 +102,13 @@ public class UsageStore {
     }
 
     /**
-     * Stores the records not stored yet and debits their credits, in one transaction. The usual batch is all
-     * new: one multi-row INSERT per chunk and one debit per key. A batch that meets records already stored
-     * (a journal replayed after a write that did land) is rolled back and written record by record, so only
-     * what really was inserted is debited. On embedded H2 the write blocks the subscribing thread (the
-     * ledger's writer).
+     * Stores the records not stored yet and debits their credits, in one transaction; idempotent by record id,
+     * so a batch written again after a write that did land stores and debits nothing twice. Called by the
+     * ledger's writer only; on embedded H2 it blocks that thread.
      */
     public Mono<Void> write(List<UsageRecord> records) {
         if (embeddedWrites != null) return Mono.fromCallable(() -> embeddedWrites.write(records)).then();
-        return writeAllNew(records)
-                .onErrorResume(AlreadyStored.class, e -> writeEachOnce(records));
-    }
-
-    private Mono<Void> writeAllNew(List<UsageRecord> records) {
-        Mono<Void> inserts = Flux.range(0, (records.size() + ROWS_PER_INSERT - 1) / ROWS_PER_INSERT)
-                .concatMap(i -> {
-                    List<UsageRecord> chunk = records.subList(i * ROWS_PER_INSERT, Math.min(records.size(), (i + 1) * ROWS_PER_INSERT));
-                    return insert(chunk).flatMap(inserted -> inserted == chunk.size() ? Mono.<Void>empty()
-                            : Mono.error(new AlreadyStored()));
-                })
-                .then();
-        return inserts.then(debit(records)).as(transactions::transactional);
-    }
-
-    private Mono<Void> writeEachOnce(List<UsageRecord> records) {
-        return Flux.fromIterable(records)
-                .concatMap(r -> insert(List.of(r)).filter(inserted -> inserted == 1).map(ignored -> r))
-                .collectList()
-                .flatMap(this::debit)
-                .as(transactions::transactional);
-    }
-
-    /** Rows inserted; a record whose id is stored already is skipped. */
-    private Mono<Long> insert(List<UsageRecord> chunk) {
-        String sql = INSERT_SQL.computeIfAbsent(chunk.size(), UsageStore::insertSql);
-        return db.inConnection(connection -> {
-            Statement statement = connection.createStatement(sql);
-            int i = 0;
-            for (UsageRecord r : chunk) {
-                statement.bind(i++, r.id()).bind(i++, r.requestId()).bind(i++, r.time().atOffset(ZoneOffset.UTC))
-                        .bind(i++, r.key()).bind(i++, r.endpoint()).bind(i++, r.alias()).bind(i++, r.upstream());
-                bind(statement, i++, r.upstreamModel(), String.class);
-                statement.bind(i++, r.stream()).bind(i++, r.status()).bind(i++, r.outcome()).bind(i++, r.attempts())
-                        .bind(i++, r.promptTokens()).bind(i++, r.completionTokens()).bind(i++, r.reasoningTokens())
-                        .bind(i++, r.cachedTokens()).bind(i++, r.cacheWriteTokens()).bind(i++, r.usageSource())
-                        .bind(i++, r.costUsd()).bind(i++, r.credits());
-                bind(statement, i++, r.upstreamCostUsd(), BigDecimal.class);
-                bind(statement, i++, r.upstreamCredits(), BigDecimal.class);
-                statement.bind(i++, r.latencyMs());
-                bind(statement, i++, r.ttftMs(), Long.class);
-            }
-            return Flux.from(statement.execute()).flatMap(Result::getRowsUpdated).reduce(0L, Long::sum);
-        });
-    }
-
-    private static String insertSql(int rows) {
-        StringJoiner values = new StringJoiner(", ");
-        int n = 1;
-        for (int row = 0; row < rows; row++) {
-            StringJoiner one = new StringJoiner(", ", "(", ")");
-            for (int c = 0; c < COLUMN_COUNT; c++) one.add("$" + n++);
-            values.add(one.toString());
-        }
-        return "INSERT INTO usage_records (" + COLUMNS + ") VALUES " + values + " ON CONFLICT DO NOTHING";
-    }
-
-    private static <T> void bind(Statement statement, int index, T value, Class<T> type) {
-        if (value == null) statement.bindNull(index, type);
-        else statement.bind(index, value);
-    }
-
-    /** One UPDATE per key with the sum of the records' credits. */
-    private Mono<Void> debit(List<UsageRecord> inserted) {
-        return Flux.fromIterable(creditsPerKey(inserted).entrySet())
-                .concatMap(e -> addUsed(e.getKey(), e.getValue()).flatMap(updated -> updated > 0 ? Mono.<Void>empty()
-                        : ensureKey(e.getKey()).then(addUsed(e.getKey(), e.getValue())).then()))
-                .then();
+        return serverWrites.write(records);
     }
 
     /** The credits the records debit, summed per key, in the order the keys first appear. */
@@ -176,32 +120,15 @@ public class UsageStore {
         return perKey;
     }
 
-    /** Update first, insert only a key never seen: H2 raises (and catches) an exception for every ON CONFLICT hit. */
-    private Mono<Long> addUsed(String key, long credits) {
-        return db.sql("UPDATE key_credits SET used = used + :credits WHERE key_name = :key")
-                .bind("credits", credits).bind("key", key).fetch().rowsUpdated();
-    }
-
-    /** The batch holds records stored before; it is rolled back and written one record at a time. */
-    private static final class AlreadyStored extends RuntimeException {
-        AlreadyStored() {
-            super("some records are stored already", null, false, false);
-        }
-    }
-
     private Mono<Void> ensureKey(String key) {
         return db.sql("INSERT INTO key_credits (key_name, granted, used) VALUES (:key, 0, 0) ON CONFLICT DO NOTHING")
                 .bind("key", key).then();
     }
 
+    /** Every key's balance, as the ledger's writer reads it after each batch (on its own session or connection). */
     public Mono<Map<String, Balance>> balances() {
         if (embeddedWrites != null) return Mono.fromCallable(embeddedWrites::balances).subscribeOn(Schedulers.boundedElastic());
-        return db.sql("SELECT key_name, granted, used FROM key_credits")
-                .map(row -> Map.entry(row.get("key_name", String.class),
-                        new Balance(number(row, "granted"), number(row, "used"))))
-                .all()
-                .collectMap(Map.Entry::getKey, Map.Entry::getValue, HashMap::new)
-                .subscribeOn(Schedulers.boundedElastic());
+        return serverWrites.balances();
     }
 
     public Mono<Void> grant(String key, long credits) {

@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback TCP forwarder to put between the gateway and its database, so a test can make the store go
- * away (port closed, open connections dropped) and come back on the same port.
+ * away (port closed, open connections dropped) and come back on the same port, or go silent: a black hole
+ * holds every byte in both directions, new connections' too, without closing anything, as a network that
+ * drops packets does, until it is restored and what was held flows on.
  */
 public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
@@ -21,6 +23,7 @@ public final class TcpProxy implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile ServerSocket server;
+    private volatile boolean blackHoled;
     private int port;
 
     public TcpProxy(String targetHost, int targetPort) {
@@ -75,6 +78,16 @@ public final class TcpProxy implements AutoCloseable {
         return accepted.get();
     }
 
+    /** Holds every byte from now on, in both directions, on open and new connections alike. */
+    public void blackHole() {
+        blackHoled = true;
+    }
+
+    /** Lets what was held, and everything after it, through again. */
+    public void restore() {
+        blackHoled = false;
+    }
+
     /** Closes the port and drops every open connection. */
     public synchronized void stop() throws IOException {
         if (server != null) server.close();
@@ -109,11 +122,14 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    while (blackHoled && !from.isClosed()) Thread.sleep(10);
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             } catch (IOException e) {
                 // either side went away
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 try {
                     from.close();

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
@@ -45,6 +46,10 @@ class UsageLedgerPostgresIT {
     private UsageLedger ledger;
     private UsageStore store;
     private ConnectionPool pool;
+    private ConnectionFactory viaProxy;
+    private SimpleMeterRegistry meters;
+    /** The ledger's in-memory queue bound in these tests, small enough for a black hole to test it. */
+    private static final int QUEUE_BOUND = 300;
 
     @BeforeAll
     static void postgres() throws Exception {
@@ -77,8 +82,11 @@ class UsageLedgerPostgresIT {
     void ledger() throws Exception {
         proxy.stop();
         proxy.start();
-        ConnectionFactory viaProxy = ConnectionFactories.get(direct.mutate()
-                .option(ConnectionFactoryOptions.HOST, "127.0.0.1").option(ConnectionFactoryOptions.PORT, proxy.port()).build());
+        // with the deadlines the application sets on every PostgreSQL connection
+        ConnectionFactoryOptions.Builder options = direct.mutate()
+                .option(ConnectionFactoryOptions.HOST, "127.0.0.1").option(ConnectionFactoryOptions.PORT, proxy.port());
+        UsageConfiguration.deadlines(options, direct, Map.of());
+        viaProxy = ConnectionFactories.get(options.build());
         // pooled as the application pools PostgreSQL (spring.r2dbc.pool in application.yaml)
         R2dbcProperties.Pool settings = new R2dbcProperties.Pool();
         settings.setInitialSize(1);
@@ -86,18 +94,21 @@ class UsageLedgerPostgresIT {
         settings.setMaxAcquireTime(Duration.ofSeconds(5));
         settings.setMaxCreateConnectionTime(Duration.ofSeconds(5));
         pool = UsageConfiguration.pool(viaProxy, settings);
-        store = new UsageStore(pool);
+        store = new UsageStore(pool, viaProxy); // as the application wires it: the writer's own connection outside the pool
         key = "pg-test-" + UUID.randomUUID();
         // the ledger migrates on its writer thread; on a database the tests never touched, the first count
         // below would otherwise race the CREATE TABLE (seen on a fresh machine: relation does not exist)
         store.migrate().block(Duration.ofSeconds(30));
-        ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), new SimpleMeterRegistry());
+        meters = new SimpleMeterRegistry();
+        ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), meters, QUEUE_BOUND);
         ledger.start();
     }
 
     @AfterEach
     void stop() {
+        proxy.restore();
         ledger.stop();
+        store.close();
         pool.dispose();
     }
 
@@ -171,5 +182,63 @@ class UsageLedgerPostgresIT {
         } finally {
             otherReplica.stop();
         }
+    }
+
+    @Test
+    void aDatabaseThatGoesSilentIsLeftWithinADeadlineAndEveryRecordIsStoredOnceWhenItAnswersAgain() throws Exception {
+        int total = 0;
+        for (; total < 100; total++) ledger.record(record(3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> stored() == 100);
+
+        // packets dropped, nothing reset: the writer's batch hangs mid-transaction, as does every new connection
+        proxy.blackHole();
+        long silentUntil = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+        long mostQueued = 0;
+        for (int i = 0; i < 12_000 && System.nanoTime() < silentUntil; i++) {
+            ledger.record(record(3));
+            total++;
+            if (i % 100 == 0) {
+                Thread.sleep(10);
+                mostQueued = Math.max(mostQueued, queued());
+            }
+        }
+        // the writer is stuck in a store call for its whole deadline; the queue stays near its bound regardless
+        assertThat(mostQueued).as("records queued in memory while the store did not answer").isLessThanOrEqualTo(QUEUE_BOUND + 600);
+        await().atMost(Duration.ofSeconds(10)).until(() -> queued() <= QUEUE_BOUND);
+
+        proxy.restore();
+        int expected = total;
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> stored() == expected);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(dir.resolve("journal.jsonl")));
+        assertThat(used()).as("each record debited once").isEqualTo(3L * expected);
+        assertThat(ledger.used(key)).isEqualTo(3L * expected);
+        // and the ledger writes on: the next batch lands promptly
+        for (int i = 0; i < 10; i++) ledger.record(record(3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> stored() == expected + 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> sessionsInsideATransaction() == 0);
+    }
+
+    @Test
+    void everyConnectionCarriesTheServerSideDeadlines() {
+        Map<String, String> settings = DatabaseClient.create(viaProxy)
+                .sql("SELECT current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt, "
+                        + "current_setting('idle_in_transaction_session_timeout') AS it, current_setting('application_name') AS app")
+                .map(row -> Map.of("st", row.get("st", String.class), "lt", row.get("lt", String.class),
+                        "it", row.get("it", String.class), "app", row.get("app", String.class)))
+                .one().block(Duration.ofSeconds(10));
+        assertThat(settings).containsEntry("st", "10s").containsEntry("lt", "5s").containsEntry("it", "15s").containsEntry("app", "switchboard");
+    }
+
+    private long queued() {
+        return (long) meters.get("switchboard.usage.queued").gauge().value();
+    }
+
+    /** The gateway's sessions (by application name) that sit inside a transaction, as a lost COMMIT leaves one. */
+    private long sessionsInsideATransaction() {
+        Long n = DatabaseClient.create(ConnectionFactories.get(direct))
+                .sql("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'switchboard' AND state LIKE 'idle in transaction%' "
+                        + "AND state_change < now() - interval '2 seconds'")
+                .map(row -> row.get("n", Number.class).longValue()).one().block(Duration.ofSeconds(10));
+        return n == null ? 0 : n;
     }
 }

@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import io.r2dbc.spi.ConnectionFactories;
 
 /**
- * The store's two write paths on an in-memory H2 in PostgreSQL mode: R2DBC's multi-row inserts (what a database
- * server gets) and the JDBC batches of embedded H2, each read back through R2DBC; and replays that overlap.
+ * The store's two write paths on an in-memory H2 in PostgreSQL mode: R2DBC's multi-row inserts on the
+ * writer's own connection (what a database server gets) and the JDBC batches of embedded H2, each read back through R2DBC; and replays that overlap.
  */
 class UsageStoreTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -32,7 +32,8 @@ class UsageStoreTest {
 
     private void freshDatabase(boolean embeddedWrites) {
         String url = "r2dbc:h2:mem:///store-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
-        store = new UsageStore(ConnectionFactories.get(url), embeddedWrites ? EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()) : null);
+        store = embeddedWrites ? new UsageStore(ConnectionFactories.get(url), EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()))
+                : new UsageStore(ConnectionFactories.get(url));
         store.migrate().block(WAIT);
     }
 
