@@ -87,13 +87,16 @@ public class ProxyHandler {
     private final FailoverLoop failover;
     private final GatewayMetrics metrics;
     private final UsageLedger ledger;
+    private final ConnectionDrain drain;
     private final int maxBodyBytes;
     private final BodyBudget bodies;
     private final Duration bodyReadTimeout;
 
     public ProxyHandler(CurrentRouteTable routes, ClientAuthenticator authenticator, RoutePlanner planner,
-                        FailoverLoop failover, GatewayMetrics metrics, UsageLedger ledger, GatewayProperties properties) {
+                        FailoverLoop failover, GatewayMetrics metrics, UsageLedger ledger, GatewayProperties properties,
+                        ConnectionDrain drain) {
         this.ledger = ledger;
+        this.drain = drain;
         this.routes = routes;
         this.authenticator = authenticator;
         this.planner = planner;
@@ -468,7 +471,7 @@ public class ProxyHandler {
     private void finished(RequestContext context, SignalType signal, RouteTable table) {
         String outcome = context.streamBroke ? UsageRecord.STREAM_BROKEN : switch (signal) {
             case ON_COMPLETE -> context.status < 300 ? UsageRecord.OK : UsageRecord.UPSTREAM_ERROR;
-            case CANCEL -> UsageRecord.CLIENT_CANCELLED;
+            case CANCEL -> drain.cutting() ? UsageRecord.GATEWAY_STOPPED : UsageRecord.CLIENT_CANCELLED;
             default -> context.stream ? UsageRecord.STREAM_BROKEN : UsageRecord.UPSTREAM_ERROR;
         };
         if (!context.record(ledger, outcome, table)) return;

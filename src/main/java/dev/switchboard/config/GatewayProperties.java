@@ -16,6 +16,8 @@ import org.springframework.util.unit.DataSize;
  * @param reloadInterval how often the routes file is checked for changes; 0 turns watching off
  * @param reloadSettle how long a changed routes file must stay unchanged before it is read: a file being
  *                     written is read once it is complete
+ * @param shutdownDrain at SIGTERM, how long an idle kept-alive connection may still send a request (answered
+ *                      with {@code Connection: close}) before it is closed
  * @param limits what one client, or all of them together, can make the gateway hold
  */
 @ConfigurationProperties("switchboard")
@@ -24,6 +26,7 @@ public record GatewayProperties(
         @DefaultValue("10MB") DataSize maxBodySize,
         @DefaultValue("2s") Duration reloadInterval,
         @DefaultValue("1s") Duration reloadSettle,
+        @DefaultValue("1s") Duration shutdownDrain,
         @DefaultValue Limits limits) {
 
     /**

@@ -44,4 +44,6 @@ public record UsageRecord(
     public static final String CLIENT_CANCELLED = "client_cancelled";
     public static final String STREAM_BROKEN = "stream_broken";
     public static final String REJECTED = "rejected";
+    /** The gateway stopped (its shutdown's grace period ended) before the answer did. */
+    public static final String GATEWAY_STOPPED = "gateway_stopped";
 }
