@@ -2,6 +2,8 @@ package dev.switchboard.usage;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+
+import dev.switchboard.protocol.ApiEndpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -80,8 +82,8 @@ public class LedgerStoreBenchmark {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         String requestId = "req_" + hex.toHexDigits(System.currentTimeMillis()).substring(4)
                 + hex.toHexDigits((short) random.nextInt()) + hex.toHexDigits(random.nextLong());
-        return new UsageRecord(RecordId.next(), requestId, Instant.now(), "bench-key", "chat_completions", "bench",
-                "mock", "MiniMax-M2", false, 200, UsageRecord.OK, 1, 250, 42, 0, 0, 0, "reported",
+        return new UsageRecord(RecordId.next(), requestId, Instant.now(), "bench-key", ApiEndpoint.CHAT_COMPLETIONS, "bench",
+                "mock", "MiniMax-M2", false, 200, Outcome.OK, 1, 250, 42, 0, 0, 0, UsageSource.UPSTREAM,
                 new BigDecimal("0.000123450000000"), 12, null, null, 3, null);
     }
 }

@@ -17,6 +17,8 @@ import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
 import dev.switchboard.routing.RoutePlan;
+import dev.switchboard.translate.Translator;
+import dev.switchboard.translate.Translators;
 import dev.switchboard.upstream.AttemptOutcome;
 import dev.switchboard.upstream.ResponseClassifier;
 import dev.switchboard.upstream.UpstreamExchange;
@@ -39,8 +41,11 @@ class FailoverLoop {
         this.metrics = metrics;
     }
 
-    /** The target that answered and how; a streaming answer's health is recorded when the stream ends. */
-    record Answer(Target target, TargetHealth health, AttemptOutcome outcome, long startNanos) {}
+    /**
+     * The target that answered, how its answer crosses to the client's protocol, and how it answered; a
+     * streaming answer's health is recorded when the stream ends.
+     */
+    record Answer(Target target, Translator translator, TargetHealth health, AttemptOutcome outcome, long startNanos) {}
 
     private record Failure(Target target, AttemptOutcome outcome) {}
 
@@ -72,8 +77,10 @@ class FailoverLoop {
         context.attempts = failures.size() + 1;
         context.upstream = upstream;
         context.meter.target(chosen);
+        // the plan holds only targets some translator serves
+        Translator translator = Translators.of(context.endpoint.protocol(), chosen.upstream().protocol(), scan);
         long start = System.nanoTime();
-        return exchange.open(chosen, context.endpoint.protocol(), context.endpoint.upstreamPath(chosen.upstream().protocol()), scan,
+        return exchange.open(chosen, translator, context.endpoint.upstreamPath(chosen.upstream().protocol()), scan,
                         headers, context.requestId, context.streamUsageWanted)
                 .flatMap(response -> {
                     long firstByte = System.nanoTime() - start;
@@ -89,11 +96,11 @@ class FailoverLoop {
                     switch (outcome) {
                         case AttemptOutcome.Delivered d -> {
                             if (!d.streaming()) h.succeeded(elapsed);
-                            return Mono.just(new Answer(chosen, h, outcome, start));
+                            return Mono.just(new Answer(chosen, translator, h, outcome, start));
                         }
                         case AttemptOutcome.ClientError c -> {
                             h.succeeded(elapsed);
-                            return Mono.just(new Answer(chosen, h, outcome, start));
+                            return Mono.just(new Answer(chosen, translator, h, outcome, start));
                         }
                         case AttemptOutcome.Rejected r -> {
                             h.succeeded(elapsed);

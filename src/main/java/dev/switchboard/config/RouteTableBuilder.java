@@ -103,7 +103,7 @@ final class RouteTableBuilder {
             return null;
         }
         int before = problems.size();
-        if (spec.protocol() == null) problems.add(doc.problem(at + ".protocol", "missing (openai or anthropic)"));
+        if (spec.protocol() == null) problems.add(doc.problem(at + ".protocol", "missing (openai, anthropic or openai-responses)"));
         URI baseUrl = baseUrl(at + ".base-url", spec.baseUrl());
         AuthStyle auth = spec.auth() == null ? AuthStyle.BEARER : spec.auth();
         String bodyKeyField = spec.bodyKeyField();

@@ -13,20 +13,31 @@ public final class ErrorEnvelope {
 
     public static byte[] body(Protocol protocol, GatewayException error) {
         return switch (protocol) {
-            case OPENAI -> OpenAiErrors.body(error.kind(), error.getMessage(), error.param());
+            case OPENAI, OPENAI_RESPONSES -> OpenAiErrors.body(error.kind(), error.getMessage(), error.param());
             case ANTHROPIC -> AnthropicErrors.body(error.kind(), error.getMessage());
         };
     }
 
     /**
      * The error as one SSE event after a stream has started: OpenAI {@code data: {"error":...}}, Anthropic
-     * {@code event: error}. Both SDKs raise on it, so a cut answer never looks complete.
+     * {@code event: error}, Responses {@code event: error} with the error's fields at the top. The SDKs raise
+     * on it, so a cut answer never looks complete.
      */
     public static byte[] streamEvent(Protocol protocol, GatewayException error) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        if (protocol == Protocol.ANTHROPIC) out.writeBytes("event: error\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] data = switch (protocol) {
+            case OPENAI -> body(protocol, error);
+            case ANTHROPIC -> {
+                out.writeBytes("event: error\n".getBytes(StandardCharsets.US_ASCII));
+                yield body(protocol, error);
+            }
+            case OPENAI_RESPONSES -> {
+                out.writeBytes("event: error\n".getBytes(StandardCharsets.US_ASCII));
+                yield OpenAiErrors.responsesEvent(error.kind(), error.getMessage(), error.param());
+            }
+        };
         out.writeBytes("data: ".getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(body(protocol, error));
+        out.writeBytes(data);
         out.writeBytes("\n\n".getBytes(StandardCharsets.US_ASCII));
         return out.toByteArray();
     }

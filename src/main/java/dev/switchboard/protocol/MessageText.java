@@ -41,40 +41,10 @@ public final class MessageText {
      * as a client joins them, read as JSON ({@code [DONE]} and comments carry none).
      */
     public static void appendStream(byte[] sse, int length, StringBuilder out) {
-        int i = 0;
-        int dataFrom = -1, dataTo = -1; // the event's one data line, while it has only one
-        byte[] joined = null;
-        int joinedLength = 0;
-        while (i < length) {
-            int end = i;
-            while (end < length && sse[end] != '\n' && sse[end] != '\r') end++;
-            if (end == i) { // a blank line ends the event
-                if (joined != null) appendData(joined, 0, joinedLength, out);
-                else if (dataFrom >= 0) appendData(sse, dataFrom, dataTo, out);
-                dataFrom = -1;
-                joined = null;
-            } else if (startsWith(sse, i, end, "data:")) {
-                int from = i + 5 < end && sse[i + 5] == ' ' ? i + 6 : i + 5;
-                if (dataFrom < 0 && joined == null) {
-                    dataFrom = from;
-                    dataTo = end;
-                } else { // a second data line: the data is the lines joined by newlines
-                    if (joined == null) {
-                        joined = new byte[Math.max(64, 2 * (dataTo - dataFrom + end - from + 1))];
-                        System.arraycopy(sse, dataFrom, joined, 0, dataTo - dataFrom);
-                        joinedLength = dataTo - dataFrom;
-                    }
-                    int need = joinedLength + 1 + end - from;
-                    if (need > joined.length) joined = java.util.Arrays.copyOf(joined, 2 * need);
-                    joined[joinedLength++] = '\n';
-                    System.arraycopy(sse, from, joined, joinedLength, end - from);
-                    joinedLength += end - from;
-                }
-            }
-            i = end < length && sse[end] == '\r' && end + 1 < length && sse[end + 1] == '\n' ? end + 2 : end + 1;
-        }
-        if (joined != null) appendData(joined, 0, joinedLength, out);
-        else if (dataFrom >= 0) appendData(sse, dataFrom, dataTo, out);
+        SseScanner.forEach(sse, 0, length, true, (bytes, from, to) -> {
+            SseScanner.Data data = SseScanner.data(bytes, from, to);
+            if (data != null) appendData(data.bytes(), data.from(), data.to(), out);
+        });
     }
 
     private static void appendData(byte[] bytes, int from, int to, StringBuilder out) {

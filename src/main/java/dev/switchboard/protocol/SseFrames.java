@@ -29,40 +29,12 @@ public final class SseFrames {
         });
     }
 
-    /** Finds event boundaries across buffers: a line ending (CR, LF or CRLF) that ends an empty line. */
-    static final class BoundaryScanner {
-        private boolean atLineStart = true;
-        private boolean afterCr;
-
-        /** Absolute index just past the last boundary in the buffer's readable bytes, or -1. */
-        int lastBoundary(DataBuffer buffer) {
-            int last = -1;
-            int end = buffer.writePosition();
-            for (int i = buffer.readPosition(); i < end; i++) {
-                byte b = buffer.getByte(i);
-                if (b == '\n' && afterCr) {
-                    afterCr = false;
-                    if (last == i) last = i + 1; // keep a CRLF boundary whole
-                    continue;
-                }
-                afterCr = b == '\r';
-                if (b == '\n' || b == '\r') {
-                    if (atLineStart) last = i + 1;
-                    atLineStart = true;
-                } else {
-                    atLineStart = false;
-                }
-            }
-            return last;
-        }
-    }
-
     /**
      * Synchronized: a client that leaves cancels from its own connection's event loop, which need not be the
      * upstream's, and a tail held after the discard would never be released.
      */
     private static final class Splitter {
-        private final BoundaryScanner scanner = new BoundaryScanner();
+        private final SseScanner scanner = new SseScanner();
         private DataBuffer pending;
         private boolean discarded;
 

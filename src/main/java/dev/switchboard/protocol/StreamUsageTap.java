@@ -28,6 +28,7 @@ public final class StreamUsageTap {
     private static final byte[] META = bytes("\"meta\"");
     private static final byte[] MESSAGE_START = bytes("message_start");
     private static final byte[] MESSAGE_DELTA = bytes("message_delta");
+    private static final byte[] DONE = bytes("[DONE]");
 
     private final Protocol protocol;
     private final boolean withholdUsageOnlyChunk;
@@ -99,34 +100,12 @@ public final class StreamUsageTap {
      * the buffer whose readable bytes start at {@code bufferStart}, or null for none.
      */
     private List<int[]> scan(byte[] bytes, int offset, int length, int bufferStart) {
-        int end = offset + length;
         int shift = bufferStart - offset;
-        List<int[]> withheld = null;
-        boolean atLineStart = true;
-        boolean afterCr = false;
-        int eventStart = offset;
-        for (int i = offset; i < end; i++) {
-            byte b = bytes[i];
-            if (b == '\n' && afterCr) {
-                afterCr = false;
-                continue;
-            }
-            afterCr = b == '\r';
-            if (b != '\n' && b != '\r') {
-                atLineStart = false;
-                continue;
-            }
-            if (atLineStart) {
-                int eventEnd = i + 1 < end && b == '\r' && bytes[i + 1] == '\n' ? i + 2 : i + 1;
-                if (event(bytes, eventStart, eventEnd)) {
-                    if (withheld == null) withheld = new ArrayList<>(1);
-                    withheld.add(new int[] {shift + eventStart, shift + eventEnd});
-                }
-                eventStart = eventEnd;
-            }
-            atLineStart = true;
-        }
-        return withheld;
+        List<int[]> withheld = new ArrayList<>(0);
+        SseScanner.forEach(bytes, offset, offset + length, false, (b, from, to) -> {
+            if (event(b, from, to)) withheld.add(new int[] {shift + from, shift + to});
+        });
+        return withheld.isEmpty() ? null : withheld;
     }
 
     /** The text the stream carried so far ({@link MessageText}), for an estimate when no usage came. */
@@ -147,11 +126,11 @@ public final class StreamUsageTap {
                 ? usageObject(bytes, from, to) || contains(bytes, from, to, META)
                 : contains(bytes, from, to, MESSAGE_START) || contains(bytes, from, to, MESSAGE_DELTA);
         if (!candidate) return false;
-        SseEvent event = SseEvent.parse(Arrays.copyOfRange(bytes, from, to));
-        if (event.data() == null || event.data().equals("[DONE]")) return false;
+        SseScanner.Data data = SseScanner.data(bytes, from, to);
+        if (data == null || data.is(DONE)) return false;
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(event.data());
+            root = Json.MAPPER.readTree(data.bytes(), data.from(), data.to() - data.from());
         } catch (JacksonException notJson) {
             return false;
         }

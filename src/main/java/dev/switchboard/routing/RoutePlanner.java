@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,16 +37,17 @@ public class RoutePlanner {
 
     /**
      * @param clientProtocol the protocol the client speaks
-     * @param sameProtocolOnly only targets of the client's protocol (count_tokens, which has no translation)
+     * @param translatable   the upstream protocols that can serve the client, through a translator where a route
+     *                       allows translation
      */
-    public RoutePlan plan(RouteTable table, RequestFacts request, Protocol clientProtocol, boolean sameProtocolOnly) {
+    public RoutePlan plan(RouteTable table, RequestFacts request, Protocol clientProtocol, Set<Protocol> translatable) {
         Route route = table.routes().get(request.alias());
         if (route == null) return new RoutePlan.UnknownAlias(request.alias());
-        boolean translated = route.translate() && !sameProtocolOnly;
         List<Target> servable = new ArrayList<>(route.targets().size());
         for (Target t : route.targets()) {
             // a translated target is ranked like any other: the cost estimate does not depend on the protocol
-            if (t.upstream().enabled() && (translated || t.upstream().protocol() == clientProtocol)) servable.add(t);
+            Protocol p = t.upstream().protocol();
+            if (t.upstream().enabled() && (p == clientProtocol || route.translate() && translatable.contains(p))) servable.add(t);
         }
         if (servable.isEmpty()) return new RoutePlan.NoTarget(route, whyNone(route, clientProtocol));
 
@@ -112,7 +114,10 @@ public class RoutePlanner {
         boolean allDisabled = route.targets().stream().noneMatch(t -> t.upstream().enabled());
         return allDisabled
                 ? "every upstream of model '" + route.alias() + "' is disabled (no API key configured)"
-                : "no enabled upstream of model '" + route.alias() + "' speaks the " + clientProtocol.displayName()
-                        + " protocol, and the route does not allow translation (translate: false)";
+                : route.translate()
+                        ? "no enabled upstream of model '" + route.alias() + "' speaks a protocol the " + clientProtocol.displayName()
+                                + " endpoint can be served by"
+                        : "no enabled upstream of model '" + route.alias() + "' speaks the " + clientProtocol.displayName()
+                                + " protocol, and the route does not allow translation (translate: false)";
     }
 }

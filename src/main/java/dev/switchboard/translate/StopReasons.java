@@ -1,6 +1,6 @@
 package dev.switchboard.translate;
 
-/** Why generation stopped, in each protocol's words (PROVIDERS.md). */
+/** Why generation stopped, in each protocol's words. */
 final class StopReasons {
     private StopReasons() {}
 

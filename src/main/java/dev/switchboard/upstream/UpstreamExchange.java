@@ -16,7 +16,7 @@ import dev.switchboard.config.Upstream;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
-import dev.switchboard.translate.Translation;
+import dev.switchboard.translate.Translator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelException;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -47,14 +47,13 @@ public class UpstreamExchange {
      * @param streamUsageWanted the request is an OpenAI stream whose client did not ask for usage: the
      *                          gateway adds {@code include_usage} where the upstream allows it
      */
-    public Mono<ClientHttpResponse> open(Target target, Protocol clientProtocol, String path, RequestScan scan,
+    public Mono<ClientHttpResponse> open(Target target, Translator translator, String path, RequestScan scan,
                                          HttpHeaders client, String requestId, boolean streamUsageWanted) {
         Upstream upstream = target.upstream();
         return Mono.defer(() -> {
                     // a translated request is written anew, then gets the same per-upstream edits as passthrough
-                    ByteBuf body = Translation.needed(clientProtocol, target)
-                            ? RequestBodyRewriter.rewrite(RequestScan.of(Translation.request(clientProtocol, scan, target)), target, false)
-                            : RequestBodyRewriter.rewrite(scan, target, injectsStreamUsage(target, streamUsageWanted));
+                    boolean injectUsage = translator.passthrough() && injectsStreamUsage(target, streamUsageWanted);
+                    ByteBuf body = RequestBodyRewriter.rewrite(translator.request(scan, target), target, injectUsage);
                     UpstreamClient http = clients.of(upstream);
                     return http.post(http.uri(path),
                             h -> headers(h, upstream, client, requestId, body.readableBytes()), body);

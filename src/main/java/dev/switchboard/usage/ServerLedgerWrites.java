@@ -124,11 +124,11 @@ final class ServerLedgerWrites implements AutoCloseable {
         int i = 0;
         for (UsageRecord r : chunk) {
             statement.bind(i++, r.id()).bind(i++, r.requestId()).bind(i++, r.time().atOffset(ZoneOffset.UTC))
-                    .bind(i++, r.key()).bind(i++, r.endpoint()).bind(i++, r.alias()).bind(i++, r.upstream());
+                    .bind(i++, r.key()).bind(i++, r.endpoint().wireName()).bind(i++, r.alias()).bind(i++, r.upstream());
             bind(statement, i++, r.upstreamModel(), String.class);
-            statement.bind(i++, r.stream()).bind(i++, r.status()).bind(i++, r.outcome()).bind(i++, r.attempts())
+            statement.bind(i++, r.stream()).bind(i++, r.status()).bind(i++, r.outcome().wireName()).bind(i++, r.attempts())
                     .bind(i++, r.promptTokens()).bind(i++, r.completionTokens()).bind(i++, r.reasoningTokens())
-                    .bind(i++, r.cachedTokens()).bind(i++, r.cacheWriteTokens()).bind(i++, r.usageSource())
+                    .bind(i++, r.cachedTokens()).bind(i++, r.cacheWriteTokens()).bind(i++, r.usageSource().wireName())
                     .bind(i++, r.costUsd()).bind(i++, r.credits());
             bind(statement, i++, r.upstreamCostUsd(), BigDecimal.class);
             bind(statement, i++, r.upstreamCredits(), BigDecimal.class);

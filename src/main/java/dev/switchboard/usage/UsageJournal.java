@@ -16,6 +16,7 @@ import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.switchboard.protocol.ApiEndpoint;
 import dev.switchboard.protocol.Json;
 import tools.jackson.core.JacksonException;
 
@@ -44,8 +45,8 @@ public final class UsageJournal {
      * thousands of records past its bound.
      */
     private static void warmUp() {
-        UsageRecord sample = new UsageRecord("warm-up", "warm-up", java.time.Instant.EPOCH, "-", "-", "-", "-", null, false, 0,
-                UsageRecord.OK, 0, 0, 0, 0, 0, 0, "upstream", java.math.BigDecimal.ZERO, 0, null, null, 0, null);
+        UsageRecord sample = new UsageRecord("warm-up", "warm-up", java.time.Instant.EPOCH, "-", ApiEndpoint.CHAT_COMPLETIONS, "-", "-",
+                null, false, 0, Outcome.OK, 0, 0, 0, 0, 0, 0, UsageSource.UPSTREAM, java.math.BigDecimal.ZERO, 0, null, null, 0, null);
         Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(sample), UsageRecord.class);
     }
 

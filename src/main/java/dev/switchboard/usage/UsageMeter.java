@@ -9,6 +9,7 @@ import org.springframework.http.HttpHeaders;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.Target;
+import dev.switchboard.protocol.ApiEndpoint;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.MessageText;
 import dev.switchboard.protocol.ProviderCost;
@@ -85,22 +86,22 @@ public final class UsageMeter {
         return (request == null ? 0 : request.length) + (tap != null ? tap.keptSize() : answer.length);
     }
 
-    public UsageRecord toRecord(String requestId, String key, String endpoint, String alias, boolean stream, int status,
-                                String outcome, int attempts, long latencyMs, Long ttftMs, RouteTable table) {
+    public UsageRecord toRecord(String requestId, String key, ApiEndpoint endpoint, String alias, boolean stream, int status,
+                                Outcome outcome, int attempts, long latencyMs, Long ttftMs, RouteTable table) {
         TokenUsage used = tokens;
         ProviderCost reported = cost;
         if (tap != null) {
             used = tap.usage();
             reported = tap.cost();
         }
-        String source = "upstream";
+        UsageSource source = UsageSource.UPSTREAM;
         // a token count's answer holds a count, not usage: estimating one from the request billed the prompt
         boolean produced = billed && produced();
         if (!billed) used = TokenUsage.NONE;
         if (used == null && produced) {
             String text = tap != null ? tap.text() : MessageText.of(answer);
             used = TokenEstimator.estimate(request == null ? new byte[0] : request, text);
-            source = "estimated";
+            source = UsageSource.ESTIMATED;
         }
         if (used == null) used = TokenUsage.NONE;
         BigDecimal costUsd = target == null || !produced ? BigDecimal.ZERO : Pricing.costUsd(target.price(), used);

@@ -14,6 +14,7 @@ import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.switchboard.protocol.ApiEndpoint;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;
@@ -192,11 +193,11 @@ public class UsageStore {
         OffsetDateTime time = row.get("time", OffsetDateTime.class);
         Number ttft = row.get("ttft_ms", Number.class);
         return new UsageRecord(row.get("id", String.class), row.get("request_id", String.class), time.toInstant(),
-                row.get("key_name", String.class), row.get("endpoint", String.class), row.get("alias", String.class),
+                row.get("key_name", String.class), ApiEndpoint.of(row.get("endpoint", String.class)), row.get("alias", String.class),
                 row.get("upstream", String.class), row.get("upstream_model", String.class), Boolean.TRUE.equals(row.get("stream", Boolean.class)),
-                (int) number(row, "status"), row.get("outcome", String.class), (int) number(row, "attempts"),
+                (int) number(row, "status"), Outcome.of(row.get("outcome", String.class)), (int) number(row, "attempts"),
                 number(row, "prompt_tokens"), number(row, "completion_tokens"), number(row, "reasoning_tokens"),
-                number(row, "cached_tokens"), number(row, "cache_write_tokens"), row.get("usage_source", String.class),
+                number(row, "cached_tokens"), number(row, "cache_write_tokens"), UsageSource.of(row.get("usage_source", String.class)),
                 decimal(row, "cost_usd"), number(row, "credits"), decimal(row, "upstream_cost_usd"), decimal(row, "upstream_credits"),
                 number(row, "latency_ms"), ttft == null ? null : ttft.longValue());
     }

@@ -142,9 +142,9 @@ class ErrorEnvelopeIT extends GatewayIT {
     void aliasWithNoTargetForThisProtocolIs503Explained() {
         // only routes that forbid translation have no target for a protocol
         assertThat(openAiError(chat("{\"model\":\"tx-forbidden\",\"messages\":[]}"), 503, "no_upstream_available")
-                .get("message").asString()).contains("OpenAI protocol", "translate: false");
+                .get("message").asString()).contains("OpenAI Chat Completions protocol", "translate: false");
         assertThat(anthropicError(messages("{\"model\":\"tx-forbidden-openai\",\"max_tokens\":5,\"messages\":[]}"), 503, "api_error")
-                .get("message").asString()).contains("Anthropic protocol", "translate: false");
+                .get("message").asString()).contains("Anthropic Messages protocol", "translate: false");
         assertThat(openAiError(chat("{\"model\":\"m1-all-keyless\",\"messages\":[]}"), 503, "no_upstream_available")
                 .get("message").asString()).contains("disabled");
     }

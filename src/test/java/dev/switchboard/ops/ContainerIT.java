@@ -39,6 +39,7 @@ import dev.switchboard.support.TestUpstreams;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.usage.UsageStore;
 import io.r2dbc.spi.ConnectionFactories;
+import dev.switchboard.usage.Outcome;
 
 /**
  * The gateway image built from docker/Dockerfile.prebuilt (on {@code SWITCHBOARD_RUNTIME_IMAGE}, which .ci/run
@@ -128,7 +129,7 @@ class ContainerIT {
         String db = "r2dbc:h2:file:///" + data.resolve("switchboard") + ";MODE=PostgreSQL";
         List<UsageRecord> kept = new UsageStore(ConnectionFactories.get(db)).byRequestId(streamId).collectList().block(Duration.ofSeconds(10));
         assertThat(kept).singleElement().satisfies(r -> {
-            assertThat(r.outcome()).isEqualTo(UsageRecord.OK);
+            assertThat(r.outcome()).isEqualTo(Outcome.OK);
             assertThat(r.credits()).isEqualTo(8);
         });
     }

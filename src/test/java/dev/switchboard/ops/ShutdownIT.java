@@ -26,6 +26,7 @@ import dev.switchboard.support.TestUpstreams;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.usage.UsageStore;
 import io.r2dbc.spi.ConnectionFactories;
+import dev.switchboard.usage.Outcome;
 
 /**
  * The packaged gateway as a real process, stopped with SIGTERM: in the middle of a stream, the stream
@@ -62,7 +63,7 @@ class ShutdownIT {
         List<UsageRecord> kept = new UsageStore(ConnectionFactories.get(gateway.databaseUrl())).byRequestId(requestId)
                 .collectList().block(Duration.ofSeconds(10));
         assertThat(kept).singleElement().satisfies(r -> {
-            assertThat(r.outcome()).isEqualTo(UsageRecord.OK);
+            assertThat(r.outcome()).isEqualTo(Outcome.OK);
             assertThat(r.promptTokens()).isEqualTo(4);
             assertThat(r.completionTokens()).isEqualTo(2);
             assertThat(r.credits()).isEqualTo(8);
@@ -89,7 +90,7 @@ class ShutdownIT {
         upstream.connectionClosed.get(10, java.util.concurrent.TimeUnit.SECONDS); // and the upstream was let go
         List<UsageRecord> kept = new UsageStore(ConnectionFactories.get(gateway.databaseUrl())).byRequestId(requestId)
                 .collectList().block(Duration.ofSeconds(10));
-        assertThat(kept).singleElement().satisfies(r -> assertThat(r.outcome()).isEqualTo(UsageRecord.GATEWAY_STOPPED));
+        assertThat(kept).singleElement().satisfies(r -> assertThat(r.outcome()).isEqualTo(Outcome.GATEWAY_STOPPED));
     }
 
     @Test
@@ -130,6 +131,6 @@ class ShutdownIT {
                 .sql("SELECT outcome, COUNT(*) AS n FROM usage_records WHERE request_id LIKE 'keepalive-%' GROUP BY outcome")
                 .map(row -> Map.entry(row.get("outcome", String.class), row.get("n", Number.class).longValue())).all()
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)).block(Duration.ofSeconds(10));
-        assertThat(recorded).as("records of the keep-alive requests, by outcome").containsExactly(Map.entry(UsageRecord.OK, (long) outcomes.size()));
+        assertThat(recorded).as("records of the keep-alive requests, by outcome").containsExactly(Map.entry(Outcome.OK.wireName(), (long) outcomes.size()));
     }
 }

@@ -16,6 +16,7 @@ import dev.switchboard.config.AuthStyle;
 import dev.switchboard.config.HealthPolicy;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
+import dev.switchboard.translate.Translators;
 import dev.switchboard.config.Route;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.StreamUsage;
@@ -52,7 +53,7 @@ class RoutePlannerTest {
     }
 
     private RoutePlan plan(RouteTable table, Long maxTokens) {
-        return planner.plan(table, new RequestFacts("m", 400, maxTokens), Protocol.OPENAI, false);
+        return planner.plan(table, new RequestFacts("m", 400, maxTokens), Protocol.OPENAI, Translators.servable(Protocol.OPENAI));
     }
 
     private static List<String> order(RoutePlan plan) {
@@ -105,16 +106,16 @@ class RoutePlannerTest {
     void otherProtocolTargetsAreRankedLikeAnyOtherUnlessTheRouteForbidsTranslation() {
         Target anthropic = target("anthropic", Protocol.ANTHROPIC, true, "1", "1", "0");
         RouteTable table = table(true, target("off", Protocol.OPENAI, false, "0", "0", "0"), anthropic, target("on", "5", "5"));
-        assertThat(order(planner.plan(table, new RequestFacts("m", 400, null), Protocol.OPENAI, false)))
+        assertThat(order(planner.plan(table, new RequestFacts("m", 400, null), Protocol.OPENAI, Translators.servable(Protocol.OPENAI))))
                 .containsExactly("anthropic", "on");
         // count_tokens has no translation: only same-protocol targets
-        assertThat(order(planner.plan(table, new RequestFacts("m", 400, null), Protocol.OPENAI, true))).containsExactly("on");
+        assertThat(order(planner.plan(table, new RequestFacts("m", 400, null), Protocol.OPENAI, java.util.EnumSet.of(Protocol.OPENAI)))).containsExactly("on");
 
         RouteTable forbidden = table(false, anthropic, target("on", "5", "5"));
-        assertThat(order(planner.plan(forbidden, new RequestFacts("m", 400, null), Protocol.OPENAI, false))).containsExactly("on");
-        assertThat(planner.plan(table(false, anthropic), new RequestFacts("m", 10, null), Protocol.OPENAI, false))
+        assertThat(order(planner.plan(forbidden, new RequestFacts("m", 400, null), Protocol.OPENAI, Translators.servable(Protocol.OPENAI)))).containsExactly("on");
+        assertThat(planner.plan(table(false, anthropic), new RequestFacts("m", 10, null), Protocol.OPENAI, Translators.servable(Protocol.OPENAI)))
                 .isInstanceOfSatisfying(RoutePlan.NoTarget.class, none -> assertThat(none.reason()).contains("translate: false"));
-        assertThat(planner.plan(table(), new RequestFacts("nope", 10, null), Protocol.OPENAI, false)).isInstanceOf(RoutePlan.UnknownAlias.class);
+        assertThat(planner.plan(table(), new RequestFacts("nope", 10, null), Protocol.OPENAI, Translators.servable(Protocol.OPENAI))).isInstanceOf(RoutePlan.UnknownAlias.class);
     }
 
     @Test

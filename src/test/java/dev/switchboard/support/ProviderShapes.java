@@ -1,7 +1,7 @@
 package dev.switchboard.support;
 
 /**
- * Response bodies in the shapes each seed provider really sends (../shared/PROVIDERS.md), replayed by the
+ * Response bodies in the shapes each seed provider really sends (docs/providers.md), replayed by the
  * WireMock upstreams. Streams keep every quirk: comments, meta blocks, a missing [DONE], pings, thinking.
  */
 public final class ProviderShapes {

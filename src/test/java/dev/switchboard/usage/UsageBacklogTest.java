@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.r2dbc.spi.ConnectionFactories;
 import reactor.core.publisher.Mono;
+import dev.switchboard.protocol.ApiEndpoint;
 
 /**
  * A store slower than the traffic: the heap keeps at most the bound's worth of queued records, the rest wait
@@ -109,8 +110,8 @@ class UsageBacklogTest {
     }
 
     private static UsageRecord record() {
-        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.now(), "team-a", "CHAT_COMPLETIONS", "m1",
-                "up", "model-x", false, 200, UsageRecord.OK, 1, 100, 20, 0, 0, 0, "upstream", new BigDecimal("0.0001"),
+        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.now(), "team-a", ApiEndpoint.CHAT_COMPLETIONS, "m1",
+                "up", "model-x", false, 200, Outcome.OK, 1, 100, 20, 0, 0, 0, UsageSource.UPSTREAM, new BigDecimal("0.0001"),
                 CREDITS, null, null, 12, null);
     }
 

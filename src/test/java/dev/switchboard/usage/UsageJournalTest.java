@@ -14,14 +14,15 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.switchboard.protocol.ApiEndpoint;
 
 class UsageJournalTest {
     @TempDir
     Path dir;
 
     private static UsageRecord record() {
-        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.now(), "team-a", "CHAT_COMPLETIONS", "m1",
-                "up", "model-x", false, 200, UsageRecord.OK, 1, 100, 20, 0, 0, 0, "upstream", new BigDecimal("0.0001"),
+        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.now(), "team-a", ApiEndpoint.CHAT_COMPLETIONS, "m1",
+                "up", "model-x", false, 200, Outcome.OK, 1, 100, 20, 0, 0, 0, UsageSource.UPSTREAM, new BigDecimal("0.0001"),
                 10, null, null, 12, null);
     }
 

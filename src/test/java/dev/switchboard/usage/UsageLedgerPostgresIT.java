@@ -29,6 +29,7 @@ import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
+import dev.switchboard.protocol.ApiEndpoint;
 
 /**
  * The ledger against a real PostgreSQL, reached through a {@link TcpProxy} so the test can take the store
@@ -113,8 +114,8 @@ class UsageLedgerPostgresIT {
     }
 
     private UsageRecord record(int credits) {
-        return new UsageRecord(UUID.randomUUID().toString(), "req-" + UUID.randomUUID(), Instant.now(), key, "CHAT_COMPLETIONS",
-                "m1", "up", "model", false, 200, UsageRecord.OK, 1, 10, 5, 0, 0, 0, "upstream",
+        return new UsageRecord(UUID.randomUUID().toString(), "req-" + UUID.randomUUID(), Instant.now(), key, ApiEndpoint.CHAT_COMPLETIONS,
+                "m1", "up", "model", false, 200, Outcome.OK, 1, 10, 5, 0, 0, 0, UsageSource.UPSTREAM,
                 new BigDecimal("0.000007"), credits, null, null, 12, 3L);
     }
 

@@ -36,6 +36,7 @@ import io.r2dbc.spi.ConnectionFactories;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import dev.switchboard.protocol.ApiEndpoint;
 
 /**
  * Records whose token estimate is long are built off the event loop that finished the request, and a
@@ -169,8 +170,8 @@ class UsageLedgerTest {
     }
 
     private static UsageRecord record(String requestId) {
-        return new UsageRecord(RecordId.next(), requestId, Instant.now(), "team-a", "CHAT_COMPLETIONS", "m1", "up",
-                "model-x", false, 200, UsageRecord.OK, 1, 100, 20, 0, 0, 0, "estimated", new BigDecimal("0.0001"), 10,
+        return new UsageRecord(RecordId.next(), requestId, Instant.now(), "team-a", ApiEndpoint.CHAT_COMPLETIONS, "m1", "up",
+                "model-x", false, 200, Outcome.OK, 1, 100, 20, 0, 0, 0, UsageSource.ESTIMATED, new BigDecimal("0.0001"), 10,
                 null, null, 12, null);
     }
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.r2dbc.spi.ConnectionFactories;
+import dev.switchboard.protocol.ApiEndpoint;
 
 /**
  * The store's two write paths on an in-memory H2 in PostgreSQL mode: R2DBC's multi-row inserts on the
@@ -133,8 +134,8 @@ class UsageStoreTest {
 
     private static UsageRecord record(String key, long credits, Long ttft) {
         return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.parse("2026-11-23T10:00:00Z"), key,
-                "CHAT_COMPLETIONS", "m1", "up", ttft == null ? null : "model-x", ttft != null, 200, UsageRecord.OK, 1,
-                100, 20, 3, 10, 0, "upstream", new BigDecimal("0.000123"), credits, ttft == null ? null : new BigDecimal("0.0001"),
+                ApiEndpoint.CHAT_COMPLETIONS, "m1", "up", ttft == null ? null : "model-x", ttft != null, 200, Outcome.OK, 1,
+                100, 20, 3, 10, 0, UsageSource.UPSTREAM, new BigDecimal("0.000123"), credits, ttft == null ? null : new BigDecimal("0.0001"),
                 null, 12, ttft);
     }
 }

@@ -19,7 +19,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code message_delta} into the finish chunk, then the usage chunk when the client asked for it, then
  * {@code [DONE]}.
  */
-public final class OpenAiStreamFromAnthropic implements StreamTranslator {
+public final class ChatStreamOverMessages implements StreamTranslator {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final boolean includeUsage;
@@ -33,7 +33,7 @@ public final class OpenAiStreamFromAnthropic implements StreamTranslator {
     private boolean done;
 
     /** @param includeUsage the client asked for {@code stream_options.include_usage} */
-    public OpenAiStreamFromAnthropic(boolean includeUsage, long created) {
+    ChatStreamOverMessages(boolean includeUsage, long created) {
         this.includeUsage = includeUsage;
         this.created = created;
     }
@@ -103,7 +103,7 @@ public final class OpenAiStreamFromAnthropic implements StreamTranslator {
                 if (includeUsage) {
                     ObjectNode usageChunk = base();
                     usageChunk.putArray("choices");
-                    usageChunk.set("usage", ResponseTranslator.openAiUsage(startUsage, outputTokens));
+                    usageChunk.set("usage", ChatOverMessages.openAiUsage(startUsage, outputTokens));
                     data(out, usageChunk);
                 }
                 out.writeBytes(DONE);

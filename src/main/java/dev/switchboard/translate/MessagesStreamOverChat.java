@@ -17,7 +17,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code message_delta} with the stop reason and the usage (held until the usage chunk came), then
  * {@code message_stop}. MiniMax's {@code <think>} text and {@code reasoning_details} become thinking blocks.
  */
-public final class AnthropicStreamFromOpenAi implements StreamTranslator {
+public final class MessagesStreamOverChat implements StreamTranslator {
     private enum Block { NONE, TEXT, THINKING, TOOL }
 
     private final ThinkSplitter think = new ThinkSplitter();
@@ -67,7 +67,7 @@ public final class AnthropicStreamFromOpenAi implements StreamTranslator {
         }
         JsonNode choice = chunk.path("choices").path(0);
         JsonNode delta = choice.path("delta");
-        String reasoning = ResponseTranslator.reasoning(delta);
+        String reasoning = Shapes.reasoning(delta);
         if (!reasoning.isEmpty()) thinking(out, reasoning);
         String content = delta.path("content").asString(null);
         if (content != null) {
@@ -94,7 +94,7 @@ public final class AnthropicStreamFromOpenAi implements StreamTranslator {
 
     private void start(ByteArrayOutputStream out, JsonNode chunk) {
         started = true;
-        if (!chunk.path("id").asString("").isEmpty()) id = ResponseTranslator.messageId(chunk.path("id").asString());
+        if (!chunk.path("id").asString("").isEmpty()) id = MessagesOverChat.messageId(chunk.path("id").asString());
         model = chunk.path("model").asString("");
         ObjectNode start = Json.MAPPER.createObjectNode().put("type", "message_start");
         ObjectNode message = start.putObject("message").put("id", id).put("type", "message").put("role", "assistant")
@@ -169,7 +169,7 @@ public final class AnthropicStreamFromOpenAi implements StreamTranslator {
         close(out);
         ObjectNode delta = Json.MAPPER.createObjectNode().put("type", "message_delta");
         delta.putObject("delta").put("stop_reason", StopReasons.toAnthropic(finishReason)).putNull("stop_sequence");
-        delta.set("usage", ResponseTranslator.anthropicUsage(usage == null ? Json.MAPPER.createObjectNode() : usage));
+        delta.set("usage", MessagesOverChat.anthropicUsage(usage == null ? Json.MAPPER.createObjectNode() : usage));
         emit(out, "message_delta", delta);
         emit(out, "message_stop", Json.MAPPER.createObjectNode().put("type", "message_stop"));
         finished = true;

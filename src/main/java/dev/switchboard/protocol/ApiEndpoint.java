@@ -1,12 +1,17 @@
-package dev.switchboard.api;
+package dev.switchboard.protocol;
+
+import java.util.Locale;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 
 import dev.switchboard.config.Protocol;
-import dev.switchboard.protocol.ErrorKind;
-import dev.switchboard.protocol.GatewayException;
-import dev.switchboard.protocol.RequestScan;
 import tools.jackson.core.JsonToken;
 
-/** The proxied endpoints: the protocol each speaks and where it lives under an upstream's base URL. */
+/**
+ * The proxied endpoints: the protocol each speaks and where it lives under an upstream's base URL. Named in
+ * lower case in usage records and logs ({@code chat_completions}).
+ */
 public enum ApiEndpoint {
     CHAT_COMPLETIONS(Protocol.OPENAI, "/v1/chat/completions", "/chat/completions"),
     MESSAGES(Protocol.ANTHROPIC, "/v1/messages", "/v1/messages"),
@@ -22,6 +27,18 @@ public enum ApiEndpoint {
         this.upstreamPath = upstreamPath;
     }
 
+    /** The endpoint's name in records: lower case. */
+    @JsonValue
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** From a record, in either case (records written before names were lower case say CHAT_COMPLETIONS). */
+    @JsonCreator
+    public static ApiEndpoint of(String name) {
+        return valueOf(name.toUpperCase(Locale.ROOT));
+    }
+
     /** Where clients reach it on the gateway (POST). */
     public String path() {
         return path;
@@ -32,7 +49,7 @@ public enum ApiEndpoint {
      * in absolute form ({@code http://host:8080/v1/messages}), which an HTTP/1.1 server must accept (RFC 9112,
      * 3.2.2) and Spring WebFlux does for the gateway's other paths.
      */
-    boolean servedAt(String target) {
+    public boolean servedAt(String target) {
         int at = pathStart(target);
         return at >= 0 && target.startsWith(path, at)
                 && (target.length() == at + path.length() || target.charAt(at + path.length()) == '?');
@@ -56,15 +73,14 @@ public enum ApiEndpoint {
 
     /**
      * Appended to an upstream's base-url (the URL its protocol's official SDK would be given): this
-     * endpoint's own path, or the other protocol's chat endpoint when the request is translated.
+     * endpoint's own path, or the upstream protocol's generation endpoint when the request is translated.
      */
     public String upstreamPath(Protocol upstream) {
-        if (this == COUNT_TOKENS || upstream == protocol) return upstreamPath;
-        return upstream == Protocol.OPENAI ? CHAT_COMPLETIONS.upstreamPath : MESSAGES.upstreamPath;
+        return upstream == protocol ? upstreamPath : upstream.generationPath();
     }
 
     /** @return the alias; throws 400 for what this endpoint requires and the body lacks */
-    String validate(RequestScan scan) {
+    public String validate(RequestScan scan) {
         RequestScan.Field model = scan.field("model");
         if (model == null) throw invalid("The request body needs a \"model\" field naming a model alias", "model");
         if (scan.model() == null || scan.model().isBlank()) throw invalid("\"model\" must be a non-empty string", "model");

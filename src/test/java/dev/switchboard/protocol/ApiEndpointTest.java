@@ -1,4 +1,4 @@
-package dev.switchboard.api;
+package dev.switchboard.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -3,27 +3,37 @@ package dev.switchboard.translate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
-import org.junit.jupiter.api.Test;
-
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SseEvent;
 import dev.switchboard.support.ProviderShapes;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-/** Recorded provider streams translated event by event; each upstream event's output is checked as it comes. */
-class StreamTranslationTest {
+/** An Anthropic Messages client served by a Chat Completions upstream: the request, the whole answer and the stream, field by field. */
+class MessagesOverChatTest {
+    private static JsonNode json(String text) {
+        return Json.MAPPER.readTree(text);
+    }
 
-    /** What one translator call gave: the client's events, parsed. */
-    private static List<SseEvent> out(byte[] bytes) {
-        return SseEvent.parseAll(bytes);
+    private static void collect(byte[] bytes, StringBuilder thinking, StringBuilder text) {
+        for (SseEvent e : out(bytes)) {
+            if (!"content_block_delta".equals(e.name())) continue;
+            JsonNode delta = json(e).path("delta");
+            if (delta.has("thinking")) thinking.append(delta.path("thinking").asString());
+            if (delta.has("text")) text.append(delta.path("text").asString());
+        }
     }
 
     private static JsonNode json(SseEvent event) {
         return Json.MAPPER.readTree(event.data());
+    }
+
+    /** What one translator call gave: the client's events, parsed. */
+    private static List<SseEvent> out(byte[] bytes) {
+        return SseEvent.parseAll(bytes);
     }
 
     private static List<SseEvent> upstream(String shape) {
@@ -35,8 +45,68 @@ class StreamTranslationTest {
     }
 
     @Test
+    void anthropicRequestBecomesOpenAi() {
+        JsonNode out = MessagesOverChat.toChat(json("""
+                {"model":"alias","max_tokens":300,"system":[{"type":"text","text":"Be brief."}],
+                 "stop_sequences":["END"],"temperature":0.5,"top_p":0.9,"top_k":5,
+                 "thinking":{"type":"enabled","budget_tokens":20000},
+                 "tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],
+                 "tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true},
+                 "messages":[
+                   {"role":"user","content":[{"type":"text","text":"Look:"},{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"QUJD"}}]},
+                   {"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Checking."},
+                                                  {"type":"tool_use","id":"toolu_9","name":"get_weather","input":{"city":"Oslo"}}]},
+                   {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_9","content":[{"type":"text","text":"-3°C"}]},
+                                             {"type":"text","text":"And tomorrow?"}]}]}"""), "MiniMax-M1");
+
+        assertThat(out.path("model").asString()).isEqualTo("MiniMax-M1");
+        assertThat(out.path("max_tokens").asInt()).isEqualTo(300);
+        assertThat(out.path("stop").get(0).asString()).isEqualTo("END");
+        assertThat(out.path("temperature").asDouble()).isEqualTo(0.5);
+        assertThat(out.has("top_k")).isFalse();
+        assertThat(out.path("reasoning_effort").asString()).isEqualTo("high");
+        assertThat(out.path("tools").get(0).path("function").path("parameters").path("properties").has("city")).isTrue();
+        assertThat(out.path("tool_choice").path("function").path("name").asString()).isEqualTo("get_weather");
+        assertThat(out.path("parallel_tool_calls").asBoolean(true)).isFalse();
+        JsonNode messages = out.path("messages");
+        assertThat(messages.get(0).path("role").asString()).isEqualTo("system");
+        assertThat(messages.get(0).path("content").asString()).isEqualTo("Be brief.");
+        assertThat(messages.get(1).path("content").get(1).path("image_url").path("url").asString()).isEqualTo("data:image/jpeg;base64,QUJD");
+        assertThat(messages.get(2).path("content").asString()).isEqualTo("Checking.");
+        assertThat(messages.get(2).path("tool_calls").get(0).path("function").path("arguments").asString()).isEqualTo("{\"city\":\"Oslo\"}");
+        // the tool result directly after the assistant's call, then the rest of the user turn
+        assertThat(messages.get(3).path("role").asString()).isEqualTo("tool");
+        assertThat(messages.get(3).path("tool_call_id").asString()).isEqualTo("toolu_9");
+        assertThat(messages.get(3).path("content").asString()).isEqualTo("-3°C");
+        assertThat(messages.get(4).path("content").asString()).isEqualTo("And tomorrow?");
+    }
+
+    @Test
+    void miniMaxReasoningDetailsBecomeAThinkingBlockAndCacheTokensLeaveInputTokens() {
+        JsonNode out = MessagesOverChat.toMessages(Json.MAPPER.readTree("""
+                {"id":"mm-9","object":"chat.completion","model":"MiniMax-M1","choices":[{"index":0,"finish_reason":"length",
+                  "message":{"role":"assistant","content":"Partial answ","reasoning_details":[{"type":"reasoning.text","text":"Step one. "},{"type":"reasoning.text","text":"Step two."}]}}],
+                 "usage":{"prompt_tokens":100,"completion_tokens":50,"prompt_tokens_details":{"cached_tokens":30,"cache_write_tokens":20}}}"""));
+        assertThat(out.path("content").get(0).path("type").asString()).isEqualTo("thinking");
+        assertThat(out.path("content").get(0).path("thinking").asString()).isEqualTo("Step one. Step two.");
+        assertThat(out.path("content").get(1).path("text").asString()).isEqualTo("Partial answ");
+        assertThat(out.path("stop_reason").asString()).isEqualTo("max_tokens");
+        assertThat(out.path("usage").path("input_tokens").asLong()).isEqualTo(50);
+        assertThat(out.path("usage").path("cache_read_input_tokens").asLong()).isEqualTo(30);
+        assertThat(out.path("usage").path("cache_creation_input_tokens").asLong()).isEqualTo(20);
+    }
+
+    @Test
+    void streamedReasoningDetailsBecomeThinkingDeltas() {
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
+        var events = SseEvent.parseAll(translator.event(new SseEvent(null,
+                "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_details\":[{\"type\":\"reasoning.text\",\"text\":\"Think.\"}]}}]}")));
+        assertThat(Json.MAPPER.readTree(events.getLast().data()).path("delta").path("thinking").asString()).isEqualTo("Think.");
+    }
+
+    @Test
     void aimlapiStreamBecomesTheAnthropicSequenceWithThinkingSplitOutOfTheText() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         List<SseEvent> in = upstream(ProviderShapes.AIMLAPI_STREAM);
 
         List<SseEvent> first = out(translator.event(in.get(0))); // "<think>hmm</think>"
@@ -63,7 +133,7 @@ class StreamTranslationTest {
 
     @Test
     void openRouterKeepAlivesBecomePingsOnceStartedAndUsageComesFromTheLastMessage() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         List<String> all = new ArrayList<>();
         JsonNode usage = null;
         List<SseEvent> in = new ArrayList<>(upstream(ProviderShapes.OPENROUTER_STREAM));
@@ -86,7 +156,7 @@ class StreamTranslationTest {
 
     @Test
     void toolCallDeltasBecomeAToolUseBlockWithArgumentFragments() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         List<SseEvent> in = upstream(ProviderShapes.TOGETHER_TOOL_CALL_STREAM);
         List<SseEvent> first = out(translator.event(in.get(0)));
         assertThat(names(first)).containsExactly("message_start", "content_block_start");
@@ -104,7 +174,7 @@ class StreamTranslationTest {
 
     @Test
     void miniMaxStreamWithoutDoneEndsCleanlyFromItsClosingCompletion() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         StringBuilder thinking = new StringBuilder(), text = new StringBuilder();
         for (SseEvent e : upstream(ProviderShapes.MINIMAX_OPENAI_STREAM)) collect(translator.event(e), thinking, text);
         List<SseEvent> end = out(translator.end());
@@ -116,7 +186,7 @@ class StreamTranslationTest {
 
     @Test
     void aThinkTagCutBetweenChunksIsStillRecognised() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         StringBuilder thinking = new StringBuilder(), text = new StringBuilder();
         for (String piece : List.of("<thi", "nk>deep ", "thought</th", "ink>answer <b>bold</b>")) {
             collect(translator.event(new SseEvent(null, "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
@@ -130,7 +200,7 @@ class StreamTranslationTest {
 
     @Test
     void anOpenAiStreamCutBeforeItsFinishIsNotEndedCleanly() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         List<SseEvent> in = upstream(ProviderShapes.AIMLAPI_STREAM);
         translator.event(in.get(0));
         translator.event(in.get(1));
@@ -139,81 +209,11 @@ class StreamTranslationTest {
 
     @Test
     void anOpenAiErrorEventBecomesAnAnthropicErrorEvent() {
-        AnthropicStreamFromOpenAi translator = new AnthropicStreamFromOpenAi();
+        MessagesStreamOverChat translator = new MessagesStreamOverChat();
         translator.event(upstream(ProviderShapes.AIMLAPI_STREAM).get(1));
         List<SseEvent> error = out(translator.event(new SseEvent(null, "{\"error\":{\"message\":\"provider overloaded\",\"code\":502}}")));
         assertThat(names(error)).containsExactly("error");
         assertThat(json(error.getFirst()).path("error").path("message").asString()).isEqualTo("provider overloaded");
         assertThat(translator.end()).isEmpty(); // no message_stop after an error
-    }
-
-    @Test
-    void anthropicStreamBecomesOpenAiChunksWithReasoningFinishUsageAndDone() {
-        OpenAiStreamFromAnthropic translator = new OpenAiStreamFromAnthropic(true, 1763900000L);
-        List<SseEvent> in = upstream(ProviderShapes.MINIMAX_MESSAGE_STREAM);
-        List<String> contents = new ArrayList<>();
-        List<String> reasoning = new ArrayList<>();
-        List<SseEvent> produced = new ArrayList<>();
-        for (SseEvent e : in) {
-            List<SseEvent> o = out(translator.event(e));
-            if ("ping".equals(e.name())) assertThat(o).as("ping is dropped").isEmpty();
-            if ("content_block_delta".equals(e.name()) && e.data().contains("text_delta")) assertThat(o).as("flushed at once").hasSize(1);
-            produced.addAll(o);
-        }
-        assertThat(translator.end()).isEmpty();
-        assertThat(produced.getLast().data()).isEqualTo("[DONE]");
-        JsonNode usageChunk = json(produced.get(produced.size() - 2));
-        assertThat(usageChunk.path("choices")).isEmpty();
-        assertThat(usageChunk.path("usage").path("prompt_tokens").asLong()).isEqualTo(19); // 15 + 4 read from cache
-        assertThat(usageChunk.path("usage").path("prompt_tokens_details").path("cached_tokens").asLong()).isEqualTo(4);
-        assertThat(usageChunk.path("usage").path("completion_tokens").asLong()).isEqualTo(12);
-        String finish = null;
-        for (SseEvent e : produced.subList(0, produced.size() - 2)) {
-            JsonNode chunk = json(e);
-            assertThat(chunk.path("object").asString()).isEqualTo("chat.completion.chunk");
-            assertThat(chunk.path("id").asString()).isEqualTo("msg_mm_2");
-            JsonNode delta = chunk.path("choices").path(0).path("delta");
-            if (delta.has("content") && !delta.path("content").asString().isEmpty()) contents.add(delta.path("content").asString());
-            if (delta.has("reasoning_content")) reasoning.add(delta.path("reasoning_content").asString());
-            if (!chunk.path("choices").path(0).path("finish_reason").isNull()) finish = chunk.path("choices").path(0).path("finish_reason").asString();
-        }
-        assertThat(json(produced.getFirst()).path("choices").path(0).path("delta").path("role").asString()).isEqualTo("assistant");
-        assertThat(contents).containsExactly("Hello", " there");
-        assertThat(reasoning).containsExactly("Greeting back.");
-        assertThat(finish).isEqualTo("stop");
-    }
-
-    @Test
-    void anthropicToolUseBecomesAToolCallsEntryAndArgumentFragmentsWithoutUsageUnlessAsked() {
-        OpenAiStreamFromAnthropic translator = new OpenAiStreamFromAnthropic(false, 1L);
-        List<SseEvent> in = upstream(ProviderShapes.MINIMAX_TOOL_USE_STREAM);
-        List<SseEvent> produced = new ArrayList<>();
-        for (SseEvent e : in) produced.addAll(out(translator.event(e)));
-        JsonNode start = json(produced.get(1)).path("choices").path(0).path("delta").path("tool_calls").path(0);
-        assertThat(start.path("index").asInt()).isZero();
-        assertThat(start.path("id").asString()).isEqualTo("toolu_2");
-        assertThat(start.path("function").path("name").asString()).isEqualTo("get_weather");
-        assertThat(json(produced.get(2)).path("choices").path(0).path("delta").path("tool_calls").path(0).path("function")
-                .path("arguments").asString()).isEqualTo("{\"city\": ");
-        assertThat(json(produced.get(4)).path("choices").path(0).path("finish_reason").asString()).isEqualTo("tool_calls");
-        assertThat(produced).hasSize(6); // role, tool start, 2 fragments, finish, [DONE]: no usage chunk
-        assertThat(produced.getLast().data()).isEqualTo("[DONE]");
-    }
-
-    @Test
-    void anAnthropicStreamCutBeforeMessageStopIsNotEndedCleanly() {
-        OpenAiStreamFromAnthropic translator = new OpenAiStreamFromAnthropic(false, 1L);
-        List<SseEvent> in = upstream(ProviderShapes.MINIMAX_MESSAGE_STREAM);
-        for (SseEvent e : in.subList(0, 6)) translator.event(e);
-        assertThatThrownBy(translator::end).isInstanceOf(IllegalStateException.class);
-    }
-
-    private static void collect(byte[] bytes, StringBuilder thinking, StringBuilder text) {
-        for (SseEvent e : out(bytes)) {
-            if (!"content_block_delta".equals(e.name())) continue;
-            JsonNode delta = json(e).path("delta");
-            if (delta.has("thinking")) thinking.append(delta.path("thinking").asString());
-            if (delta.has("text")) text.append(delta.path("text").asString());
-        }
     }
 }

@@ -1,0 +1,96 @@
+package dev.switchboard.api;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import dev.switchboard.usage.Outcome;
+import dev.switchboard.usage.UsageLedger;
+import dev.switchboard.usage.UsageMeter;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+
+/**
+ * The end of a request: its usage record handed to the ledger (once, however the answer ended), its metrics,
+ * and its access log line.
+ */
+@Component
+class RequestCompletion {
+    /** One line per served request, off unless {@code logging.level.switchboard.access=info} (the ledger keeps a record anyway). */
+    private static final Logger access = LoggerFactory.getLogger("switchboard.access");
+
+    private final UsageLedger ledger;
+    private final GatewayMetrics metrics;
+    private final ConnectionDrain drain;
+
+    RequestCompletion(UsageLedger ledger, GatewayMetrics metrics, ConnectionDrain drain) {
+        this.ledger = ledger;
+        this.metrics = metrics;
+        this.drain = drain;
+    }
+
+    /**
+     * Records the request as its body ends, before the end reaches the server: a graceful shutdown that waits
+     * for in-flight responses then also finds their usage records queued.
+     */
+    <T> Flux<T> whenDone(Flux<T> body, RequestContext context) {
+        return body.doOnComplete(() -> finished(context, SignalType.ON_COMPLETE))
+                .doOnError(e -> finished(context, SignalType.ON_ERROR))
+                .doOnCancel(() -> finished(context, SignalType.CANCEL));
+    }
+
+    /** The same for a body of one buffer, recorded as that buffer goes to the server. */
+    <T> Mono<T> whenDone(Mono<T> body, RequestContext context) {
+        return body.doOnSuccess(b -> finished(context, SignalType.ON_COMPLETE))
+                .doOnError(e -> finished(context, SignalType.ON_ERROR))
+                .doOnCancel(() -> finished(context, SignalType.CANCEL));
+    }
+
+    /** How the answer's body ended, as the request's outcome: recorded, counted and (when asked for) logged. */
+    void finished(RequestContext context, SignalType signal) {
+        if (context.meter == null) return; // no identified client: nothing to record
+        Outcome outcome = context.streamBroke ? Outcome.STREAM_BROKEN : switch (signal) {
+            case ON_COMPLETE -> context.status < 300 ? Outcome.OK : Outcome.UPSTREAM_ERROR;
+            // a cut at the end of the shutdown's grace period is the gateway's doing, not the client's
+            case CANCEL -> drain.cutting() ? Outcome.GATEWAY_STOPPED : Outcome.CLIENT_CANCELLED;
+            default -> context.stream ? Outcome.STREAM_BROKEN : Outcome.UPSTREAM_ERROR;
+        };
+        if (!record(context, outcome)) return;
+        metrics.request(context.alias, context.upstream, context.status, outcome.wireName(), context.elapsedNanos());
+        if (access.isInfoEnabled()) {
+            access.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
+                    context.requestId, context.keyName, context.endpoint.wireName(), context.alias, context.upstream, context.attempts,
+                    context.stream, context.status, outcome.wireName(), context.elapsedMillis());
+        }
+    }
+
+    /**
+     * An identified client's request the gateway answered with its own error: kept even when nothing was
+     * served; anonymous noise is not.
+     */
+    void failed(RequestContext context) {
+        if (context.meter != null) record(context, context.attempts > 0 ? Outcome.UPSTREAM_ERROR : Outcome.REJECTED);
+    }
+
+    /**
+     * Hands the request's record to the ledger, with its latency, status and time to first byte as they are
+     * now (a long token estimate may build it later, off the event loop). Once per request: a body that
+     * completes and is then cancelled is still one request.
+     *
+     * @return false if the record was handed over already
+     */
+    private boolean record(RequestContext context, Outcome outcome) {
+        if (context.recorded) return false;
+        context.recorded = true;
+        UsageMeter used = context.meter;
+        String id = context.requestId, key = context.keyName, alias = context.alias;
+        boolean streamed = context.stream;
+        int code = context.status, tries = context.attempts;
+        long latency = context.elapsedMillis();
+        Long ttft = context.ttftMillis();
+        ledger.record(used.estimateBytes(), () -> used.toRecord(id, key, context.endpoint, alias, streamed, code, outcome,
+                tries, latency, ttft, context.table));
+        return true;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.switchboard.api;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.support.Netty4HeadersAdapter;
+import org.springframework.stereotype.Component;
+
+import dev.switchboard.auth.ClientAuthenticator;
+import dev.switchboard.config.GatewayProperties;
+import dev.switchboard.config.Protocol;
+import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.protocol.GatewayException;
+import dev.switchboard.protocol.RequestScan;
+import dev.switchboard.routing.RequestFacts;
+import dev.switchboard.routing.RoutePlan;
+import dev.switchboard.routing.RoutePlanner;
+import dev.switchboard.translate.Translators;
+import dev.switchboard.usage.UsageLedger;
+import dev.switchboard.usage.UsageMeter;
+import io.netty.channel.ChannelException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.util.context.Context;
+
+/**
+ * A request's way in: the client's key and budget, its body read within the limits, checked to be what the
+ * endpoint takes, and the plan of the targets that may serve it.
+ */
+@Component
+class RequestIntake {
+    private static final Logger log = LoggerFactory.getLogger(RequestIntake.class);
+
+    /** A request the gateway takes: its body scanned, its alias named, its headers for the upstream. */
+    record Accepted(RequestScan scan, String alias, HttpHeaders headers) {}
+
+    private final ClientAuthenticator authenticator;
+    private final UsageLedger ledger;
+    private final RoutePlanner planner;
+    private final int maxBodyBytes;
+    private final BodyBudget bodies;
+    private final Duration bodyReadTimeout;
+
+    RequestIntake(ClientAuthenticator authenticator, UsageLedger ledger, RoutePlanner planner, GatewayProperties properties,
+                  GatewayMetrics metrics) {
+        this.authenticator = authenticator;
+        this.ledger = ledger;
+        this.planner = planner;
+        this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, properties.maxBodySize().toBytes());
+        this.bodies = new BodyBudget(properties.limits().bodiesInFlightBytes());
+        this.bodyReadTimeout = properties.limits().bodyReadTimeout();
+        metrics.bodies(bodies);
+    }
+
+    /** Authenticates, admits the key against its budget, reads and checks the body. */
+    Mono<Accepted> accept(HttpServerRequest request, RequestContext context) {
+        HttpHeaders headers = new HttpHeaders(new Netty4HeadersAdapter(request.requestHeaders()));
+        ApiEndpoint endpoint = context.endpoint;
+        return Mono.fromCallable(() -> authenticator.authenticate(context.table, headers))
+                .flatMap(key -> {
+                    context.keyName = key.name();
+                    context.meter = new UsageMeter(endpoint.protocol(), endpoint.billed());
+                    ledger.admit(key);
+                    return readBody(request, context);
+                })
+                .map(body -> {
+                    context.meter.request(body);
+                    RequestScan scan = RequestScan.of(body);
+                    String alias = endpoint.validate(scan);
+                    context.stream = scan.stream();
+                    context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
+                    return new Accepted(scan, alias, headers);
+                });
+    }
+
+    /** The targets that may serve the request, in the order to try them, or why there are none. */
+    RoutePlan plan(Accepted accepted, RequestContext context) {
+        RequestScan scan = accepted.scan();
+        Long maxTokens = scan.longValue("max_tokens");
+        if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
+        if (maxTokens == null) maxTokens = scan.longValue("max_output_tokens");
+        Protocol client = context.endpoint.protocol();
+        // count_tokens has no counterpart in another protocol: only an Anthropic upstream can count
+        Set<Protocol> servable = context.endpoint == ApiEndpoint.COUNT_TOKENS ? EnumSet.of(client) : Translators.servable(client);
+        RoutePlan plan = planner.plan(context.table, new RequestFacts(accepted.alias(), scan.body().length, maxTokens), client, servable);
+        if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = accepted.alias();
+        return plan;
+    }
+
+    /**
+     * The whole body, each chunk copied as it arrives (Reactor Netty releases it after): 413 past the size
+     * limit, 503 past the budget of all bodies in flight, 408 when it stops coming. Its memory is held until
+     * the request ends ({@link ProxyHandler}).
+     */
+    private Mono<byte[]> readBody(HttpServerRequest request, RequestContext context) {
+        long declared = contentLength(request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH));
+        if (declared > maxBodyBytes) return Mono.error(tooLarge());
+        RequestBody body = new RequestBody(declared, maxBodyBytes, bodies);
+        context.body = body;
+        return request.receive()
+                .doOnNext(chunk -> {
+                    switch (body.add(chunk)) {
+                        case TAKEN -> { }
+                        case TOO_LARGE -> throw tooLarge();
+                        case OVER_BUDGET -> throw overloaded();
+                    }
+                })
+                .onErrorMap(RequestIntake::bodyReadTimedOut, e -> new GatewayException(ErrorKind.REQUEST_TIMEOUT,
+                        "The request body did not arrive in time: " + body.size() + " bytes came in " + bodyReadTimeout.toSeconds() + " s"))
+                .then(Mono.defer(() -> body.size() == 0
+                        ? Mono.error(new GatewayException(ErrorKind.INVALID_REQUEST, "The request body is empty"))
+                        : Mono.just(body.bytes())))
+                .contextWrite(BODY_ERRORS_DROPPED);
+    }
+
+    /**
+     * Reactor Netty signals a body read timeout to the body's reader twice when the reader answers at once
+     * (its answer completes the exchange, which disposes the body with the same error), and Reactor's default
+     * logs the second at ERROR. This reader's errors dropped that way are the timeout it answered already.
+     * The key is Reactor's own name for an operator chain's local onErrorDropped hook.
+     */
+    private static final Context BODY_ERRORS_DROPPED = Context.of("reactor.onErrorDropped.local", (Consumer<Throwable>) e -> {
+        if (bodyReadTimedOut(e)) log.debug("A body read timeout was signalled again after it was answered");
+        else log.error("An error arrived after the request body had ended", e);
+    });
+
+    /** Reactor Netty's request timeout ({@code switchboard.limits.body-read-timeout}); its exception class is not public. */
+    private static boolean bodyReadTimedOut(Throwable e) {
+        return e instanceof ChannelException && e.getClass().getSimpleName().equals("RequestTimeoutException");
+    }
+
+    private GatewayException overloaded() {
+        return new GatewayException(ErrorKind.OVERLOADED, "The gateway holds as many request bodies as it may ("
+                + bodies.limit() / (1024 * 1024) + " MB); retry shortly", null, null, Duration.ofSeconds(1));
+    }
+
+    private GatewayException tooLarge() {
+        return new GatewayException(ErrorKind.REQUEST_TOO_LARGE,
+                "The request body is larger than the gateway's limit of " + maxBodyBytes + " bytes");
+    }
+
+    /** -1 when absent or not a number; the body's own length then decides. */
+    private static long contentLength(String value) {
+        if (value == null) return -1;
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.switchboard.translate;
+
+import dev.switchboard.protocol.Json;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A Chat Completions client served by an Anthropic Messages upstream: the request
+ * (system prompt, messages with text and images, tools and tool choice, tool calls and results, stop
+ * sequences, sampling, max tokens, {@code reasoning_effort} as {@code thinking}), the whole answer, and the
+ * stream ({@link ChatStreamOverMessages}). Fields with no counterpart are left out rather than guessed.
+ */
+public final class ChatOverMessages extends Rewriting {
+    private final boolean includeUsage;
+
+    /** @param includeUsage the client asked for the stream's usage chunk ({@code stream_options.include_usage}) */
+    ChatOverMessages(boolean includeUsage) {
+        this.includeUsage = includeUsage;
+    }
+
+    @Override
+    JsonNode request(JsonNode client, String model) {
+        return toMessages(client, model);
+    }
+
+    @Override
+    JsonNode answer(JsonNode upstream) {
+        return toChat(upstream, System.currentTimeMillis() / 1000);
+    }
+
+    @Override
+    public StreamTranslator stream() {
+        return new ChatStreamOverMessages(includeUsage, System.currentTimeMillis() / 1000);
+    }
+
+    static ObjectNode toMessages(JsonNode in, String model) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("model", model);
+        long maxTokens = in.path("max_completion_tokens").asLong(in.path("max_tokens").asLong(Shapes.DEFAULT_MAX_TOKENS));
+        out.put("max_tokens", maxTokens);
+        StringBuilder system = new StringBuilder();
+        ArrayNode messages = out.putArray("messages");
+        for (JsonNode m : in.path("messages")) {
+            switch (m.path("role").asString("")) {
+                case "system", "developer" -> {
+                    if (system.length() > 0) system.append("\n\n");
+                    system.append(Shapes.text(m.path("content")) == null ? "" : Shapes.text(m.path("content")));
+                }
+                case "assistant" -> append(messages, "assistant", assistantToAnthropic(m));
+                case "tool" -> {
+                    ObjectNode result = Json.MAPPER.createObjectNode().put("type", "tool_result")
+                            .put("tool_use_id", m.path("tool_call_id").asString(""));
+                    String text = Shapes.text(m.path("content"));
+                    result.put("content", text == null ? "" : text);
+                    append(messages, "user", Json.MAPPER.createArrayNode().add(result));
+                }
+                default -> append(messages, "user", userToAnthropic(m.path("content")));
+            }
+        }
+        if (system.length() > 0) out.put("system", system.toString());
+        if (in.has("temperature")) out.put("temperature", Math.min(1.0, in.path("temperature").asDouble())); // OpenAI's scale goes to 2
+        Shapes.copy(in, "top_p", out, "top_p");
+        JsonNode stop = in.path("stop");
+        if (stop.isString()) out.putArray("stop_sequences").add(stop.asString());
+        else if (stop.isArray() && !stop.isEmpty()) out.set("stop_sequences", stop);
+        if (in.path("stream").asBoolean(false)) out.put("stream", true);
+        if (in.path("tools").isArray() && !in.path("tools").isEmpty()) {
+            ArrayNode tools = out.putArray("tools");
+            for (JsonNode t : in.path("tools")) {
+                JsonNode f = t.path("function");
+                ObjectNode tool = tools.addObject().put("name", f.path("name").asString(""));
+                if (f.hasNonNull("description")) tool.put("description", f.path("description").asString());
+                tool.set("input_schema", f.has("parameters") ? f.path("parameters") : Shapes.emptySchema());
+            }
+        }
+        ObjectNode choice = null;
+        JsonNode toolChoice = in.path("tool_choice");
+        if (toolChoice.isString()) {
+            switch (toolChoice.asString()) {
+                case "auto" -> choice = Json.MAPPER.createObjectNode().put("type", "auto");
+                case "required" -> choice = Json.MAPPER.createObjectNode().put("type", "any");
+                case "none" -> choice = Json.MAPPER.createObjectNode().put("type", "none");
+                default -> { }
+            }
+        } else if (toolChoice.isObject()) {
+            choice = Json.MAPPER.createObjectNode().put("type", "tool").put("name", toolChoice.path("function").path("name").asString(""));
+        }
+        if (in.path("parallel_tool_calls").isBoolean() && !in.path("parallel_tool_calls").asBoolean() && out.has("tools")) {
+            if (choice == null) choice = Json.MAPPER.createObjectNode().put("type", "auto");
+            choice.put("disable_parallel_tool_use", true);
+        }
+        if (choice != null && out.has("tools")) out.set("tool_choice", choice);
+        String effort = in.path("reasoning_effort").asString(null);
+        if (effort != null && !effort.equals("none") && !effort.equals("minimal")) {
+            long budget = budget(effort);
+            // Anthropic wants the thinking budget below max_tokens, and at least 1024
+            if (budget >= maxTokens) out.put("max_tokens", maxTokens + budget);
+            out.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
+            out.remove("temperature"); // thinking allows no temperature but 1
+            out.remove("top_p");
+        }
+        String user = in.path("user").asString(null);
+        if (user != null) out.putObject("metadata").put("user_id", user);
+        return out;
+    }
+
+    static long budget(String effort) {
+        return switch (effort) {
+            case "low" -> 1024;
+            case "high" -> 16384;
+            default -> 4096;
+        };
+    }
+
+    private static ArrayNode assistantToAnthropic(JsonNode m) {
+        ArrayNode blocks = Json.MAPPER.createArrayNode();
+        String text = Shapes.text(m.path("content"));
+        if (text != null && !text.isEmpty()) blocks.addObject().put("type", "text").put("text", text);
+        for (JsonNode call : m.path("tool_calls")) {
+            JsonNode f = call.path("function");
+            blocks.addObject().put("type", "tool_use").put("id", call.path("id").asString(""))
+                    .put("name", f.path("name").asString("")).set("input", Shapes.arguments(f.path("arguments").asString("")));
+        }
+        return blocks;
+    }
+
+    private static ArrayNode userToAnthropic(JsonNode content) {
+        ArrayNode blocks = Json.MAPPER.createArrayNode();
+        if (content.isString()) {
+            blocks.addObject().put("type", "text").put("text", content.asString());
+            return blocks;
+        }
+        for (JsonNode part : content) {
+            switch (part.path("type").asString("")) {
+                case "text" -> blocks.addObject().put("type", "text").put("text", part.path("text").asString(""));
+                case "image_url" -> {
+                    String url = part.path("image_url").path("url").asString("");
+                    ObjectNode source = blocks.addObject().put("type", "image").putObject("source");
+                    int comma = url.indexOf(',');
+                    if (url.startsWith("data:") && comma > 0 && url.substring(0, comma).endsWith(";base64")) {
+                        source.put("type", "base64").put("media_type", url.substring(5, url.indexOf(';')))
+                                .put("data", url.substring(comma + 1));
+                    } else {
+                        source.put("type", "url").put("url", url);
+                    }
+                }
+                default -> { }
+            }
+        }
+        return blocks;
+    }
+
+    /** Anthropic merges consecutive turns of one role; doing it here keeps strict upstreams happy. */
+    private static void append(ArrayNode messages, String role, ArrayNode blocks) {
+        if (blocks.isEmpty()) return;
+        JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
+        if (last != null && last.path("role").asString("").equals(role)) {
+            ArrayNode content = (ArrayNode) last.path("content");
+            if (role.equals("user")) {
+                // tool results first: Anthropic wants them at the start of the user turn
+                ArrayNode merged = Json.MAPPER.createArrayNode();
+                for (JsonNode b : content) if (b.path("type").asString("").equals("tool_result")) merged.add(b);
+                for (JsonNode b : blocks) if (b.path("type").asString("").equals("tool_result")) merged.add(b);
+                for (JsonNode b : content) if (!b.path("type").asString("").equals("tool_result")) merged.add(b);
+                for (JsonNode b : blocks) if (!b.path("type").asString("").equals("tool_result")) merged.add(b);
+                ((ObjectNode) last).set("content", merged);
+            } else {
+                content.addAll(blocks);
+            }
+            return;
+        }
+        messages.addObject().put("role", role).set("content", blocks);
+    }
+
+    static ObjectNode toChat(JsonNode in, long created) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("id", in.path("id").asString(""));
+        out.put("object", "chat.completion").put("created", created).put("model", in.path("model").asString(""));
+        ObjectNode choice = out.putArray("choices").addObject().put("index", 0);
+        ObjectNode message = choice.putObject("message").put("role", "assistant");
+        StringBuilder text = new StringBuilder();
+        StringBuilder thinking = new StringBuilder();
+        ArrayNode calls = null;
+        for (JsonNode block : in.path("content")) {
+            switch (block.path("type").asString("")) {
+                case "text" -> text.append(block.path("text").asString(""));
+                case "thinking" -> thinking.append(block.path("thinking").asString(""));
+                case "tool_use" -> {
+                    if (calls == null) calls = Json.MAPPER.createArrayNode();
+                    calls.addObject().put("id", block.path("id").asString("")).put("type", "function")
+                            .putObject("function").put("name", block.path("name").asString(""))
+                            .put("arguments", Json.MAPPER.writeValueAsString(block.path("input").isMissingNode()
+                                    ? Json.MAPPER.createObjectNode() : block.path("input")));
+                }
+                default -> { }
+            }
+        }
+        if (text.length() > 0 || calls == null) message.put("content", text.toString());
+        else message.putNull("content");
+        if (thinking.length() > 0) message.put("reasoning_content", thinking.toString());
+        if (calls != null) message.set("tool_calls", calls);
+        choice.put("finish_reason", StopReasons.toOpenAi(in.path("stop_reason").asString(null)));
+        out.set("usage", openAiUsage(in.path("usage"), in.path("usage").path("output_tokens").asLong(0)));
+        return out;
+    }
+
+    /** Anthropic usage as OpenAI's: prompt_tokens counts cached and cache-write tokens too. */
+    static ObjectNode openAiUsage(JsonNode usage, long outputTokens) {
+        long input = usage.path("input_tokens").asLong(0);
+        long cacheRead = usage.path("cache_read_input_tokens").asLong(0);
+        long cacheWrite = usage.path("cache_creation_input_tokens").asLong(0);
+        long prompt = input + cacheRead + cacheWrite;
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("prompt_tokens", prompt).put("completion_tokens", outputTokens).put("total_tokens", prompt + outputTokens);
+        out.putObject("prompt_tokens_details").put("cached_tokens", cacheRead).put("cache_write_tokens", cacheWrite);
+        return out;
+    }
+}
