@@ -237,12 +237,21 @@ class AnswerRelay {
             headers.set(UPSTREAM_HEADER, context.upstream);
             headers.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
         }
+        if (!retryable(error.kind().status())) {
+            // the SDKs (and Claude Code through them) would otherwise retry what cannot succeed, a wrong key too
+            headers.set("x-should-retry", "false");
+        }
         if (error.retryAfter() != null) {
             // whole seconds, rounded up: a client retrying on time must find the cooldown over
             long seconds = Math.max(1, (error.retryAfter().toMillis() + 999) / 1000);
             headers.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         }
         return sendJson(response, ErrorEnvelope.body(context.endpoint.protocol(), error));
+    }
+
+    /** Whether the same request may succeed if sent again: timeouts, conflicts, rate limits and server errors. */
+    private static boolean retryable(int status) {
+        return status == 408 || status == 409 || status == 429 || status >= 500;
     }
 
     /**

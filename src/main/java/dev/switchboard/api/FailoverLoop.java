@@ -80,7 +80,7 @@ class FailoverLoop {
         // the plan holds only targets some translator serves
         Translator translator = Translators.of(context.endpoint.protocol(), chosen.upstream().protocol(), scan);
         long start = System.nanoTime();
-        return exchange.open(chosen, translator, context.endpoint.upstreamPath(chosen.upstream().protocol()), scan,
+        return exchange.open(chosen, translator, context.endpoint.upstreamPath(chosen.upstream().protocol()), context.query, scan,
                         headers, context.requestId, context.streamUsageWanted)
                 .flatMap(response -> {
                     long firstByte = System.nanoTime() - start;

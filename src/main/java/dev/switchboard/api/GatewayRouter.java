@@ -1,16 +1,22 @@
 package dev.switchboard.api;
 
 import static org.springframework.web.reactive.function.server.RequestPredicates.GET;
+import static org.springframework.web.reactive.function.server.RequestPredicates.HEAD;
 import static org.springframework.web.reactive.function.server.RouterFunctions.route;
 
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.protocol.Json;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.node.ObjectNode;
 import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
 
@@ -42,7 +48,19 @@ class GatewayRouter {
 
     @Bean
     RouterFunction<ServerResponse> gatewayRoutes(ModelsHandler models) {
-        return route(GET("/v1/models"), models::list);
+        return route(GET("/v1/models"), models::list)
+                .andRoute(GET("/v1/models/{id}"), models::retrieve)
+                .andRoute(GET("/").or(HEAD("/")), GatewayRouter::root);
+    }
+
+    /**
+     * What a client that checks the base URL is up gets (Claude Code sends {@code HEAD /}): 200, and what is
+     * served here.
+     */
+    private static Mono<ServerResponse> root(ServerRequest request) {
+        ObjectNode body = Json.MAPPER.createObjectNode().put("service", "switchboard");
+        UnservedPaths.SERVED.forEach(body.putArray("endpoints")::add);
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(Json.MAPPER.writeValueAsBytes(body));
     }
 
     /**

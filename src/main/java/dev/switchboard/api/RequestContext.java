@@ -17,6 +17,8 @@ final class RequestContext {
 
     // written by RequestIntake
     String keyName = "-";
+    /** The request target's query string, raw, or null. */
+    String query;
     /** Set once the alias is known to the route table: safe as a metric tag. */
     String alias = "-";
     boolean stream;

@@ -63,6 +63,8 @@ class RequestIntake {
     Mono<Accepted> accept(HttpServerRequest request, RequestContext context) {
         HttpHeaders headers = new HttpHeaders(new Netty4HeadersAdapter(request.requestHeaders()));
         ApiEndpoint endpoint = context.endpoint;
+        int question = request.uri().indexOf('?');
+        context.query = question < 0 ? null : request.uri().substring(question + 1);
         return Mono.fromCallable(() -> authenticator.authenticate(context.table, headers))
                 .flatMap(key -> {
                     context.keyName = key.name();
@@ -90,7 +92,8 @@ class RequestIntake {
         // count_tokens has no counterpart in another protocol: only an Anthropic upstream can count
         Set<Protocol> servable = context.endpoint == ApiEndpoint.COUNT_TOKENS ? EnumSet.of(client) : Translators.servable(client);
         RoutePlan plan = planner.plan(context.table, new RequestFacts(accepted.alias(), scan.body().length, maxTokens), client, servable);
-        if (!(plan instanceof RoutePlan.UnknownAlias)) context.alias = accepted.alias();
+        // the route's own alias, whatever name the client gave it: a metric tag, so never client text
+        if (plan.route() != null) context.alias = plan.route().alias();
         return plan;
     }
 

@@ -10,6 +10,7 @@ import java.util.Map;
  * @param keysByDigest client keys by the lower-case hex SHA-256 of the key, so raw keys are not kept
  * @param adminKey empty when the admin API is disabled
  * @param creditsPerUsd how many credits one USD buys (a request's credits are its cost times this, rounded up)
+ * @param modelNames other names and patterns clients may send for a route, and the default route
  */
 public record RouteTable(
         String source,
@@ -19,9 +20,18 @@ public record RouteTable(
         Map<String, ClientKey> keysByDigest,
         String adminKey,
         HealthPolicy health,
-        java.math.BigDecimal creditsPerUsd) {
+        java.math.BigDecimal creditsPerUsd,
+        ModelNames modelNames) {
 
     public static final java.math.BigDecimal DEFAULT_CREDITS_PER_USD = java.math.BigDecimal.valueOf(1_000_000);
+
+    /** The route that serves a model name a client sent: its own alias, else by {@link ModelNames}; null if none. */
+    public Route route(String model) {
+        Route route = routes.get(model);
+        if (route != null) return route;
+        String mapped = modelNames.routeOf(model);
+        return mapped == null ? null : routes.get(mapped);
+    }
 
     @Override
     public String toString() {

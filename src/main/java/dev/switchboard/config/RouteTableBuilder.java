@@ -69,6 +69,7 @@ final class RouteTableBuilder {
         BigDecimal perUsd = file.credits() == null || file.credits().perUsd() == null
                 ? RouteTable.DEFAULT_CREDITS_PER_USD : file.credits().perUsd();
         if (perUsd.signum() <= 0) problems.add(doc.problem("credits.per-usd", "must be positive"));
+        ModelNames names = modelNames(file, routes.keySet());
         String adminKey = file.adminKey() == null ? "" : file.adminKey();
         if (running != null) notLockingEveryoneOut(file, keys, adminKey, running);
         if (!problems.isEmpty()) throw new ConfigException(source, problems);
@@ -78,7 +79,33 @@ final class RouteTableBuilder {
                 u.name(), source, doc.lineOf("upstreams." + u.name() + ".api-key")));
         if (keys.isEmpty()) log.warn("No client key is configured in {}: every request will be refused with 401", source);
         return new RouteTable(source, Instant.now(), Collections.unmodifiableMap(upstreams),
-                Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health, perUsd);
+                Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health, perUsd, names);
+    }
+
+    /**
+     * {@code model-names} (a name or pattern to a route) and {@code default-route}, each naming a route of the
+     * file; a name that is a route's own alias is refused, as the route would always win.
+     */
+    private ModelNames modelNames(SwitchboardFile file, Set<String> declared) {
+        Map<String, String> exact = new LinkedHashMap<>();
+        List<ModelNames.NamePattern> patterns = new ArrayList<>();
+        if (file.modelNames() != null) {
+            file.modelNames().forEach((name, route) -> {
+                String at = "model-names." + name;
+                if (name.isBlank()) problems.add(doc.problem(at, "a model name may not be empty"));
+                else if (route == null || !declared.contains(route)) problems.add(doc.problem(at, unknownRoute(route, declared)));
+                else if (declared.contains(name)) problems.add(doc.problem(at, "'" + name + "' is a route's own alias already"));
+                else if (ModelNames.isPattern(name)) patterns.add(ModelNames.NamePattern.of(name, route));
+                else exact.put(name, route);
+            });
+        }
+        String defaultRoute = file.defaultRoute();
+        if (defaultRoute != null && !declared.contains(defaultRoute)) problems.add(doc.problem("default-route", unknownRoute(defaultRoute, declared)));
+        return new ModelNames(Map.copyOf(exact), List.copyOf(patterns), defaultRoute);
+    }
+
+    private static String unknownRoute(String route, Set<String> declared) {
+        return "unknown route '" + route + "' (routes: " + String.join(", ", declared) + ")";
     }
 
     /**

@@ -17,7 +17,9 @@ public record SwitchboardFile(
         String adminKey,
         RoutingSpec routing,
         HealthSpec health,
-        CreditsSpec credits) {
+        CreditsSpec credits,
+        java.util.LinkedHashMap<String, String> modelNames,
+        String defaultRoute) {
 
     public record UpstreamSpec(
             Protocol protocol,

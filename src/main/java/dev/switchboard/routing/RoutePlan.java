@@ -8,6 +8,11 @@ import dev.switchboard.config.Target;
 
 /** What the planner decided for one request. */
 public sealed interface RoutePlan {
+    /** The route the model name went to; null when none did. */
+    default Route route() {
+        return null;
+    }
+
     /**
      * Targets to try in order, cheapest healthy first; never empty.
      *
@@ -15,7 +20,7 @@ public sealed interface RoutePlan {
      */
     record Attempts(Route route, List<Target> targets, boolean probe) implements RoutePlan {}
 
-    /** No route has this alias. */
+    /** No route serves this model name. */
     record UnknownAlias(String alias) implements RoutePlan {}
 
     /** The alias exists but none of its targets can serve this request; {@code reason} says why. */

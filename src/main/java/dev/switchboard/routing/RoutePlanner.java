@@ -41,7 +41,7 @@ public class RoutePlanner {
      *                       allows translation
      */
     public RoutePlan plan(RouteTable table, RequestFacts request, Protocol clientProtocol, Set<Protocol> translatable) {
-        Route route = table.routes().get(request.alias());
+        Route route = table.route(request.alias());
         if (route == null) return new RoutePlan.UnknownAlias(request.alias());
         List<Target> servable = new ArrayList<>(route.targets().size());
         for (Target t : route.targets()) {

@@ -72,16 +72,34 @@ public final class MessagesOverChat extends Rewriting {
             }
             if (choice.path("disable_parallel_tool_use").asBoolean(false)) out.put("parallel_tool_calls", false);
         }
+        // thinking with a budget, or adaptive with output_config's effort (Claude Code sends the latter): the
+        // nearest of OpenAI's three levels. context_management and cache_control have no counterpart and are
+        // left out (an OpenAI-protocol upstream caches prompts on its own)
         JsonNode thinking = in.path("thinking");
-        if (thinking.path("type").asString("").equals("enabled")) {
-            out.put("reasoning_effort", effort(thinking.path("budget_tokens").asLong(4096)));
+        String outputEffort = in.path("output_config").path("effort").asString(null);
+        switch (thinking.path("type").asString("")) {
+            case "enabled" -> out.put("reasoning_effort", effort(thinking.path("budget_tokens").asLong(4096)));
+            case "adaptive" -> out.put("reasoning_effort", outputEffort == null ? "medium" : effort(outputEffort));
+            case "disabled" -> { }
+            default -> {
+                if (outputEffort != null) out.put("reasoning_effort", effort(outputEffort));
+            }
         }
         String user = in.path("metadata").path("user_id").asString(null);
         if (user != null) out.put("user", user);
         return out;
     }
 
-    /** Budget tokens to OpenAI's three levels; the inverse of {@link #budget}. */
+    /** Anthropic's effort levels (low, medium, high, xhigh, max) to OpenAI's three. */
+    static String effort(String anthropicEffort) {
+        return switch (anthropicEffort) {
+            case "low" -> "low";
+            case "medium" -> "medium";
+            default -> "high";
+        };
+    }
+
+    /** Budget tokens to OpenAI's three levels; the inverse of {@link ChatOverMessages#budget}. */
     static String effort(long budgetTokens) {
         return budgetTokens < 2048 ? "low" : budgetTokens < 16384 ? "medium" : "high";
     }

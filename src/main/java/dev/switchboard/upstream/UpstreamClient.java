@@ -96,6 +96,11 @@ public final class UpstreamClient implements AutoCloseable {
         return uris.computeIfAbsent(endpointPath, upstream::resolve);
     }
 
+    /** The same with the client's query string (raw, as it came), which is not cached. */
+    URI uri(String endpointPath, String query) {
+        return query == null || query.isEmpty() ? uri(endpointPath) : URI.create(uri(endpointPath) + "?" + query);
+    }
+
     /**
      * POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller. The
      * request body is copied when sent and not released here: a heap buffer, left to the garbage collector.

@@ -47,7 +47,12 @@ public class UpstreamExchange {
      * @param streamUsageWanted the request is an OpenAI stream whose client did not ask for usage: the
      *                          gateway adds {@code include_usage} where the upstream allows it
      */
-    public Mono<ClientHttpResponse> open(Target target, Translator translator, String path, RequestScan scan,
+    /**
+     * @param query the client's query string, raw, or null: passed on when the client and the upstream both
+     *              speak Anthropic's protocol (Claude Code's {@code ?beta=true}); other protocols define no
+     *              query on these endpoints, and a provider may refuse one it does not know
+     */
+    public Mono<ClientHttpResponse> open(Target target, Translator translator, String path, String query, RequestScan scan,
                                          HttpHeaders client, String requestId, boolean streamUsageWanted) {
         Upstream upstream = target.upstream();
         return Mono.defer(() -> {
@@ -55,7 +60,7 @@ public class UpstreamExchange {
                     boolean injectUsage = translator.passthrough() && injectsStreamUsage(target, streamUsageWanted);
                     ByteBuf body = RequestBodyRewriter.rewrite(translator.request(scan, target), target, injectUsage);
                     UpstreamClient http = clients.of(upstream);
-                    return http.post(http.uri(path),
+                    return http.post(http.uri(path, translator.passthrough() && upstream.protocol() == Protocol.ANTHROPIC ? query : null),
                             h -> headers(h, upstream, client, requestId, body.readableBytes()), body);
                 })
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));

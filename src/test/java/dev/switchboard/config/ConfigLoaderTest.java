@@ -163,6 +163,43 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void clientModelNamesAndPatternsLandOnRoutesAndTheDefaultTakesTheRest() {
+        String yaml = VALID + """
+                model-names:
+                  claude-opus-4-8: minimax-m1
+                  "claude-*": minimax-m1
+                  "gpt-?-codex": minimax-m1
+                default-route: minimax-m1
+                """;
+        RouteTable table = loader.parse("routes.yaml", yaml);
+        assertThat(table.route("minimax-m1").alias()).isEqualTo("minimax-m1");
+        assertThat(table.route("claude-opus-4-8").alias()).isEqualTo("minimax-m1");
+        assertThat(table.route("claude-haiku-4-5-20251001").alias()).isEqualTo("minimax-m1");
+        assertThat(table.route("gpt-5-codex").alias()).isEqualTo("minimax-m1");
+        assertThat(table.route("anything.else").alias()).as("the default route").isEqualTo("minimax-m1");
+        assertThat(table.routes()).as("the model list still shows the routes only").containsOnlyKeys("minimax-m1");
+
+        RouteTable noDefault = loader.parse("routes.yaml", VALID + "model-names: {\"claude-*\": minimax-m1}\n");
+        assertThat(noDefault.route("gpt-5")).isNull();
+        assertThat(noDefault.route("claude-sonnet-5").alias()).isEqualTo("minimax-m1");
+    }
+
+    @Test
+    void modelNamesMustNameARouteAndNotShadowOne() {
+        String yaml = VALID + """
+                model-names:
+                  "claude-*": no-such-route
+                  minimax-m1: minimax-m1
+                default-route: nowhere
+                """;
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .anySatisfy(p -> assertThat(p).contains("model-names.claude-*").contains("unknown route 'no-such-route'"))
+                        .anySatisfy(p -> assertThat(p).contains("model-names.minimax-m1").contains("own alias"))
+                        .anySatisfy(p -> assertThat(p).contains("default-route").contains("unknown route 'nowhere'")));
+    }
+
+    @Test
     void unknownUpstreamNamesFileLineAndField() {
         String yaml = VALID.replace("  - upstream: modelslab", "  - upstream: modelsbad");
         assertThatThrownBy(() -> loader.parse("routes.yaml", yaml))

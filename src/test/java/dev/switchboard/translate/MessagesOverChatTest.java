@@ -216,4 +216,24 @@ class MessagesOverChatTest {
         assertThat(json(error.getFirst()).path("error").path("message").asString()).isEqualTo("provider overloaded");
         assertThat(translator.end()).isEmpty(); // no message_stop after an error
     }
+
+    @Test
+    void claudeCodesAdaptiveThinkingAndEffortBecomeAReasoningEffortAndItsOwnFieldsAreLeftOut() {
+        JsonNode adaptive = MessagesOverChat.toChat(json("""
+                {"model":"claude-opus-4-8","max_tokens":32000,"thinking":{"type":"adaptive"},"output_config":{"effort":"low"},
+                 "context_management":{"edits":[{"type":"clear_thinking_20251015"}]},
+                 "system":[{"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}}],
+                 "messages":[{"role":"user","content":[{"type":"text","text":"hi","cache_control":{"type":"ephemeral"}}]}]}"""), "m");
+        assertThat(adaptive.path("reasoning_effort").asString()).isEqualTo("low");
+        assertThat(adaptive.has("context_management")).isFalse();
+        assertThat(adaptive.has("output_config")).isFalse();
+        assertThat(adaptive.toString()).doesNotContain("cache_control");
+        assertThat(adaptive.path("messages").get(0).path("content").asString()).isEqualTo("You are Claude Code.");
+        assertThat(MessagesOverChat.toChat(json("{\"model\":\"m\",\"max_tokens\":5,\"thinking\":{\"type\":\"adaptive\"},\"messages\":[]}"), "m")
+                .path("reasoning_effort").asString()).isEqualTo("medium");
+        assertThat(MessagesOverChat.toChat(json("{\"model\":\"m\",\"max_tokens\":5,\"output_config\":{\"effort\":\"max\"},\"messages\":[]}"), "m")
+                .path("reasoning_effort").asString()).isEqualTo("high");
+        assertThat(MessagesOverChat.toChat(json("{\"model\":\"m\",\"max_tokens\":5,\"thinking\":{\"type\":\"disabled\"},\"messages\":[]}"), "m")
+                .has("reasoning_effort")).isFalse();
+    }
 }
