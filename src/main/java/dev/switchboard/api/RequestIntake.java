@@ -88,9 +88,9 @@ class RequestIntake {
         Long maxTokens = scan.longValue("max_tokens");
         if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
         if (maxTokens == null) maxTokens = scan.longValue("max_output_tokens");
+        if (context.endpoint == ApiEndpoint.EMBEDDINGS) maxTokens = 0L; // priced by its input alone
         Protocol client = context.endpoint.protocol();
-        // count_tokens has no counterpart in another protocol: only an Anthropic upstream can count
-        Set<Protocol> servable = context.endpoint == ApiEndpoint.COUNT_TOKENS ? EnumSet.of(client) : Translators.servable(client);
+        Set<Protocol> servable = context.endpoint.translatable() ? Translators.servable(client) : EnumSet.of(client);
         RoutePlan plan = planner.plan(context.table, new RequestFacts(accepted.alias(), scan.body().length, maxTokens), client, servable);
         // the route's own alias, whatever name the client gave it: a metric tag, so never client text
         if (plan.route() != null) context.alias = plan.route().alias();

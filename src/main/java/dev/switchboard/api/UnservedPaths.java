@@ -34,9 +34,9 @@ import reactor.core.publisher.Mono;
 class UnservedPaths implements WebExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(UnservedPaths.class);
     /** What the gateway serves to clients, for the error message. */
-    static final List<String> SERVED = List.of(
-            "POST " + ApiEndpoint.CHAT_COMPLETIONS.path(), "POST " + ApiEndpoint.MESSAGES.path(),
-            "POST " + ApiEndpoint.COUNT_TOKENS.path(), "GET /v1/models", "GET /v1/models/{model}");
+    static final List<String> SERVED = java.util.stream.Stream.concat(
+            java.util.Arrays.stream(ApiEndpoint.values()).map(e -> "POST " + e.path()),
+            java.util.stream.Stream.of("GET /v1/models", "GET /v1/models/{model}")).toList();
     /** Paths the gateway serves with GET only (the proxied endpoints answer other methods themselves). */
     private static final List<String> GET_ONLY = List.of("/", "/v1/models");
 

@@ -15,7 +15,8 @@ import tools.jackson.core.JsonToken;
 public enum ApiEndpoint {
     CHAT_COMPLETIONS(Protocol.OPENAI, "/v1/chat/completions", "/chat/completions"),
     MESSAGES(Protocol.ANTHROPIC, "/v1/messages", "/v1/messages"),
-    COUNT_TOKENS(Protocol.ANTHROPIC, "/v1/messages/count_tokens", "/v1/messages/count_tokens");
+    COUNT_TOKENS(Protocol.ANTHROPIC, "/v1/messages/count_tokens", "/v1/messages/count_tokens"),
+    EMBEDDINGS(Protocol.OPENAI, "/v1/embeddings", "/embeddings");
 
     private final Protocol protocol;
     private final String path;
@@ -66,6 +67,14 @@ public enum ApiEndpoint {
         return protocol;
     }
 
+    /**
+     * Whether an upstream of another protocol may serve it, through a translator: not counting tokens or
+     * embeddings, which other protocols have no counterpart of.
+     */
+    public boolean translatable() {
+        return this == CHAT_COMPLETIONS || this == MESSAGES;
+    }
+
     /** Whether providers bill its requests: counting tokens is free (Anthropic's count_tokens). */
     public boolean billed() {
         return this != COUNT_TOKENS;
@@ -89,7 +98,29 @@ public enum ApiEndpoint {
             if (maxTokens == null) throw invalid("max_tokens: Field required", "max_tokens");
             if (maxTokens.valueToken() != JsonToken.VALUE_NUMBER_INT) throw invalid("max_tokens: must be an integer", "max_tokens");
         }
+        if (this == EMBEDDINGS) embeddingsInput(scan);
         return scan.model();
+    }
+
+    /** OpenAI's: a string, or an array of strings, of token ids or of arrays of token ids; never empty. */
+    private static void embeddingsInput(RequestScan scan) {
+        tools.jackson.databind.JsonNode input = scan.valueTree("input");
+        String expected = "\"input\" must be a string, or an array of strings or of token ids";
+        if (input == null) throw invalid("input: Field required", "input");
+        if (input.isString()) {
+            if (input.asString().isEmpty()) throw invalid("\"input\" must not be empty", "input");
+            return;
+        }
+        if (!input.isArray() || input.isEmpty()) throw invalid(expected, "input");
+        boolean strings = true, tokens = true, tokenArrays = true;
+        for (tools.jackson.databind.JsonNode item : input) {
+            strings &= item.isString();
+            tokens &= item.isIntegralNumber();
+            boolean ids = item.isArray() && !item.isEmpty();
+            if (ids) for (tools.jackson.databind.JsonNode id : item) ids &= id.isIntegralNumber();
+            tokenArrays &= ids;
+        }
+        if (!strings && !tokens && !tokenArrays) throw invalid(expected, "input");
     }
 
     private static GatewayException invalid(String message, String param) {
