@@ -41,7 +41,9 @@ import tools.jackson.databind.node.ObjectNode;
 @Configuration(proxyBeanMethods = false)
 public class UsageAdminHandler {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UsageAdminHandler.class);
-    private static final JsonMapper SNAKE = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+    /** Amounts as plain decimals (0.00042, not 4.2E-4), as people read them. */
+    private static final JsonMapper SNAKE = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(tools.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN).build();
     private static final Map<String, String> GROUP_COLUMNS = Map.of("key", "key_name", "alias", "alias", "upstream", "upstream");
 
     private final CurrentRouteTable routes;

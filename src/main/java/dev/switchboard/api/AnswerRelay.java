@@ -164,7 +164,8 @@ class AnswerRelay {
                     health.failed(sinceStart(answer), broken.getMessage());
                     log.warn("request id={} upstream={} stream broke after it started: {}", context.requestId, context.upstream,
                             broken.getMessage());
-                    return Mono.just(BUFFERS.wrap(ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
+                    byte[] failed = translator == null ? null : translator.failed(broken.kind().openAiCode(), broken.getMessage());
+                    return Mono.just(BUFFERS.wrap(failed != null ? failed : ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
                 })
                 .doOnCancel(health::release)
                 .transform(body -> completion.whenDone(body, context));

@@ -2,6 +2,7 @@ package dev.switchboard.api;
 
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -18,6 +19,7 @@ import dev.switchboard.protocol.ApiEndpoint;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
+import dev.switchboard.protocol.responses.ResponsesInput;
 import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
@@ -91,7 +93,15 @@ class RequestIntake {
         if (context.endpoint == ApiEndpoint.EMBEDDINGS) maxTokens = 0L; // priced by its input alone
         Protocol client = context.endpoint.protocol();
         Set<Protocol> servable = context.endpoint.translatable() ? Translators.servable(client) : EnumSet.of(client);
+        // a hosted tool (web_search, file_search...) runs at the upstream: only one that speaks the Responses API can
+        List<String> hosted = context.endpoint == ApiEndpoint.RESPONSES ? ResponsesInput.hostedTools(scan.valueTree("tools")) : List.of();
+        if (!hosted.isEmpty()) servable = EnumSet.of(Protocol.OPENAI_RESPONSES);
         RoutePlan plan = planner.plan(context.table, new RequestFacts(accepted.alias(), scan.body().length, maxTokens), client, servable);
+        if (!hosted.isEmpty() && plan instanceof RoutePlan.NoTarget none) {
+            throw new GatewayException(ErrorKind.INVALID_REQUEST, "The tool '" + hosted.getFirst() + "' runs only on an upstream that"
+                    + " speaks the Responses API itself, and model '" + none.route().alias() + "' has none: leave it out of tools"
+                    + " (Codex: web_search = \"disabled\" in config.toml)", "tools", null);
+        }
         // the route's own alias, whatever name the client gave it: a metric tag, so never client text
         if (plan.route() != null) context.alias = plan.route().alias();
         return plan;

@@ -16,7 +16,8 @@ public enum ApiEndpoint {
     CHAT_COMPLETIONS(Protocol.OPENAI, "/v1/chat/completions", "/chat/completions"),
     MESSAGES(Protocol.ANTHROPIC, "/v1/messages", "/v1/messages"),
     COUNT_TOKENS(Protocol.ANTHROPIC, "/v1/messages/count_tokens", "/v1/messages/count_tokens"),
-    EMBEDDINGS(Protocol.OPENAI, "/v1/embeddings", "/embeddings");
+    EMBEDDINGS(Protocol.OPENAI, "/v1/embeddings", "/embeddings"),
+    RESPONSES(Protocol.OPENAI_RESPONSES, "/v1/responses", "/responses");
 
     private final Protocol protocol;
     private final String path;
@@ -72,7 +73,7 @@ public enum ApiEndpoint {
      * embeddings, which other protocols have no counterpart of.
      */
     public boolean translatable() {
-        return this == CHAT_COMPLETIONS || this == MESSAGES;
+        return this == CHAT_COMPLETIONS || this == MESSAGES || this == RESPONSES;
     }
 
     /** Whether providers bill its requests: counting tokens is free (Anthropic's count_tokens). */
@@ -99,6 +100,7 @@ public enum ApiEndpoint {
             if (maxTokens.valueToken() != JsonToken.VALUE_NUMBER_INT) throw invalid("max_tokens: must be an integer", "max_tokens");
         }
         if (this == EMBEDDINGS) embeddingsInput(scan);
+        if (this == RESPONSES) dev.switchboard.protocol.responses.ResponsesInput.check(scan.valueTree("input"));
         return scan.model();
     }
 

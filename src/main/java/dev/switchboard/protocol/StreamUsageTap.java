@@ -12,6 +12,7 @@ import org.springframework.core.io.buffer.DataBufferUtils;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.protocol.anthropic.AnthropicUsage;
 import dev.switchboard.protocol.openai.OpenAiUsage;
+import dev.switchboard.protocol.responses.ResponsesUsage;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -35,6 +36,7 @@ public final class StreamUsageTap {
     private TokenUsage usage;
     private long anthropicOutput = -1;
     private ProviderCost cost = ProviderCost.NONE;
+    private JsonNode finalResponse;
     /*
      * What the stream carried, kept for a token estimate in case no usage comes: its latest events as they
      * came, and the text of the earlier ones. Raw SSE is 20 to 40 times the text it carries (a chunk of
@@ -122,9 +124,11 @@ public final class StreamUsageTap {
 
     /** Reads one event's usage; true if the event is to be withheld from the client. */
     private boolean event(byte[] bytes, int from, int to) {
-        boolean candidate = protocol == Protocol.OPENAI
-                ? usageObject(bytes, from, to) || contains(bytes, from, to, META)
-                : contains(bytes, from, to, MESSAGE_START) || contains(bytes, from, to, MESSAGE_DELTA);
+        boolean candidate = switch (protocol) {
+            case OPENAI -> usageObject(bytes, from, to) || contains(bytes, from, to, META);
+            case ANTHROPIC -> contains(bytes, from, to, MESSAGE_START) || contains(bytes, from, to, MESSAGE_DELTA);
+            case OPENAI_RESPONSES -> usageObject(bytes, from, to); // the response's last event: completed, incomplete, failed
+        };
         if (!candidate) return false;
         SseScanner.Data data = SseScanner.data(bytes, from, to);
         if (data == null || data.is(DONE)) return false;
@@ -134,7 +138,27 @@ public final class StreamUsageTap {
         } catch (JacksonException notJson) {
             return false;
         }
-        return protocol == Protocol.OPENAI ? openAi(root) : anthropic(root);
+        return switch (protocol) {
+            case OPENAI -> openAi(root);
+            case ANTHROPIC -> anthropic(root);
+            case OPENAI_RESPONSES -> responses(root);
+        };
+    }
+
+    private boolean responses(JsonNode root) {
+        JsonNode response = root.path("response");
+        TokenUsage found = ResponsesUsage.tokens(response.path("usage"));
+        if (found != null) {
+            usage = found;
+            cost = ResponsesUsage.cost(response.path("usage")).or(cost);
+        }
+        if (response.isObject() && !response.path("status").asString("").equals("in_progress")) finalResponse = response;
+        return false;
+    }
+
+    /** A Responses stream's last {@code response} object (completed, incomplete or failed), or null. */
+    public JsonNode finalResponse() {
+        return finalResponse;
     }
 
     private boolean openAi(JsonNode root) {

@@ -47,15 +47,15 @@ public final class ChatOverMessages extends Rewriting {
                     if (system.length() > 0) system.append("\n\n");
                     system.append(Shapes.text(m.path("content")) == null ? "" : Shapes.text(m.path("content")));
                 }
-                case "assistant" -> append(messages, "assistant", assistantToAnthropic(m));
+                case "assistant" -> Shapes.appendTurn(messages, "assistant", assistantToAnthropic(m));
                 case "tool" -> {
                     ObjectNode result = Json.MAPPER.createObjectNode().put("type", "tool_result")
                             .put("tool_use_id", m.path("tool_call_id").asString(""));
                     String text = Shapes.text(m.path("content"));
                     result.put("content", text == null ? "" : text);
-                    append(messages, "user", Json.MAPPER.createArrayNode().add(result));
+                    Shapes.appendTurn(messages, "user", Json.MAPPER.createArrayNode().add(result));
                 }
-                default -> append(messages, "user", userToAnthropic(m.path("content")));
+                default -> Shapes.appendTurn(messages, "user", userToAnthropic(m.path("content")));
             }
         }
         if (system.length() > 0) out.put("system", system.toString());
@@ -151,27 +151,6 @@ public final class ChatOverMessages extends Rewriting {
         return blocks;
     }
 
-    /** Anthropic merges consecutive turns of one role; doing it here keeps strict upstreams happy. */
-    private static void append(ArrayNode messages, String role, ArrayNode blocks) {
-        if (blocks.isEmpty()) return;
-        JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
-        if (last != null && last.path("role").asString("").equals(role)) {
-            ArrayNode content = (ArrayNode) last.path("content");
-            if (role.equals("user")) {
-                // tool results first: Anthropic wants them at the start of the user turn
-                ArrayNode merged = Json.MAPPER.createArrayNode();
-                for (JsonNode b : content) if (b.path("type").asString("").equals("tool_result")) merged.add(b);
-                for (JsonNode b : blocks) if (b.path("type").asString("").equals("tool_result")) merged.add(b);
-                for (JsonNode b : content) if (!b.path("type").asString("").equals("tool_result")) merged.add(b);
-                for (JsonNode b : blocks) if (!b.path("type").asString("").equals("tool_result")) merged.add(b);
-                ((ObjectNode) last).set("content", merged);
-            } else {
-                content.addAll(blocks);
-            }
-            return;
-        }
-        messages.addObject().put("role", role).set("content", blocks);
-    }
 
     static ObjectNode toChat(JsonNode in, long created) {
         ObjectNode out = Json.MAPPER.createObjectNode();

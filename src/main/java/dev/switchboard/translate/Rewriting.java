@@ -10,7 +10,7 @@ import tools.jackson.databind.JsonNode;
  * A translator that writes each request and whole answer anew in the other protocol, from the parsed JSON:
  * the part every pair but passthrough shares.
  */
-abstract sealed class Rewriting implements Translator permits ChatOverMessages, MessagesOverChat {
+abstract sealed class Rewriting implements Translator permits ChatOverMessages, MessagesOverChat, ResponsesOverChat, ResponsesOverMessages {
 
     /** The client's request, parsed, in the upstream's protocol, naming the upstream's model. */
     abstract JsonNode request(JsonNode client, String model);

@@ -6,6 +6,7 @@ import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.RequestScan;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /** What several translators read and write alike: message text, tool arguments, reasoning fields. */
@@ -77,5 +78,27 @@ final class Shapes {
 
     static ObjectNode emptySchema() {
         return Json.MAPPER.createObjectNode().put("type", "object");
+    }
+
+    /** Anthropic merges consecutive turns of one role; doing it here keeps strict upstreams happy. */
+    static void appendTurn(ArrayNode messages, String role, ArrayNode blocks) {
+        if (blocks.isEmpty()) return;
+        JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
+        if (last != null && last.path("role").asString("").equals(role)) {
+            ArrayNode content = (ArrayNode) last.path("content");
+            if (role.equals("user")) {
+                // tool results first: Anthropic wants them at the start of the user turn
+                ArrayNode merged = Json.MAPPER.createArrayNode();
+                for (JsonNode b : content) if (b.path("type").asString("").equals("tool_result")) merged.add(b);
+                for (JsonNode b : blocks) if (b.path("type").asString("").equals("tool_result")) merged.add(b);
+                for (JsonNode b : content) if (!b.path("type").asString("").equals("tool_result")) merged.add(b);
+                for (JsonNode b : blocks) if (!b.path("type").asString("").equals("tool_result")) merged.add(b);
+                ((ObjectNode) last).set("content", merged);
+            } else {
+                content.addAll(blocks);
+            }
+            return;
+        }
+        messages.addObject().put("role", role).set("content", blocks);
     }
 }

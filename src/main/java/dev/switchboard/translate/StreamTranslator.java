@@ -18,4 +18,12 @@ public interface StreamTranslator {
      *         caller then ends the stream with its protocol's error event, never a clean end
      */
     byte[] end();
+
+    /**
+     * The client's bytes when the upstream broke off: the translator's own failure event when its protocol
+     * numbers its events (a Responses stream), null to end with the protocol's plain error event.
+     */
+    default byte[] failed(String code, String message) {
+        return null;
+    }
 }

@@ -24,7 +24,11 @@ public final class Translators {
         return switch (client) {
             case OPENAI -> upstream == Protocol.ANTHROPIC ? new ChatOverMessages(request.stream() && request.asksForStreamUsage()) : null;
             case ANTHROPIC -> upstream == Protocol.OPENAI ? MessagesOverChat.INSTANCE : null;
-            case OPENAI_RESPONSES -> null;
+            case OPENAI_RESPONSES -> switch (upstream) {
+                case OPENAI -> new ResponsesOverChat(request);
+                case ANTHROPIC -> new ResponsesOverMessages(request);
+                case OPENAI_RESPONSES -> Passthrough.INSTANCE;
+            };
         };
     }
 
@@ -34,7 +38,10 @@ public final class Translators {
         switch (client) {
             case OPENAI -> servable.add(Protocol.ANTHROPIC);
             case ANTHROPIC -> servable.add(Protocol.OPENAI);
-            case OPENAI_RESPONSES -> { }
+            case OPENAI_RESPONSES -> {
+                servable.add(Protocol.OPENAI);
+                servable.add(Protocol.ANTHROPIC);
+            }
         }
         return servable;
     }

@@ -17,6 +17,7 @@ import dev.switchboard.protocol.StreamUsageTap;
 import dev.switchboard.protocol.TokenUsage;
 import dev.switchboard.protocol.anthropic.AnthropicUsage;
 import dev.switchboard.protocol.openai.OpenAiUsage;
+import dev.switchboard.protocol.responses.ResponsesUsage;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -66,8 +67,13 @@ public final class UsageMeter {
         this.answer = body;
         JsonNode root = parsed != null ? parsed : Json.fields(body, USAGE_FIELDS);
         if (root != null) {
-            tokens = protocol == Protocol.OPENAI ? OpenAiUsage.tokens(root) : AnthropicUsage.tokens(root.path("usage"));
+            tokens = switch (protocol) {
+                case OPENAI -> OpenAiUsage.tokens(root);
+                case ANTHROPIC -> AnthropicUsage.tokens(root.path("usage"));
+                case OPENAI_RESPONSES -> ResponsesUsage.tokens(root.path("usage"));
+            };
             if (protocol == Protocol.OPENAI) cost = OpenAiUsage.cost(root);
+            if (protocol == Protocol.OPENAI_RESPONSES) cost = ResponsesUsage.cost(root.path("usage"));
         } else {
             tokens = null;
         }
