@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.LastHttpContent;
 import reactor.netty.NettyPipeline;
 
 /**
@@ -26,8 +27,6 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
     private ChannelHandlerContext ctx;
     /** The exchange in progress; null between exchanges, while the connection waits in its pool. */
     private Timeouts limits;
-    /** Counts exchanges, so that a disarm asked from another thread cannot end the exchange after its own. */
-    private volatile long exchange;
     private long startNanos;
     private long lastReadNanos;
     private boolean anyRead;
@@ -51,22 +50,6 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         handler.arm(limits);
     }
 
-    /**
-     * Ends the connection's exchange: it went back to its pool, where nothing is timed. Asked from another
-     * thread, it ends only the exchange current at the time of asking, never one armed since.
-     */
-    static void disarm(Channel channel) {
-        if (!(channel.pipeline().get(NAME) instanceof ExchangeTimeouts handler)) return;
-        if (channel.eventLoop().inEventLoop()) {
-            handler.limits = null;
-            return;
-        }
-        long which = handler.exchange;
-        channel.eventLoop().execute(() -> {
-            if (handler.exchange == which) handler.limits = null;
-        });
-    }
-
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
@@ -85,9 +68,18 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * The response's last part ends the exchange: back in its pool, a connection is not timed (its idle time
+     * is the pool's business). Ended here, on the connection's own event loop, rather than when the pool
+     * reports the release: that report may come from another thread after the connection was handed to the
+     * next exchange, and took that exchange's limits away.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (limits != null) {
+        if (msg instanceof LastHttpContent) {
+            limits = null;
+            cancelTimer();
+        } else if (limits != null) {
             lastReadNanos = System.nanoTime();
             if (!anyRead) {
                 // the first byte arrived: from now on the idle limit is what is watched, as well as the total
@@ -98,9 +90,8 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         ctx.fireChannelRead(msg);
     }
 
-    /** On the connection's event loop, as everything here but the read of {@link #exchange}. */
+    /** On the connection's event loop, as everything here. */
     private void arm(Timeouts limits) {
-        exchange++;
         this.limits = limits;
         startNanos = System.nanoTime();
         anyRead = false;

@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
-import reactor.netty.ConnectionObserver;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -68,10 +67,6 @@ public final class UpstreamClient implements AutoCloseable {
                     ExchangeTimeouts.arm(connection.channel(), upstream.timeouts());
                     request.currentContextView().<AtomicReference<Connection>>getOrEmpty(CONNECTION)
                             .ifPresent(holder -> holder.set(connection));
-                })
-                // back in the pool, a connection is not timed: its idle time is the pool's business
-                .observe((connection, state) -> {
-                    if (state == ConnectionObserver.State.RELEASED) ExchangeTimeouts.disarm(connection.channel());
                 });
         return new Lane(pool, http);
     }
