@@ -22,6 +22,7 @@ import dev.switchboard.protocol.BodyBytes;
 import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
+import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SseEvent;
 import dev.switchboard.protocol.SseFrames;
 import dev.switchboard.protocol.SseScanner;
@@ -102,6 +103,7 @@ class AnswerRelay {
             JsonNode tree = translator.passthrough() ? delivered.json() : Translators.tree(delivered.body(), delivered.json());
             toClient = translator.answer(delivered.body(), tree);
             context.meter.answer(delivered.body(), tree, from);
+            if (context.conversation != null) context.conversation.answered(Json.MAPPER.readTree(toClient));
         } catch (GatewayException e) {
             return Mono.error(e);
         }
@@ -158,6 +160,10 @@ class AnswerRelay {
         return events
                 .doOnNext(b -> context.firstByteSent())
                 .doOnComplete(() -> health.succeeded(sinceStart(answer)))
+                .doOnComplete(() -> {
+                    // a Responses stream's last response object, kept when its conversation is stored
+                    if (context.conversation != null) context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
+                })
                 .onErrorResume(e -> {
                     GatewayException broken = streamBroken(context, e);
                     context.streamBroke = true;

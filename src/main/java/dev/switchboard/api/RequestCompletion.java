@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
+import dev.switchboard.responses.StoredResponses;
 import dev.switchboard.usage.Outcome;
 import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageMeter;
@@ -19,13 +20,16 @@ import reactor.core.publisher.SignalType;
 class RequestCompletion {
     /** One line per served request, off unless {@code logging.level.switchboard.access=info} (the ledger keeps a record anyway). */
     private static final Logger access = LoggerFactory.getLogger("switchboard.access");
+    private static final Logger log = LoggerFactory.getLogger(RequestCompletion.class);
 
     private final UsageLedger ledger;
+    private final StoredResponses storedResponses;
     private final GatewayMetrics metrics;
     private final ConnectionDrain drain;
 
-    RequestCompletion(UsageLedger ledger, GatewayMetrics metrics, ConnectionDrain drain) {
+    RequestCompletion(UsageLedger ledger, StoredResponses storedResponses, GatewayMetrics metrics, ConnectionDrain drain) {
         this.ledger = ledger;
+        this.storedResponses = storedResponses;
         this.metrics = metrics;
         this.drain = drain;
     }
@@ -57,12 +61,21 @@ class RequestCompletion {
             default -> context.stream ? Outcome.STREAM_BROKEN : Outcome.UPSTREAM_ERROR;
         };
         if (!record(context, outcome)) return;
+        if (outcome == Outcome.OK) store(context);
         metrics.request(context.alias, context.upstream, context.status, outcome.wireName(), context.elapsedNanos());
         if (access.isInfoEnabled()) {
             access.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
                     context.requestId, context.keyName, context.endpoint.wireName(), context.alias, context.upstream, context.attempts,
                     context.stream, context.status, outcome.wireName(), context.elapsedMillis());
         }
+    }
+
+    /** A Responses API answer kept for {@code previous_response_id} and retrieval; its client has it already. */
+    private void store(RequestContext context) {
+        StoredResponses.Turn turn = context.conversation == null ? null : context.conversation.turn();
+        if (turn == null) return;
+        storedResponses.save(context.keyName, turn).subscribe(null, e -> log.warn("request id={}: response {} could not be stored: {}",
+                context.requestId, turn.id(), e.toString()));
     }
 
     /**

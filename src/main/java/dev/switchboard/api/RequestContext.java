@@ -2,6 +2,7 @@ package dev.switchboard.api;
 
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.responses.Conversation;
 import dev.switchboard.usage.UsageMeter;
 
 /**
@@ -28,6 +29,8 @@ final class RequestContext {
     UsageMeter meter;
     /** The request's body as read, whose memory goes back to the budget when the request ends; null until read. */
     RequestBody body;
+    /** A Responses API request's turn in its conversation, to be stored once answered; null for other endpoints. */
+    Conversation conversation;
 
     // written by FailoverLoop
     String upstream = "-";

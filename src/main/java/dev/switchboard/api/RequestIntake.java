@@ -20,6 +20,7 @@ import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
 import dev.switchboard.protocol.responses.ResponsesInput;
+import dev.switchboard.responses.ConversationHistory;
 import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
@@ -44,15 +45,17 @@ class RequestIntake {
     record Accepted(RequestScan scan, String alias, HttpHeaders headers) {}
 
     private final ClientAuthenticator authenticator;
+    private final ConversationHistory history;
     private final UsageLedger ledger;
     private final RoutePlanner planner;
     private final int maxBodyBytes;
     private final BodyBudget bodies;
     private final Duration bodyReadTimeout;
 
-    RequestIntake(ClientAuthenticator authenticator, UsageLedger ledger, RoutePlanner planner, GatewayProperties properties,
-                  GatewayMetrics metrics) {
+    RequestIntake(ClientAuthenticator authenticator, ConversationHistory history, UsageLedger ledger, RoutePlanner planner,
+                  GatewayProperties properties, GatewayMetrics metrics) {
         this.authenticator = authenticator;
+        this.history = history;
         this.ledger = ledger;
         this.planner = planner;
         this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, properties.maxBodySize().toBytes());
@@ -74,13 +77,18 @@ class RequestIntake {
                     ledger.admit(key);
                     return readBody(request, context);
                 })
-                .map(body -> {
+                .flatMap(body -> {
                     context.meter.request(body);
                     RequestScan scan = RequestScan.of(body);
                     String alias = endpoint.validate(scan);
                     context.stream = scan.stream();
                     context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
-                    return new Accepted(scan, alias, headers);
+                    if (endpoint != ApiEndpoint.RESPONSES) return Mono.just(new Accepted(scan, alias, headers));
+                    return history.continueFrom(scan, context.keyName).map(continued -> {
+                        context.conversation = continued.conversation();
+                        context.meter.request(continued.scan().body()); // the whole conversation is what the upstream reads
+                        return new Accepted(continued.scan(), alias, headers);
+                    });
                 });
     }
 

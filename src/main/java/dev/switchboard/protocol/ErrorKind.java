@@ -10,6 +10,8 @@ public enum ErrorKind {
     INSUFFICIENT_QUOTA(402, "insufficient_quota", "insufficient_quota", "billing_error"),
     PERMISSION(403, "invalid_request_error", "permission_denied", "permission_error"),
     MODEL_NOT_FOUND(404, "invalid_request_error", "model_not_found", "not_found_error"),
+    /** A stored response that is not there (another key's, expired, deleted). */
+    RESPONSE_NOT_FOUND(404, "invalid_request_error", "response_not_found", "not_found_error"),
     /** A path the gateway does not serve. */
     NOT_FOUND(404, "invalid_request_error", "unknown_url", "not_found_error"),
     METHOD_NOT_ALLOWED(405, "invalid_request_error", "method_not_allowed", "invalid_request_error"),

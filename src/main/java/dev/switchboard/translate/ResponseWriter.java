@@ -36,6 +36,8 @@ final class ResponseWriter {
     private int itemIndex;
     private final StringBuilder text = new StringBuilder();
     private TokenUsage usage;
+    /** The response as the last event gave it (completed, incomplete or failed). */
+    private ObjectNode finalResponse;
 
     ResponseWriter(ResponsesRequest request, String model) {
         this.request = request;
@@ -137,7 +139,8 @@ final class ResponseWriter {
         close();
         ObjectNode incomplete = incompleteReason == null ? null : Json.MAPPER.createObjectNode().put("reason", incompleteReason);
         String type = incompleteReason == null ? "response.completed" : "response.incomplete";
-        emit(type, event(type).set("response", response(incompleteReason == null ? "completed" : "incomplete", incomplete, null)));
+        finalResponse = response(incompleteReason == null ? "completed" : "incomplete", incomplete, null);
+        emit(type, event(type).set("response", finalResponse));
     }
 
     /** The answer broke off: never {@code response.completed}, always {@code response.failed}. */
@@ -145,7 +148,8 @@ final class ResponseWriter {
         start();
         close();
         ObjectNode error = Json.MAPPER.createObjectNode().put("code", code).put("message", message);
-        emit("response.failed", event("response.failed").set("response", response("failed", null, error)));
+        finalResponse = response("failed", null, error);
+        emit("response.failed", event("response.failed").set("response", finalResponse));
     }
 
     // ---- what the client gets ----
@@ -163,6 +167,10 @@ final class ResponseWriter {
         events.reset();
         return response(incompleteReason == null ? "completed" : "incomplete",
                 incompleteReason == null ? null : Json.MAPPER.createObjectNode().put("reason", incompleteReason), null);
+    }
+
+    ObjectNode finalResponse() {
+        return finalResponse;
     }
 
     boolean started() {

@@ -90,6 +90,11 @@ final class ResponsesStreamOverChat implements StreamTranslator {
     }
 
     @Override
+    public JsonNode finalResponse() {
+        return writer.finalResponse();
+    }
+
+    @Override
     public byte[] failed(String code, String message) {
         finished = true;
         writer.fail(code, message);

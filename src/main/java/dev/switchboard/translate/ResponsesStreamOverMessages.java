@@ -83,6 +83,11 @@ final class ResponsesStreamOverMessages implements StreamTranslator {
     }
 
     @Override
+    public JsonNode finalResponse() {
+        return writer.finalResponse();
+    }
+
+    @Override
     public byte[] failed(String code, String message) {
         finished = true;
         writer.fail(code, message);

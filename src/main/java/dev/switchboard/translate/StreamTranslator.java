@@ -1,6 +1,7 @@
 package dev.switchboard.translate;
 
 import dev.switchboard.protocol.SseEvent;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Turns one upstream stream into the client's protocol, event by event: each upstream event gives at once
@@ -24,6 +25,11 @@ public interface StreamTranslator {
      * numbers its events (a Responses stream), null to end with the protocol's plain error event.
      */
     default byte[] failed(String code, String message) {
+        return null;
+    }
+
+    /** A Responses stream's final response object, once it ended; null for other protocols. */
+    default JsonNode finalResponse() {
         return null;
     }
 }

@@ -336,4 +336,102 @@ class ResponsesIT extends GatewayIT {
         assertThat(raw.post("/v1/responses", "{\"model\":\"m1-together\",\"input\":\"x\"}").statusCode()).isEqualTo(401);
         wireMock().verify(0, postRequestedFor(urlEqualTo(TOGETHER)));
     }
+
+    // ---- stored: previous_response_id, retrieve, delete ----
+
+    @Test
+    void aConversationGoesOnOnATargetOfAnotherProtocolThroughPreviousResponseId() {
+        wireMock().stubFor(post(TOGETHER).willReturn(okJson("""
+                {"id":"tg-9","object":"chat.completion","created":1,"model":"m",
+                 "choices":[{"index":0,"message":{"role":"assistant","content":"Your name is Ada."},"finish_reason":"stop"}],
+                 "usage":{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}""")));
+        Response first = client.responses().create(ResponseCreateParams.builder().model("m1-together")
+                .instructions("Remember names.").input("My name is Ada.").build(), STRICT);
+
+        wireMock().stubFor(post(MINIMAX).willReturn(okJson(ProviderShapes.MINIMAX_MESSAGE)));
+        Response second = client.responses().create(ResponseCreateParams.builder().model("tx-anthropic-only")
+                .previousResponseId(first.id()).input("What is my name?").build(), STRICT);
+        assertThat(second.previousResponseId()).contains(first.id());
+        JsonNode turns = lastSent(MINIMAX).path("messages");
+        assertThat(turns.get(0).path("content").get(0).path("text").asString()).isEqualTo("My name is Ada.");
+        assertThat(turns.get(1).path("role").asString()).isEqualTo("assistant");
+        assertThat(turns.get(1).path("content").get(0).path("text").asString()).isEqualTo("Your name is Ada.");
+        assertThat(turns.get(2).path("content").get(0).path("text").asString()).isEqualTo("What is my name?");
+        assertThat(lastSent(MINIMAX).has("system")).as("instructions do not carry over, as in the Responses API").isFalse();
+
+        // a third turn on the first kind of target again: the whole conversation, in order
+        client.responses().create(ResponseCreateParams.builder().model("m1-together").previousResponseId(second.id())
+                .input("Thanks").build(), STRICT);
+        JsonNode messages = lastSent(TOGETHER).path("messages");
+        assertThat(messages).hasSize(5);
+        assertThat(messages.get(4).path("content").asString()).isEqualTo("Thanks");
+
+        Response retrieved = client.responses().retrieve(second.id());
+        assertThat(retrieved.id()).isEqualTo(second.id());
+        assertThat(text(retrieved)).isEqualTo(text(second));
+    }
+
+    @Test
+    void anotherKeysResponseAnExpiredOrDeletedOneAndAnUnstoredOneAreNotFound() {
+        wireMock().stubFor(post(TOGETHER).willReturn(okJson(ProviderShapes.AIMLAPI_COMPLETION)));
+        Response mine = client.responses().create(ResponseCreateParams.builder().model("m1-together").input("hi").build());
+        String otherKey = "Bearer " + KEY_B;
+        HttpResponse<byte[]> theirs = raw.send(raw.request("/v1/responses/" + mine.id()).header("Authorization", otherKey).GET().build());
+        assertThat(theirs.statusCode()).isEqualTo(404);
+        assertThat(RawHttp.json(theirs).get("error").get("code").asString()).isEqualTo("response_not_found");
+        HttpResponse<byte[]> continued = raw.post("/v1/responses",
+                "{\"model\":\"m1-together\",\"input\":\"x\",\"previous_response_id\":\"" + mine.id() + "\"}",
+                "Authorization", otherKey);
+        assertThat(continued.statusCode()).isEqualTo(404);
+        assertThat(RawHttp.json(continued).get("error").get("param").asString()).isEqualTo("previous_response_id");
+
+        Response unstored = client.responses().create(ResponseCreateParams.builder().model("m1-together").input("hi").store(false).build());
+        assertThat(raw.send(raw.request("/v1/responses/" + unstored.id()).header("Authorization", "Bearer " + KEY).GET().build())
+                .statusCode()).isEqualTo(404);
+
+        client.responses().delete(mine.id());
+        assertThat(raw.send(raw.request("/v1/responses/" + mine.id()).header("Authorization", "Bearer " + KEY).GET().build())
+                .statusCode()).isEqualTo(404);
+        assertThat(raw.send(raw.request("/v1/responses/" + mine.id()).header("Authorization", "Bearer " + KEY).DELETE().build())
+                .statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aStreamedAnswerIsStoredAsItsLastEventGaveIt() throws Exception {
+        wireMock().stubFor(post(TOGETHER).willReturn(aResponse().withHeader("Content-Type", "text/event-stream")
+                .withBody(ProviderShapes.TOGETHER_TOOL_CALL_STREAM)));
+        String id;
+        try (StreamResponse<ResponseStreamEvent> stream = client.responses().createStreaming(ResponseCreateParams.builder()
+                .model("m1-together").input("Weather in Paris?").addTool(weatherTool()).build())) {
+            id = stream.stream().filter(ResponseStreamEvent::isCompleted).findFirst().orElseThrow().asCompleted().response().id();
+        }
+        String streamedId = id;
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                raw.send(raw.request("/v1/responses/" + streamedId).header("Authorization", "Bearer " + KEY).GET().build()).statusCode() == 200);
+        Response stored = client.responses().retrieve(id);
+        assertThat(stored.output().stream().flatMap(i -> i.functionCall().stream()).findFirst().orElseThrow().name()).isEqualTo("get_weather");
+    }
+
+    @Test
+    void aResponsesUpstreamIsSentTheConversationNotTheGatewaysId() {
+        wireMock().stubFor(post(NATIVE).willReturn(okJson("""
+                {"id":"resp_native_chain","object":"response","created_at":1,"status":"completed","model":"gpt-native",\
+                "output":[{"id":"msg_c","type":"message","status":"completed","role":"assistant",\
+                "content":[{"type":"output_text","text":"Noted.","annotations":[]}]}],\
+                "usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5}}""")));
+        HttpResponse<byte[]> first = raw.post("/v1/responses", "{\"model\":\"resp-native\",\"input\":\"Remember 42\"}",
+                "Authorization", "Bearer " + KEY);
+        assertThat(first.statusCode()).isEqualTo(200);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                raw.send(raw.request("/v1/responses/resp_native_chain").header("Authorization", "Bearer " + KEY).GET().build()).statusCode() == 200);
+        HttpResponse<byte[]> second = raw.post("/v1/responses",
+                "{\"model\":\"resp-native\",\"input\":\"What number?\",\"previous_response_id\":\"resp_native_chain\"}",
+                "Authorization", "Bearer " + KEY);
+        assertThat(second.statusCode()).isEqualTo(200);
+        JsonNode sent = lastSent(NATIVE);
+        assertThat(sent.has("previous_response_id")).isFalse();
+        assertThat(sent.path("input")).hasSize(3);
+        assertThat(sent.path("input").get(1).path("content").get(0).path("text").asString()).isEqualTo("Noted.");
+        assertThat(sent.path("input").get(2).path("content").asString()).isEqualTo("What number?");
+    }
 }

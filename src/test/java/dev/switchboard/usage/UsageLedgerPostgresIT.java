@@ -242,4 +242,21 @@ class UsageLedgerPostgresIT {
                 .map(row -> row.get("n", Number.class).longValue()).one().block(Duration.ofSeconds(10));
         return n == null ? 0 : n;
     }
+
+    @Test
+    void storedResponsesKeepAConversationOnPostgres() {
+        dev.switchboard.responses.StoredResponses stored = new dev.switchboard.responses.StoredResponses(pool, Duration.ofDays(1));
+        stored.migrate().block(Duration.ofSeconds(30));
+        String first = "resp_" + UUID.randomUUID(), second = "resp_" + UUID.randomUUID();
+        tools.jackson.databind.node.ArrayNode input = dev.switchboard.protocol.Json.MAPPER.createArrayNode();
+        input.addObject().put("type", "message").put("role", "user").put("content", "hello");
+        tools.jackson.databind.JsonNode answer = dev.switchboard.protocol.Json.MAPPER.readTree(
+                "{\"id\":\"x\",\"status\":\"completed\",\"output\":[{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"hi\"}]}");
+        stored.save(key, new dev.switchboard.responses.StoredResponses.Turn(first, null, input, answer)).block(Duration.ofSeconds(10));
+        stored.save(key, new dev.switchboard.responses.StoredResponses.Turn(second, first, input, answer)).block(Duration.ofSeconds(10));
+        assertThat(stored.conversation(key, second).block(Duration.ofSeconds(10))).hasSize(4);
+        assertThat(stored.conversation("someone-else", second).block(Duration.ofSeconds(10))).isNull();
+        assertThat(stored.delete(key, first).block(Duration.ofSeconds(10))).isTrue();
+        assertThat(stored.purge().block(Duration.ofSeconds(10))).isNotNegative();
+    }
 }
