@@ -10,6 +10,10 @@ import tools.jackson.databind.node.ObjectNode;
  * (system prompt, messages with text and images, tools and tool choice, tool calls and results, stop
  * sequences, sampling, max tokens, {@code reasoning_effort} as {@code thinking}), the whole answer, and the
  * stream ({@link ChatStreamOverMessages}). Fields with no counterpart are left out rather than guessed.
+ *
+ * <p>{@code cache_control}, which OpenAI's API has not but clients of gateways put on content parts (and
+ * LiteLLM's on a whole message or a tool), goes onto the Anthropic block made from that part, message or tool:
+ * a prompt cache breakpoint is money, and an Anthropic upstream can take it.
  */
 public final class ChatOverMessages extends Rewriting {
     private final boolean includeUsage;
@@ -39,26 +43,25 @@ public final class ChatOverMessages extends Rewriting {
         out.put("model", model);
         long maxTokens = in.path("max_completion_tokens").asLong(in.path("max_tokens").asLong(Shapes.DEFAULT_MAX_TOKENS));
         out.put("max_tokens", maxTokens);
-        StringBuilder system = new StringBuilder();
+        ArrayNode system = Json.MAPPER.createArrayNode();
         ArrayNode messages = out.putArray("messages");
         for (JsonNode m : in.path("messages")) {
             switch (m.path("role").asString("")) {
-                case "system", "developer" -> {
-                    if (system.length() > 0) system.append("\n\n");
-                    system.append(Shapes.text(m.path("content")) == null ? "" : Shapes.text(m.path("content")));
-                }
-                case "assistant" -> Shapes.appendTurn(messages, "assistant", assistantToAnthropic(m));
+                case "system", "developer" -> system.addAll(cacheMarked(m, textBlocks(m.path("content"))));
+                case "assistant" -> Shapes.appendTurn(messages, "assistant", cacheMarked(m, assistantToAnthropic(m)));
                 case "tool" -> {
                     ObjectNode result = Json.MAPPER.createObjectNode().put("type", "tool_result")
                             .put("tool_use_id", m.path("tool_call_id").asString(""));
                     String text = Shapes.text(m.path("content"));
                     result.put("content", text == null ? "" : text);
+                    JsonNode cache = cacheControlOf(m);
+                    if (cache != null) result.set("cache_control", cache);
                     Shapes.appendTurn(messages, "user", Json.MAPPER.createArrayNode().add(result));
                 }
-                default -> Shapes.appendTurn(messages, "user", userToAnthropic(m.path("content")));
+                default -> Shapes.appendTurn(messages, "user", cacheMarked(m, userToAnthropic(m.path("content"))));
             }
         }
-        if (system.length() > 0) out.put("system", system.toString());
+        setSystem(out, system);
         if (in.has("temperature")) out.put("temperature", Math.min(1.0, in.path("temperature").asDouble())); // OpenAI's scale goes to 2
         Shapes.copy(in, "top_p", out, "top_p");
         JsonNode stop = in.path("stop");
@@ -72,6 +75,7 @@ public final class ChatOverMessages extends Rewriting {
                 ObjectNode tool = tools.addObject().put("name", f.path("name").asString(""));
                 if (f.hasNonNull("description")) tool.put("description", f.path("description").asString());
                 tool.set("input_schema", f.has("parameters") ? f.path("parameters") : Shapes.emptySchema());
+                if (t.path("cache_control").isObject()) tool.set("cache_control", t.path("cache_control"));
             }
         }
         ObjectNode choice = null;
@@ -113,10 +117,73 @@ public final class ChatOverMessages extends Rewriting {
         };
     }
 
+    /**
+     * The system prompt: one string when no part of it marks a cache breakpoint (what every Anthropic upstream
+     * takes), else the text blocks with their marks.
+     */
+    private static void setSystem(ObjectNode out, ArrayNode blocks) {
+        if (blocks.isEmpty()) return;
+        boolean marked = false;
+        for (JsonNode b : blocks) marked |= b.has("cache_control");
+        if (marked) {
+            out.set("system", blocks);
+            return;
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode b : blocks) {
+            if (text.length() > 0) text.append("\n\n");
+            text.append(b.path("text").asString(""));
+        }
+        out.put("system", text.toString());
+    }
+
+    /** A message's text as blocks: one per text part (each keeping its cache mark), or one for a string. */
+    private static ArrayNode textBlocks(JsonNode content) {
+        ArrayNode blocks = Json.MAPPER.createArrayNode();
+        if (content.isString()) {
+            blocks.addObject().put("type", "text").put("text", content.asString());
+            return blocks;
+        }
+        StringBuilder unmarked = new StringBuilder();
+        for (JsonNode part : content) {
+            String text = part.isString() ? part.asString() : part.path("text").asString(null);
+            if (text == null) continue;
+            if (part.path("cache_control").isObject()) {
+                if (unmarked.length() > 0) blocks.addObject().put("type", "text").put("text", unmarked.toString());
+                unmarked.setLength(0);
+                blocks.addObject().put("type", "text").put("text", text).set("cache_control", part.path("cache_control"));
+            } else {
+                unmarked.append(text);
+            }
+        }
+        if (unmarked.length() > 0 || blocks.isEmpty()) blocks.addObject().put("type", "text").put("text", unmarked.toString());
+        return blocks;
+    }
+
+    /** A message's own {@code cache_control} (LiteLLM's form) on the last block made from it. */
+    private static ArrayNode cacheMarked(JsonNode message, ArrayNode blocks) {
+        JsonNode cache = cacheControlOf(message);
+        if (cache != null && !blocks.isEmpty()) ((ObjectNode) blocks.get(blocks.size() - 1)).set("cache_control", cache);
+        return blocks;
+    }
+
+    /** A message's cache mark: on the message, or on any of its content parts (a tool result is one block). */
+    private static JsonNode cacheControlOf(JsonNode message) {
+        if (message.path("cache_control").isObject()) return message.path("cache_control");
+        if (!message.path("role").asString("").equals("tool")) return null;
+        for (JsonNode part : message.path("content")) if (part.path("cache_control").isObject()) return part.path("cache_control");
+        return null;
+    }
+
     private static ArrayNode assistantToAnthropic(JsonNode m) {
         ArrayNode blocks = Json.MAPPER.createArrayNode();
-        String text = Shapes.text(m.path("content"));
-        if (text != null && !text.isEmpty()) blocks.addObject().put("type", "text").put("text", text);
+        JsonNode content = m.path("content");
+        if (content.isArray()) {
+            for (JsonNode b : textBlocks(content)) if (!b.path("text").asString("").isEmpty() || b.has("cache_control")) blocks.add(b);
+        } else {
+            String text = Shapes.text(content);
+            if (text != null && !text.isEmpty()) blocks.addObject().put("type", "text").put("text", text);
+        }
         for (JsonNode call : m.path("tool_calls")) {
             JsonNode f = call.path("function");
             blocks.addObject().put("type", "tool_use").put("id", call.path("id").asString(""))
@@ -132,11 +199,12 @@ public final class ChatOverMessages extends Rewriting {
             return blocks;
         }
         for (JsonNode part : content) {
-            switch (part.path("type").asString("")) {
+            ObjectNode block = switch (part.path("type").asString("")) {
                 case "text" -> blocks.addObject().put("type", "text").put("text", part.path("text").asString(""));
                 case "image_url" -> {
                     String url = part.path("image_url").path("url").asString("");
-                    ObjectNode source = blocks.addObject().put("type", "image").putObject("source");
+                    ObjectNode image = blocks.addObject().put("type", "image");
+                    ObjectNode source = image.putObject("source");
                     int comma = url.indexOf(',');
                     if (url.startsWith("data:") && comma > 0 && url.substring(0, comma).endsWith(";base64")) {
                         source.put("type", "base64").put("media_type", url.substring(5, url.indexOf(';')))
@@ -144,9 +212,11 @@ public final class ChatOverMessages extends Rewriting {
                     } else {
                         source.put("type", "url").put("url", url);
                     }
+                    yield image;
                 }
-                default -> { }
-            }
+                default -> null;
+            };
+            if (block != null && part.path("cache_control").isObject()) block.set("cache_control", part.path("cache_control"));
         }
         return blocks;
     }

@@ -75,6 +75,31 @@ class ChatOverMessagesTest {
     }
 
     @Test
+    void cacheBreakpointsOnPartsMessagesAndToolsReachTheAnthropicBlocks() {
+        JsonNode out = ChatOverMessages.toMessages(json("""
+                {"model":"alias","messages":[
+                   {"role":"system","content":[{"type":"text","text":"Rules. "},{"type":"text","text":"Long manual.","cache_control":{"type":"ephemeral"}}]},
+                   {"role":"user","content":[{"type":"text","text":"Big document","cache_control":{"type":"ephemeral","ttl":"1h"}},{"type":"text","text":"Question?"}]},
+                   {"role":"assistant","content":"Answer.","cache_control":{"type":"ephemeral"}},
+                   {"role":"tool","tool_call_id":"call_1","content":[{"type":"text","text":"output","cache_control":{"type":"ephemeral"}}]}],
+                 "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}},"cache_control":{"type":"ephemeral"}}]}"""), "m");
+
+        JsonNode system = out.path("system");
+        assertThat(system.isArray()).as("a marked system prompt stays blocks").isTrue();
+        assertThat(system.get(0).path("text").asString()).isEqualTo("Rules. ");
+        assertThat(system.get(0).has("cache_control")).isFalse();
+        assertThat(system.get(1).path("cache_control").path("type").asString()).isEqualTo("ephemeral");
+        JsonNode messages = out.path("messages");
+        assertThat(messages.get(0).path("content").get(0).path("cache_control").path("ttl").asString()).isEqualTo("1h");
+        assertThat(messages.get(0).path("content").get(1).has("cache_control")).isFalse();
+        assertThat(messages.get(1).path("content").get(0).path("cache_control").path("type").asString()).isEqualTo("ephemeral");
+        JsonNode toolResult = messages.get(2).path("content").get(0);
+        assertThat(toolResult.path("type").asString()).isEqualTo("tool_result");
+        assertThat(toolResult.path("cache_control").path("type").asString()).isEqualTo("ephemeral");
+        assertThat(out.path("tools").get(0).path("cache_control").path("type").asString()).isEqualTo("ephemeral");
+    }
+
+    @Test
     void anthropicCacheTokensCountInOpenAiPromptTokens() {
         JsonNode out = ChatOverMessages.toChat(Json.MAPPER.readTree("""
                 {"id":"msg_1","type":"message","model":"m","content":[{"type":"text","text":"ok"}],"stop_reason":"refusal",
