@@ -136,7 +136,11 @@ class ConfigLoaderTest {
     @Test
     void theShippedConfigStartsWithNoProviderKeys() {
         RouteTable table = new ConfigLoader(name -> null).load(Path.of("config/switchboard.yaml"));
-        assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1");
+        assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1", "embed-small");
+        // the coding agents' default model names land on a route
+        assertThat(table.route("claude-opus-4-8").alias()).isEqualTo("minimax-m2.1");
+        assertThat(table.route("gpt-5.2-codex").alias()).isEqualTo("minimax-m2.1");
+        assertThat(table.route("o3")).isNull();
         assertThat(table.upstreams().values()).filteredOn(Upstream::enabled).extracting(Upstream::name)
                 .containsExactly("local");
         assertThat(table.upstreams().get("local").auth()).isEqualTo(AuthStyle.NONE);
