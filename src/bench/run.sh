@@ -2,7 +2,8 @@
 # The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor),
 # through Switchboard (usage recording on), through Spring Cloud Gateway's plain route (src/bench/scg, the
 # WebFlux reference) and through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
-# SCG share, with nothing on it), measured with wrk and a first-event probe; then one table; then 2,000
+# SCG share, with nothing on it), measured with wrk and a first-event probe; Switchboard also with a Responses
+# API stream it translates to the mock's chat completions (first event); then one table; then 2,000
 # streams held open at once through Switchboard while its RSS is sampled.
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
@@ -144,6 +145,8 @@ read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first d_cpu d_jit <<< "$(measure d
 nginx_procs="$nginx_pid $(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')"  # the master and its worker
 read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first n_cpu n_jit <<< "$(measure nginx $nginx_port 5s "$nginx_procs")"
 read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first s_cpu s_jit <<< "$(measure switchboard $gateway_port "$warmup" "$gateway_pid")"
+# a Responses API stream, translated by the gateway to the mock's chat completions and back, event by event
+responses_first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$gateway_port" /v1/responses 300)
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 # young and full collections since the gateway started (jstat's YGC and FGC columns), to size the heap by
 gcs=$(jstat -gc "$gateway_pid" 2>/dev/null | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
@@ -205,6 +208,7 @@ awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v g="$g_rps" -v dl="$d_p50one" -v
   printf "the stack alone (bare-rn: Reactor Netty server and client, nothing else): bare-rn/nginx %.2f, bare-rn/spring-cg %.2f, switchboard/bare-rn %.2f\n", r / n, r / g, s / r
   printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nl - dl, sl - dl, gl - dl, rl - dl
   printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nf - df, sf - df, gf - df, rf - df }'
+echo "switchboard, a Responses API stream translated to chat completions: first event $responses_first ms (chat passthrough p50 ${s_first} ms)"
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
 echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"

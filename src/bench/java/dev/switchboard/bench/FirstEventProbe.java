@@ -6,12 +6,14 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * Time from sending a streaming chat request to the first SSE event, over a fresh connection each time,
- * the way a client opening a stream sees it; each stream is then read to its end. Prints the p50 and p99
- * in ms.
- * {@code java ... FirstEventProbe <port> <path> <requests>}
+ * Time from sending a streaming request to the first SSE event, over a fresh connection each time, the way a
+ * client opening a stream sees it; each stream is then read to its end. Prints the p50 and p99 in ms.
+ * {@code java ... FirstEventProbe <port> <path> <requests>}: a chat completions request to {@code path};
+ * with {@code /v1/responses}, a Responses API request (which the gateway translates when the alias's target
+ * speaks chat completions, as the benchmark's mock does).
  */
 public final class FirstEventProbe {
     /**
@@ -23,11 +25,21 @@ public final class FirstEventProbe {
 
     private FirstEventProbe() {}
 
+    private static boolean ended(StringBuilder seen, List<String> lastEvents) {
+        for (String last : lastEvents) if (seen.indexOf(last) >= 0) return true;
+        return false;
+    }
+
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         String path = args[1];
         int n = Integer.parseInt(args[2]);
-        String body = "{\"model\":\"bench\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say something short.\"}]}";
+        boolean responses = path.endsWith("/responses");
+        String body = responses
+                ? "{\"model\":\"bench\",\"stream\":true,\"store\":false,\"input\":\"Say something short.\"}"
+                : "{\"model\":\"bench\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say something short.\"}]}";
+        // a stream's last event: chat's [DONE]; the Responses API's response.completed (or failed)
+        List<String> lastEvents = responses ? List.of("event: response.completed", "event: response.failed") : List.of("data: [DONE]");
         byte[] request = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-key\r\n"
                 + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
         double[] ms = new double[n];
@@ -53,7 +65,7 @@ public final class FirstEventProbe {
                 // read to the end, as a client normally does: hanging up after the first event makes a proxy drop
                 // its upstream connection mid-answer (as it should, to stop the generation), and the next probe
                 // would then measure a reconnect that nginx, which has read the mock's short answer whole, skips
-                while (seen.indexOf("data: [DONE]") < 0) {
+                while (!ended(seen, lastEvents)) {
                     int r = in.read(buffer);
                     if (r < 0) break;
                     seen.append(new String(buffer, 0, r, StandardCharsets.ISO_8859_1));
