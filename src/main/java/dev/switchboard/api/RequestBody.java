@@ -61,8 +61,17 @@ final class RequestBody {
         return size;
     }
 
+    /**
+     * The whole body, in an array of its size. The request keeps it to its end (a stream's too, for failover
+     * and for counting tokens when the upstream reports none), so the reservation shrinks to that size here:
+     * the array it grew in is garbage now, and a short body sent without a length would otherwise hold
+     * {@link #INITIAL_CAPACITY} of the budget for as long as its answer streams.
+     */
     byte[] bytes() {
-        return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
+        if (size != bytes.length) bytes = Arrays.copyOf(bytes, size);
+        budget.release(reserved - size);
+        reserved = size;
+        return bytes;
     }
 
     /** Gives the body's memory back to the budget; once the request that read it has ended. */
