@@ -98,6 +98,7 @@ class UsageIT extends GatewayIT {
     static Stream<Arguments> shapes() {
         String chat = "/v1/chat/completions";
         String messages = "/v1/messages";
+        String responses = "/v1/responses";
         return Stream.of(
                 Arguments.of("AI/ML API", chat, "m1-aimlapi", "/aimlapi/v1/chat/completions", ProviderShapes.AIMLAPI_COMPLETION, false,
                         12, 9, 5, 0, 0, "0.00002583", 26, "0.000223", "447"),
@@ -120,8 +121,31 @@ class UsageIT extends GatewayIT {
                 Arguments.of("every OpenAI token class", chat, "m1-cached-openai", "/together/v1/chat/completions", CACHED_OPENAI, false,
                         1000, 300, 200, 600, 100, "0.001088", 1088, null, null),
                 Arguments.of("every Anthropic token class, cumulative output", messages, "m1-cached-anthropic", "/minimax/anthropic/v1/messages",
-                        CACHED_ANTHROPIC_STREAM, true, 130, 50, 0, 100, 20, "0.000145", 145, null, null));
+                        CACHED_ANTHROPIC_STREAM, true, 130, 50, 0, 100, 20, "0.000145", 145, null, null),
+                // the Responses API: translated to either protocol, and passed through to a target that speaks it
+                Arguments.of("Responses over every OpenAI token class", responses, "m1-cached-openai", "/together/v1/chat/completions",
+                        CACHED_OPENAI, false, 1000, 300, 200, 600, 100, "0.001088", 1088, null, null),
+                Arguments.of("Responses stream over OpenRouter, its cost kept", responses, "m1-openrouter", "/openrouter/api/v1/chat/completions",
+                        ProviderShapes.OPENROUTER_STREAM, true, 10, 4, 0, 0, 0, "0.0000128", 13, "0.0000128", null),
+                Arguments.of("Responses stream over every Anthropic token class", responses, "m1-cached-anthropic", "/minimax/anthropic/v1/messages",
+                        CACHED_ANTHROPIC_STREAM, true, 130, 50, 0, 100, 20, "0.000145", 145, null, null),
+                Arguments.of("Responses passed through, every token class", responses, "resp-native", "/native/v1/responses",
+                        NATIVE_RESPONSE, false, 1000, 300, 200, 600, 0, "0.0016", 1600, null, null),
+                Arguments.of("Responses stream passed through, usage from response.completed", responses, "resp-native", "/native/v1/responses",
+                        NATIVE_RESPONSE_STREAM, true, 1000, 300, 200, 600, 0, "0.0016", 1600, null, null));
     }
+
+    private static final String NATIVE_USAGE = "{\"input_tokens\":1000,\"input_tokens_details\":{\"cached_tokens\":600},"
+            + "\"output_tokens\":300,\"output_tokens_details\":{\"reasoning_tokens\":200},\"total_tokens\":1300}";
+    private static final String NATIVE_RESPONSE = "{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1,\"status\":\"completed\","
+            + "\"model\":\"gpt-native\",\"output\":[{\"id\":\"msg_1\",\"type\":\"message\",\"status\":\"completed\",\"role\":\"assistant\","
+            + "\"content\":[{\"type\":\"output_text\",\"text\":\"ok\",\"annotations\":[]}]}],\"usage\":" + NATIVE_USAGE + "}";
+    private static final String NATIVE_RESPONSE_STREAM = "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,"
+            + "\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"in_progress\",\"output\":[],\"usage\":null}}\n\n"
+            + "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\","
+            + "\"output_index\":0,\"content_index\":0,\"delta\":\"ok\"}\n\n"
+            + "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":"
+            + NATIVE_RESPONSE + "}\n\n";
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
@@ -129,9 +153,13 @@ class UsageIT extends GatewayIT {
                                   long prompt, long completion, long reasoning, long cached, long cacheWrite,
                                   String cost, long credits, String upstreamUsd, String upstreamCredits) {
         wireMock().stubFor(post(path).willReturn(stream ? sse(response) : okJson(response)));
-        String id = send(endpoint, "{\"model\":\"" + alias + "\",\"max_tokens\":100,\"stream\":" + stream
-                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", KEY);
+        boolean responses = endpoint.equals("/v1/responses");
+        String id = send(endpoint, responses
+                ? "{\"model\":\"" + alias + "\",\"max_output_tokens\":100,\"stream\":" + stream + ",\"input\":\"hi\"}"
+                : "{\"model\":\"" + alias + "\",\"max_tokens\":100,\"stream\":" + stream
+                        + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", KEY);
         JsonNode r = record(id);
+        if (responses) assertThat(r.get("endpoint").asString()).isEqualTo("responses");
         assertThat(r.get("prompt_tokens").asLong()).isEqualTo(prompt);
         assertThat(r.get("completion_tokens").asLong()).isEqualTo(completion);
         assertThat(r.get("reasoning_tokens").asLong()).isEqualTo(reasoning);
@@ -345,6 +373,45 @@ class UsageIT extends GatewayIT {
         pending.get(10, TimeUnit.SECONDS);
         JsonNode r = record(id);
         assertThat(r.get("outcome").asString()).isEqualTo("stream_broken");
+        assertThat(r.get("completion_tokens").asLong()).isPositive();
+    }
+
+    /** A translated Responses stream the upstream breaks ends failed for the client, and is billed and marked. */
+    @Test
+    void aBrokenResponsesStreamEndsFailedAndIsBilledAndMarked() throws Exception {
+        String id = "usage-" + UUID.randomUUID();
+        CompletableFuture<HttpResponse<String>> pending = raw.client().sendAsync(raw.request("/v1/responses")
+                .header("Authorization", "Bearer " + KEY).header("x-request-id", id)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"input\":\"hi\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.send("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"half an answer\"}}]}\n\n");
+        upstream.abort();
+        String events = pending.get(10, TimeUnit.SECONDS).body();
+        assertThat(events).contains("event: response.output_text.delta").contains("event: response.failed")
+                .doesNotContain("event: response.completed");
+        JsonNode r = record(id);
+        assertThat(r.get("endpoint").asString()).isEqualTo("responses");
+        assertThat(r.get("outcome").asString()).isEqualTo("stream_broken");
+        assertThat(r.get("completion_tokens").asLong()).isPositive();
+    }
+
+    @Test
+    void aClientThatLeavesAResponsesStreamIsBilledForWhatWasProduced() throws Exception {
+        String id = "usage-" + UUID.randomUUID();
+        CompletableFuture<HttpResponse<InputStream>> pending = raw.client().sendAsync(raw.request("/v1/responses")
+                .header("Authorization", "Bearer " + KEY).header("x-request-id", id)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m1-scripted\",\"stream\":true,\"input\":\"hi\"}")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.send("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one two three four five six seven eight\"}}]}\n\n");
+        InputStream body = pending.get(10, TimeUnit.SECONDS).body();
+        body.readNBytes(20);
+        body.close();
+        upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        JsonNode r = record(id);
+        assertThat(r.get("endpoint").asString()).isEqualTo("responses");
+        assertThat(r.get("outcome").asString()).isEqualTo("client_cancelled");
         assertThat(r.get("completion_tokens").asLong()).isPositive();
     }
 
