@@ -103,7 +103,7 @@ class AnswerRelay {
             JsonNode tree = translator.passthrough() ? delivered.json() : Translators.tree(delivered.body(), delivered.json());
             toClient = translator.answer(delivered.body(), tree);
             context.meter.answer(delivered.body(), tree, from);
-            if (context.conversation != null) context.conversation.answered(Json.MAPPER.readTree(toClient));
+            if (context.conversation != null) context.conversation.answered(translator.passthrough() && tree != null ? tree : Json.MAPPER.readTree(toClient));
         } catch (GatewayException e) {
             return Mono.error(e);
         }

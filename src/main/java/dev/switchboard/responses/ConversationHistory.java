@@ -9,6 +9,7 @@ import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.RequestScan;
 import reactor.core.publisher.Mono;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -27,15 +28,22 @@ public class ConversationHistory {
         this.stored = stored;
     }
 
-    /** A request with its conversation: its scan, with the history in its input when it continues one. */
+    /**
+     * A request with its conversation: its scan, with the history in its input when it continues one, and
+     * the turn to keep once answered, or null when the client asked to keep nothing ({@code store: false}).
+     */
     public record Continued(RequestScan scan, Conversation conversation) {}
 
     public Mono<Continued> continueFrom(RequestScan scan, String key) {
+        RequestScan.Field storeField = scan.field("store");
+        boolean store = storeField == null || storeField.valueToken() != JsonToken.VALUE_FALSE;
+        RequestScan.Field previousField = scan.field("previous_response_id");
+        String previous = previousField != null && previousField.valueToken() == JsonToken.VALUE_STRING
+                ? scan.valueTree("previous_response_id").asString() : null;
+        // a request that neither continues nor is kept (Codex sends store: false) is not parsed here at all
+        if (previous == null) return Mono.just(new Continued(scan, store ? new Conversation(null, items(scan.valueTree("input"))) : null));
         JsonNode tree = Json.MAPPER.readTree(scan.body());
         ArrayNode own = items(tree.path("input"));
-        boolean store = tree.path("store").asBoolean(true);
-        String previous = tree.path("previous_response_id").isString() ? tree.path("previous_response_id").asString() : null;
-        if (previous == null) return Mono.just(new Continued(scan, new Conversation(null, own, store)));
         return stored.conversation(key, previous)
                 .filter(history -> !history.isEmpty())
                 .switchIfEmpty(Mono.error(() -> new GatewayException(ErrorKind.RESPONSE_NOT_FOUND,
@@ -45,13 +53,15 @@ public class ConversationHistory {
                     ArrayNode input = expanded.putArray("input");
                     history.forEach(input::add);
                     own.forEach(input::add);
-                    return new Continued(RequestScan.of(Json.MAPPER.writeValueAsBytes(expanded)), new Conversation(previous, own, store));
+                    return new Continued(RequestScan.of(Json.MAPPER.writeValueAsBytes(expanded)),
+                            store ? new Conversation(previous, own) : null);
                 });
     }
 
     /** A string input is one user message; a list is its items. */
     private static ArrayNode items(JsonNode input) {
         ArrayNode items = Json.MAPPER.createArrayNode();
+        if (input == null) return items;
         if (input.isString()) items.addObject().put("type", "message").put("role", "user").put("content", input.asString());
         else if (input.isArray()) input.forEach(items::add);
         return items;

@@ -95,26 +95,10 @@ public final class ChatOverMessages extends Rewriting {
             choice.put("disable_parallel_tool_use", true);
         }
         if (choice != null && out.has("tools")) out.set("tool_choice", choice);
-        String effort = in.path("reasoning_effort").asString(null);
-        if (effort != null && !effort.equals("none") && !effort.equals("minimal")) {
-            long budget = budget(effort);
-            // Anthropic wants the thinking budget below max_tokens, and at least 1024
-            if (budget >= maxTokens) out.put("max_tokens", maxTokens + budget);
-            out.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
-            out.remove("temperature"); // thinking allows no temperature but 1
-            out.remove("top_p");
-        }
+        Shapes.thinking(out, in.path("reasoning_effort").asString(null), maxTokens);
         String user = in.path("user").asString(null);
         if (user != null) out.putObject("metadata").put("user_id", user);
         return out;
-    }
-
-    static long budget(String effort) {
-        return switch (effort) {
-            case "low" -> 1024;
-            case "high" -> 16384;
-            default -> 4096;
-        };
     }
 
     /**

@@ -95,15 +95,7 @@ public final class ResponsesOverMessages extends Rewriting {
             }
             if (choice != null) out.set("tool_choice", choice);
         }
-        String effort = in.path("reasoning").path("effort").asString(null);
-        if (effort != null && !effort.equals("none") && !effort.equals("minimal")) {
-            long budget = ChatOverMessages.budget(effort);
-            // Anthropic wants the thinking budget below max_tokens, and at least 1024
-            if (budget >= maxTokens) out.put("max_tokens", maxTokens + budget);
-            out.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
-            out.remove("temperature"); // thinking allows no temperature but 1
-            out.remove("top_p");
-        }
+        Shapes.thinking(out, in.path("reasoning").path("effort").asString(null), maxTokens);
         String user = in.path("user").asString(null);
         if (user != null) out.putObject("metadata").put("user_id", user);
         if (in.path("stream").asBoolean(false)) out.put("stream", true);

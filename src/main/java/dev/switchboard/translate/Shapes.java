@@ -101,4 +101,23 @@ final class Shapes {
         }
         messages.addObject().put("role", role).set("content", blocks);
     }
+
+    /**
+     * An OpenAI reasoning effort as Anthropic thinking on a Messages request ({@code out}, whose
+     * {@code max_tokens} is {@code maxTokens}): a budget of 1024, 4096 or 16384 tokens for low, medium and
+     * high; none for none, minimal or no effort.
+     */
+    static void thinking(ObjectNode out, String effort, long maxTokens) {
+        if (effort == null || effort.equals("none") || effort.equals("minimal")) return;
+        long budget = switch (effort) {
+            case "low" -> 1024;
+            case "high" -> 16384;
+            default -> 4096;
+        };
+        // Anthropic wants the thinking budget below max_tokens, and at least 1024
+        if (budget >= maxTokens) out.put("max_tokens", maxTokens + budget);
+        out.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
+        out.remove("temperature"); // thinking allows no temperature but 1
+        out.remove("top_p");
+    }
 }
