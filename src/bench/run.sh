@@ -72,7 +72,7 @@ pids+=($nginx_pid)
 # the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
 MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
   --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
-  --spring.r2dbc.url="r2dbc:h2:file:///$work/ledger;MODE=PostgreSQL;DB_CLOSE_DELAY=-1;CACHE_SIZE=2048" \
+  --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
   --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
 gateway_pid=$!
 pids+=($gateway_pid)

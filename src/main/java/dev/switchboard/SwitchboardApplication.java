@@ -8,8 +8,18 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import sun.misc.Signal;
 
-/** Entry point: an OpenAI- and Anthropic-compatible LLM gateway. */
-@SpringBootApplication
+/**
+ * Entry point: an OpenAI- and Anthropic-compatible LLM gateway. Spring Boot's R2DBC set-up is left out: the
+ * ledger makes its own connections, and only when its database is PostgreSQL (store.StoreConfiguration).
+ */
+@SpringBootApplication(excludeName = {
+        "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration",
+        "org.springframework.boot.r2dbc.autoconfigure.R2dbcInitializationAutoConfiguration",
+        "org.springframework.boot.r2dbc.autoconfigure.R2dbcProxyAutoConfiguration",
+        "org.springframework.boot.r2dbc.autoconfigure.R2dbcTransactionManagerAutoConfiguration",
+        "org.springframework.boot.r2dbc.autoconfigure.health.ConnectionFactoryHealthContributorAutoConfiguration",
+        "org.springframework.boot.r2dbc.autoconfigure.metrics.ConnectionPoolMetricsAutoConfiguration",
+        "org.springframework.boot.r2dbc.autoconfigure.observation.R2dbcObservationAutoConfiguration"})
 @ConfigurationPropertiesScan
 public class SwitchboardApplication {
     public static void main(String[] args) {

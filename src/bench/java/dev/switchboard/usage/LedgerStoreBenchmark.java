@@ -6,12 +6,12 @@ import java.math.BigDecimal;
 import dev.switchboard.protocol.ApiEndpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -23,21 +23,22 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.r2dbc.spi.ConnectionFactories;
+import dev.switchboard.store.SqliteDatabase;
 
 /**
- * What the ledger's writer pays per usage record on embedded H2, alone: batches of {@value #BATCH} records
- * like the benchmark's, through the same {@link UsageStore#write} and session the gateway uses, into a file
- * database with the shipped settings that grows as the iterations go on. The time is the call's, on the
- * calling thread; H2's own background threads (page serialization, the file writer) come on top, and show in
- * the gateway's CPU per request (README, Benchmark). In the {@code usage} package, as the embedded write path
- * is package-private. {@code src/bench/run.sh jmh} runs it with {@code -prof gc}.
+ * What the ledger's writer pays per usage record in the embedded store, alone: batches of {@value #BATCH}
+ * records like the benchmark's, through the same {@link UsageStore#write} and held connection the gateway
+ * uses (records, debit and hourly rollup in one transaction), into a file that grows as the iterations go
+ * on. {@code sqlite} is the shipped store; {@code h2} the earlier releases' H2 write path, for the record.
+ * The time is the call's, on the calling thread; H2's background threads come on top of its figure.
+ * {@code src/bench/run.sh jmh} runs it with {@code -prof gc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,21 +49,31 @@ import io.r2dbc.spi.ConnectionFactories;
 public class LedgerStoreBenchmark {
     static final int BATCH = 500;
 
+    @Param({"sqlite", "h2"})
+    public String store;
+
     private Path directory;
-    private UsageStore store;
+    private SqliteUsageStore sqlite;
+    private H2LedgerWrites h2;
     private final HexFormat hex = HexFormat.of();
 
     @Setup
-    public void open() throws IOException {
+    public void open() throws IOException, SQLException {
         directory = Files.createTempDirectory("ledger-bench");
-        String url = "r2dbc:h2:file:///" + directory.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1;CACHE_SIZE=2048";
-        store = new UsageStore(ConnectionFactories.get(url), EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()));
-        store.migrate().block();
+        if (store.equals("sqlite")) {
+            sqlite = new SqliteUsageStore(SqliteDatabase.open(directory.resolve("ledger.db"), SqliteDatabase.Synchronous.NORMAL));
+        } else {
+            h2 = new H2LedgerWrites(directory.resolve("ledger").toString());
+        }
     }
 
     @TearDown
-    public void close() throws IOException {
-        store.close();
+    public void close() throws IOException, SQLException {
+        if (sqlite != null) {
+            sqlite.close();
+            sqlite.database().close();
+        }
+        if (h2 != null) h2.close();
         try (Stream<Path> files = Files.walk(directory)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
@@ -71,10 +82,11 @@ public class LedgerStoreBenchmark {
     /** One batch; the score is per record. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public void writeBatch() {
+    public void writeBatch() throws SQLException {
         List<UsageRecord> batch = new ArrayList<>(BATCH);
         for (int i = 0; i < BATCH; i++) batch.add(record());
-        store.write(batch).block();
+        if (sqlite != null) sqlite.writeNew(batch);
+        else h2.write(batch);
     }
 
     /** A plain chat answer's record, as the benchmark's requests make them (a gateway-made request id). */

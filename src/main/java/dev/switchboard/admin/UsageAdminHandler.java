@@ -44,7 +44,8 @@ public class UsageAdminHandler {
     /** Amounts as plain decimals (0.00042, not 4.2E-4), as people read them. */
     private static final JsonMapper SNAKE = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(tools.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN).build();
-    private static final Map<String, String> GROUP_COLUMNS = Map.of("key", "key_name", "alias", "alias", "upstream", "upstream");
+    private static final Map<String, UsageStore.Grouping> GROUPINGS = Map.of("key", UsageStore.Grouping.KEY,
+            "alias", UsageStore.Grouping.ALIAS, "upstream", UsageStore.Grouping.UPSTREAM);
 
     private final CurrentRouteTable routes;
     private final UsageLedger ledger;
@@ -86,9 +87,10 @@ public class UsageAdminHandler {
     Mono<ServerResponse> summary(ServerRequest request) {
         return guarded(request, table -> {
             String groupBy = request.queryParam("group_by").orElse("key");
-            String column = GROUP_COLUMNS.get(groupBy);
-            if (column == null) throw new IllegalArgumentException("group_by must be key, alias or upstream");
-            return ledger.store().summary(column, instant(request, "from"), instant(request, "to")).collectList()
+            UsageStore.Grouping grouping = GROUPINGS.get(groupBy);
+            if (grouping == null) throw new IllegalArgumentException("group_by must be key, alias or upstream");
+            // over whole hours (UTC): the ledger's hourly rollups, never its raw records
+            return ledger.store().summary(grouping, instant(request, "from"), instant(request, "to")).collectList()
                     .flatMap(groups -> json(Map.of("group_by", groupBy, "groups", groups)));
         });
     }

@@ -10,11 +10,13 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import io.r2dbc.spi.ConnectionFactory;
+import dev.switchboard.store.LedgerDatabase;
+import dev.switchboard.store.PostgresDatabase;
+import dev.switchboard.store.SqliteDatabase;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
-/** The stored responses, in the ledger's database, and their upkeep: the table made at start, what expired deleted. */
+/** The stored responses, in the ledger's database, and their upkeep: what expired deleted. */
 @Configuration(proxyBeanMethods = false)
 class ResponsesConfiguration {
     private static final Logger log = LoggerFactory.getLogger(ResponsesConfiguration.class);
@@ -27,8 +29,12 @@ class ResponsesConfiguration {
     record ResponsesProperties(@DefaultValue("30d") Duration retention, @DefaultValue("10m") Duration purgeEvery) {}
 
     @Bean
-    StoredResponses storedResponses(ConnectionFactory connections, ResponsesProperties properties) {
-        return new StoredResponses(connections, properties.retention());
+    StoredResponses storedResponses(LedgerDatabase database, ResponsesProperties properties) {
+        StoredResponses.Table table = switch (database) {
+            case SqliteDatabase sqlite -> new SqliteResponseTable(sqlite);
+            case PostgresDatabase postgres -> new PostgresResponseTable(postgres.pool());
+        };
+        return new StoredResponses(table, properties.retention());
     }
 
     @Bean
@@ -38,13 +44,13 @@ class ResponsesConfiguration {
 
             @Override
             public void start() {
-                purging = stored.migrate()
-                        .thenMany(Flux.interval(Duration.ZERO, properties.purgeEvery()).concatMap(tick -> stored.purge()
+                // the schema is the ledger's: migrated when its database is opened or first reached
+                purging = Flux.interval(properties.purgeEvery()).concatMap(tick -> stored.purge()
                                 .onErrorResume(e -> {
                                     log.warn("Could not delete expired stored responses: {}", e.toString());
                                     return reactor.core.publisher.Mono.empty();
-                                })))
-                        .subscribe(n -> { }, e -> log.warn("The stored responses' table could not be made: {}", e.toString()));
+                                }))
+                        .subscribe();
             }
 
             @Override

@@ -37,6 +37,8 @@ final class ServerLedgerWrites implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServerLedgerWrites.class);
     /** 50 rows of 24 columns: 1,200 parameters a statement, far below PostgreSQL's 65,535. */
     private static final int ROWS_PER_INSERT = 50;
+    /** The longest one call of the ledger's writer may take before its connection is discarded. */
+    static final Duration DEADLINE = Duration.ofSeconds(8);
     private static final Map<Integer, String> INSERT_SQL = new ConcurrentHashMap<>();
 
     private final ConnectionFactory connections;
@@ -107,7 +109,8 @@ final class ServerLedgerWrites implements AutoCloseable {
                     return insert(c, chunk).flatMap(inserted -> inserted == chunk.size() ? Mono.<Void>empty()
                             : Mono.error(new AlreadyStored()));
                 })
-                .then(debit(c, records));
+                .then(debit(c, records))
+                .then(rollUp(c, records));
     }
 
     /** A batch that met records stored already (a journal replayed after a write that did land): only what is new is debited. */
@@ -115,7 +118,7 @@ final class ServerLedgerWrites implements AutoCloseable {
         return Flux.fromIterable(records)
                 .concatMap(r -> insert(c, List.of(r)).filter(inserted -> inserted == 1).map(ignored -> r))
                 .collectList()
-                .flatMap(inserted -> debit(c, inserted));
+                .flatMap(inserted -> debit(c, inserted).then(rollUp(c, inserted)));
     }
 
     /** Rows inserted; a record whose id is stored already is skipped. */
@@ -159,6 +162,27 @@ final class ServerLedgerWrites implements AutoCloseable {
         return Flux.fromIterable(UsageStore.creditsPerKey(inserted).entrySet())
                 .concatMap(e -> addUsed(c, e.getKey(), e.getValue()).flatMap(updated -> updated > 0 ? Mono.<Void>empty()
                         : ensureKey(c, e.getKey()).then(addUsed(c, e.getKey(), e.getValue())).then()))
+                .then();
+    }
+
+    private static final String ROLLUP = "INSERT INTO usage_hourly (hour, key_name, alias, upstream, requests, prompt_tokens, "
+            + "completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost_usd, credits) "
+            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (hour, key_name, alias, upstream) DO UPDATE SET "
+            + "requests = usage_hourly.requests + excluded.requests, prompt_tokens = usage_hourly.prompt_tokens + excluded.prompt_tokens, "
+            + "completion_tokens = usage_hourly.completion_tokens + excluded.completion_tokens, "
+            + "reasoning_tokens = usage_hourly.reasoning_tokens + excluded.reasoning_tokens, "
+            + "cached_tokens = usage_hourly.cached_tokens + excluded.cached_tokens, "
+            + "cache_write_tokens = usage_hourly.cache_write_tokens + excluded.cache_write_tokens, "
+            + "cost_usd = usage_hourly.cost_usd + excluded.cost_usd, credits = usage_hourly.credits + excluded.credits";
+
+    /** The stored records added to their hours' rollups, one upsert per group. */
+    private static Mono<Void> rollUp(Connection c, List<UsageRecord> stored) {
+        return Flux.fromIterable(HourlyRollup.of(stored))
+                .concatMap(h -> Flux.from(c.createStatement(ROLLUP)
+                        .bind(0, h.hour().atOffset(ZoneOffset.UTC)).bind(1, h.key()).bind(2, h.alias()).bind(3, h.upstream())
+                        .bind(4, h.requests()).bind(5, h.promptTokens()).bind(6, h.completionTokens()).bind(7, h.reasoningTokens())
+                        .bind(8, h.cachedTokens()).bind(9, h.cacheWriteTokens()).bind(10, h.costUsd()).bind(11, h.credits())
+                        .execute()).flatMap(Result::getRowsUpdated))
                 .then();
     }
 

@@ -1,6 +1,7 @@
 package dev.switchboard.usage;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,9 +28,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Mono;
 
 /**
- * Keeps every request's {@link UsageRecord} without ever holding a request up: {@link #record} only queues.
- * One writer thread takes the queue in batches into the {@link UsageStore}; when the store fails records go
- * to the {@link UsageJournal} and are replayed once the store answers again.
+ * Keeps every request's {@link UsageRecord} without ever holding a request up: {@link #record} copies it into
+ * the {@link RecordLog} (memory-mapped: it survives a crash of the process) and queues it. One writer thread
+ * takes the queue in batches into the {@link UsageStore}; when the store fails or falls behind, records go
+ * to the {@link UsageJournal} and are replayed once the store answers again. Raw records past their
+ * retention are deleted by the same thread, a small batch at a time between its writes.
  * Stopping drains everything. Also answers the budget question before a request is sent: used credits are
  * the store's shared figure plus this replica's records not yet written.
  */
@@ -52,11 +55,26 @@ public class UsageLedger implements SmartLifecycle {
     /** The most credits one grant may add: a billion dollars at the default million credits a dollar. */
     public static final long MAX_GRANT = 1_000_000_000_000_000L;
 
+    /** Rows one retention pass deletes at once, between the writer's batches. */
+    private static final int PURGE_BATCH = 1_000;
+    private static final long PURGE_EVERY_NANOS = TimeUnit.MINUTES.toNanos(10);
+
+    /** How long raw records and hourly rollups are kept. */
+    public record Retention(Duration records, Duration rollups) {
+        public static final Retention FOREVER = new Retention(Duration.ofDays(365L * 1000), Duration.ofDays(365L * 1000));
+    }
+
+    /** A record waiting for the writer, with the log segment to settle once it is stored or journaled (null if not logged). */
+    private record Queued(UsageRecord record, RecordLog.Segment segment) {}
+
     private final UsageStore store;
     private final UsageJournal journal;
+    private final RecordLog recordLog;
+    private final Retention retention;
+    private long nextPurge;
     private final MeterRegistry meters;
     /** Lock-free: a request's thread is an event loop, and a lock the writer holds would park it. */
-    private final ConcurrentLinkedQueue<UsageRecord> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
     /** The queue's length (its own size() walks it); a LongAdder, as every event loop adds to it. */
     private final LongAdder queued = new LongAdder();
     private final int maxQueued;
@@ -65,7 +83,7 @@ public class UsageLedger implements SmartLifecycle {
     /** Records spilled to the journal since the store last caught up. */
     private final AtomicLong spilled = new AtomicLong();
     /** Batches neither the store nor the journal took, tried again first. */
-    private final ConcurrentLinkedQueue<UsageRecord> heldBack = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Queued> heldBack = new ConcurrentLinkedQueue<>();
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
     private volatile Map<String, UsageStore.Balance> balances = Map.of();
     private final Map<MeterKey, RecordMeters> recordMeters = new ConcurrentHashMap<>();
@@ -81,17 +99,21 @@ public class UsageLedger implements SmartLifecycle {
      */
     private Thread spiller;
 
-    public UsageLedger(UsageStore store, UsageJournal journal, MeterRegistry meters) {
-        this(store, journal, meters, MAX_QUEUED);
+    public UsageLedger(UsageStore store, UsageJournal journal, RecordLog recordLog, Retention retention, MeterRegistry meters) {
+        this(store, journal, recordLog, retention, meters, MAX_QUEUED);
     }
 
-    UsageLedger(UsageStore store, UsageJournal journal, MeterRegistry meters, int maxQueued) {
+    UsageLedger(UsageStore store, UsageJournal journal, RecordLog recordLog, Retention retention, MeterRegistry meters, int maxQueued) {
         this.store = store;
         this.journal = journal;
+        this.recordLog = recordLog;
+        this.retention = retention;
         this.meters = meters;
         this.maxQueued = maxQueued;
         Gauge.builder("switchboard.usage.queued", queued, LongAdder::sum)
                 .description("Usage records waiting in memory for the ledger's writer").register(meters);
+        Gauge.builder("switchboard.usage.unlogged", recordLog, RecordLog::unlogged)
+                .description("Usage records queued without a copy in the crash-safe record log (it had no room)").register(meters);
     }
 
     /** Queues a record; never blocks, never fails the request. */
@@ -103,7 +125,7 @@ public class UsageLedger implements SmartLifecycle {
             return;
         }
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
-        queue.add(record);
+        queue.add(new Queued(record, recordLog.append(record)));
         queued.increment();
         if (queued.sum() > maxQueued && spiller != null) LockSupport.unpark(spiller);
     }
@@ -211,10 +233,14 @@ public class UsageLedger implements SmartLifecycle {
             Thread.currentThread().interrupt();
         }
         // anything the writer could not reach goes to the journal
-        List<UsageRecord> left = new ArrayList<>();
+        List<Queued> left = new ArrayList<>();
         drain(heldBack, left, Integer.MAX_VALUE);
         take(left, Integer.MAX_VALUE);
-        if (!left.isEmpty()) journal.append(left);
+        if (!left.isEmpty()) {
+            journal.append(records(left));
+            settleLog(left);
+        }
+        recordLog.closeClean();
     }
 
     @Override
@@ -229,31 +255,48 @@ public class UsageLedger implements SmartLifecycle {
     }
 
     private void writeLoop() {
-        storeUp = call(store.migrate(), "create the usage schema");
+        storeUp = call(store.migrate(), "migrate the usage schema");
         if (storeUp) refreshBalances();
         long nextRetry = 0;
+        nextPurge = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         boolean full = false;
         while (running || !queue.isEmpty() || !heldBack.isEmpty()) {
             // the writer wakes on its own clock, never on a record: a producer signalling it would cost the
             // request path a futex wake and a context switch per request; a full batch goes again at once
             if (running && !full) LockSupport.parkNanos(this, LINGER_NANOS);
-            List<UsageRecord> batch = new ArrayList<>();
+            List<Queued> batch = new ArrayList<>();
             drain(heldBack, batch, Integer.MAX_VALUE);
             take(batch, BATCH);
             full = batch.size() >= BATCH;
             if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
                 if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
             }
-            if (batch.isEmpty()) continue;
-            if (journal.isEmpty() && write(batch)) continue;
-            toJournal(batch);
+            if (!batch.isEmpty() && !(journal.isEmpty() && write(batch))) toJournal(batch);
+            if (running && storeUp && !full && System.nanoTime() >= nextPurge) purgeSome();
+        }
+    }
+
+    /**
+     * One small batch of what passed its retention; the next right after the next batch of records if there
+     * was more, else in ten minutes. Never a long transaction beside the request path's writes.
+     */
+    private void purgeSome() {
+        Instant now = Instant.now();
+        try {
+            Long deleted = store.purge(now.minus(retention.records()), now.minus(retention.rollups()), PURGE_BATCH).block(STORE_TIMEOUT);
+            boolean more = deleted != null && deleted >= PURGE_BATCH;
+            nextPurge = System.nanoTime() + (more ? 0 : PURGE_EVERY_NANOS);
+        } catch (RuntimeException e) {
+            log.warn("Could not delete usage records past their retention: {}", causes(e));
+            nextPurge = System.nanoTime() + PURGE_EVERY_NANOS;
         }
     }
 
     /** Records still counted as unwritten until replayed; if the disk refuses too, held and tried again, never dropped. */
-    private void toJournal(List<UsageRecord> batch) {
+    private void toJournal(List<Queued> batch) {
         try {
-            journal.append(batch);
+            journal.append(records(batch));
+            settleLog(batch);
         } catch (RuntimeException e) {
             log.error("Neither the usage store nor the journal {} takes records: {}", journal.file(), e.toString());
             heldBack.addAll(batch);
@@ -265,6 +308,7 @@ public class UsageLedger implements SmartLifecycle {
         while (running) {
             LockSupport.parkNanos(this, LINGER_NANOS);
             spillBacklog();
+            recordLog.maintain();
         }
     }
 
@@ -278,7 +322,7 @@ public class UsageLedger implements SmartLifecycle {
         }
         while (over > 0) {
             // one append, and one sync of the file, for all that is over (up to a few batches at a time)
-            List<UsageRecord> chunk = new ArrayList<>((int) Math.min(SPILL_CHUNK, over));
+            List<Queued> chunk = new ArrayList<>((int) Math.min(SPILL_CHUNK, over));
             take(chunk, (int) Math.min(SPILL_CHUNK, over));
             if (chunk.isEmpty()) return;
             toJournal(chunk);
@@ -287,19 +331,34 @@ public class UsageLedger implements SmartLifecycle {
         }
     }
 
-    private void take(List<UsageRecord> into, int max) {
+    private void take(List<Queued> into, int max) {
         int before = into.size();
         drain(queue, into, max);
         queued.add(before - into.size());
     }
 
-    private boolean write(List<UsageRecord> batch) {
-        boolean ok = call(store.write(batch), "write " + batch.size() + " usage records");
+    private boolean write(List<Queued> batch) {
+        List<UsageRecord> records = records(batch);
+        boolean ok = call(store.write(records), "write " + batch.size() + " usage records");
         if (ok) {
-            settle(batch);
+            settle(records);
+            settleLog(batch);
             refreshBalances();
         }
         return ok;
+    }
+
+    private static List<UsageRecord> records(List<Queued> queued) {
+        List<UsageRecord> records = new ArrayList<>(queued.size());
+        for (Queued q : queued) records.add(q.record());
+        return records;
+    }
+
+    /** The records are in the store or the journal: their copies in the log may go. */
+    private static void settleLog(List<Queued> queued) {
+        for (Queued q : queued) {
+            if (q.segment() != null) q.segment().settle();
+        }
     }
 
     /**
@@ -383,8 +442,8 @@ public class UsageLedger implements SmartLifecycle {
     }
 
     /** Moves records from {@code from} into {@code into} until it holds {@code max}. */
-    private static void drain(ConcurrentLinkedQueue<UsageRecord> from, List<UsageRecord> into, int max) {
-        UsageRecord r;
+    private static void drain(ConcurrentLinkedQueue<Queued> from, List<Queued> into, int max) {
+        Queued r;
         while (into.size() < max && (r = from.poll()) != null) into.add(r);
     }
 

@@ -16,7 +16,6 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.r2dbc.core.DatabaseClient;
 
 import dev.switchboard.support.GatewayProcess;
 import dev.switchboard.support.KeepAliveClient;
@@ -24,8 +23,7 @@ import dev.switchboard.support.ScriptedUpstream;
 import dev.switchboard.support.StreamDuringStop;
 import dev.switchboard.support.TestUpstreams;
 import dev.switchboard.usage.UsageRecord;
-import dev.switchboard.usage.UsageStore;
-import io.r2dbc.spi.ConnectionFactories;
+import dev.switchboard.support.LedgerFiles;
 import dev.switchboard.usage.Outcome;
 
 /**
@@ -60,8 +58,7 @@ class ShutdownIT {
         assertThat(gateway.log().lines()).as("lines logged at WARN or ERROR")
                 .noneMatch(line -> line.matches("^\\S+ +(WARN|ERROR) .*"));
 
-        List<UsageRecord> kept = new UsageStore(ConnectionFactories.get(gateway.databaseUrl())).byRequestId(requestId)
-                .collectList().block(Duration.ofSeconds(10));
+        List<UsageRecord> kept = LedgerFiles.byRequestId(gateway.ledgerFile(), requestId);
         assertThat(kept).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.OK);
             assertThat(r.promptTokens()).isEqualTo(4);
@@ -88,8 +85,7 @@ class ShutdownIT {
         assertThat(gateway.waitFor(Duration.ofSeconds(60))).as("the process ended").isTrue();
         assertThat(gateway.process().exitValue()).isZero();
         upstream.connectionClosed.get(10, java.util.concurrent.TimeUnit.SECONDS); // and the upstream was let go
-        List<UsageRecord> kept = new UsageStore(ConnectionFactories.get(gateway.databaseUrl())).byRequestId(requestId)
-                .collectList().block(Duration.ofSeconds(10));
+        List<UsageRecord> kept = LedgerFiles.byRequestId(gateway.ledgerFile(), requestId);
         assertThat(kept).singleElement().satisfies(r -> assertThat(r.outcome()).isEqualTo(Outcome.GATEWAY_STOPPED));
     }
 
@@ -127,10 +123,8 @@ class ShutdownIT {
         assertThat(outcomes.stream().filter(KeepAliveClient.Outcome::lost).toList()).as("requests sent and never answered").isEmpty();
         assertThat(outcomes).allSatisfy(o -> assertThat(o.status()).as(o.requestId()).isEqualTo(200));
 
-        Map<String, Long> recorded = DatabaseClient.create(ConnectionFactories.get(gateway.databaseUrl()))
-                .sql("SELECT outcome, COUNT(*) AS n FROM usage_records WHERE request_id LIKE 'keepalive-%' GROUP BY outcome")
-                .map(row -> Map.entry(row.get("outcome", String.class), row.get("n", Number.class).longValue())).all()
-                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)).block(Duration.ofSeconds(10));
+        Map<String, Long> recorded = LedgerFiles.all(gateway.ledgerFile()).stream().filter(r -> r.requestId().startsWith("keepalive-"))
+                .collect(Collectors.groupingBy(r -> r.outcome().wireName(), Collectors.counting()));
         assertThat(recorded).as("records of the keep-alive requests, by outcome").containsExactly(Map.entry(Outcome.OK.wireName(), (long) outcomes.size()));
     }
 }

@@ -2,14 +2,14 @@ package dev.switchboard.responses;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
 import dev.switchboard.protocol.Json;
-import io.r2dbc.spi.ConnectionFactories;
+import dev.switchboard.store.SqliteDatabase;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 
@@ -17,10 +17,12 @@ class StoredResponsesTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private static StoredResponses store(Duration retention) {
-        StoredResponses stored = new StoredResponses(ConnectionFactories.get("r2dbc:h2:mem:///responses-" + UUID.randomUUID()
-                + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1"), retention);
-        stored.migrate().block(WAIT);
-        return stored;
+        try {
+            SqliteDatabase db = SqliteDatabase.open(Files.createTempDirectory("responses").resolve("ledger.db"), SqliteDatabase.Synchronous.NORMAL);
+            return new StoredResponses(new SqliteResponseTable(db), retention);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static StoredResponses.Turn turn(String id, String previous, String said, String answered) {

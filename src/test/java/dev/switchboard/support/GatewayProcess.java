@@ -39,8 +39,12 @@ public final class GatewayProcess implements AutoCloseable {
      * @param args   more Spring arguments ({@code --name=value})
      */
     public static GatewayProcess start(String routes, String... args) {
+        return start(routes, Path.of("target", "it-data", "process-" + UUID.randomUUID()).toAbsolutePath(), args);
+    }
+
+    /** A gateway on the ledger, journal and log of {@code data}: another start of one that ran there before. */
+    public static GatewayProcess start(String routes, Path data, String... args) {
         if (!Files.exists(JAR)) throw new AssertionError("the packaged jar " + JAR + " is missing (failsafe runs after package)");
-        Path data = Path.of("target", "it-data", "process-" + UUID.randomUUID()).toAbsolutePath();
         GatewayProcess gateway = new GatewayProcess(data, freePort());
         try {
             Files.createDirectories(data);
@@ -48,8 +52,9 @@ public final class GatewayProcess implements AutoCloseable {
             List<String> command = new ArrayList<>(List.of(java, "@" + JVM_OPTIONS, "-jar", JAR.toString(),
                     "--server.port=" + gateway.port, "--server.address=127.0.0.1",
                     "--switchboard.config=" + routes,
-                    "--spring.r2dbc.url=" + gateway.databaseUrl(),
+                    "--switchboard.ledger.file=" + gateway.ledgerFile(),
                     "--switchboard.usage.journal=" + data.resolve("journal.jsonl"),
+                    "--switchboard.usage.record-log=" + data.resolve("usage-log"),
                     "--it.scripted=" + TestUpstreams.get().scripted().url(),
                     "--it.wiremock=" + TestUpstreams.get().wireMockUrl()));
             command.addAll(List.of(args));
@@ -86,9 +91,9 @@ public final class GatewayProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** The ledger's database, for reading what the process stored once it is gone. */
-    public String databaseUrl() {
-        return "r2dbc:h2:file:///" + data.resolve("switchboard") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
+    /** The ledger's SQLite file, for reading what the process stored once it is gone (see {@link LedgerFiles}). */
+    public Path ledgerFile() {
+        return data.resolve("switchboard.db");
     }
 
     public Path data() {
@@ -107,6 +112,12 @@ public final class GatewayProcess implements AutoCloseable {
     /** SIGTERM, as docker stop and Kubernetes send. */
     public void terminate() {
         process.destroy();
+    }
+
+    /** SIGKILL, as the OOM killer sends: no shutdown hook runs; returns once the process is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("the gateway outlived SIGKILL");
     }
 
     public boolean waitFor(Duration timeout) throws InterruptedException {

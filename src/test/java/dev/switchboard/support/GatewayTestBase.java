@@ -40,7 +40,8 @@ public abstract class GatewayTestBase {
 
     protected static void properties(DynamicPropertyRegistry registry, Path routesFile) {
         registry.add("switchboard.config", routesFile::toString);
-        registry.add("spring.r2dbc.url", () -> "r2dbc:h2:file:///" + DATA.resolve("switchboard") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1");
+        registry.add("switchboard.ledger.file", () -> DATA.resolve("switchboard.db").toString());
+        registry.add("switchboard.usage.record-log", () -> DATA.resolve("usage-log").toString());
         registry.add("switchboard.usage.journal", () -> DATA.resolve("usage-journal.jsonl").toString());
         registry.add("switchboard.max-body-size", () -> "64KB");
         registry.add("it.wiremock", UPSTREAMS::wireMockUrl);

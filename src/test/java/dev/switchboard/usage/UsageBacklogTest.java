@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.r2dbc.spi.ConnectionFactories;
 import reactor.core.publisher.Mono;
 import dev.switchboard.protocol.ApiEndpoint;
 
@@ -44,10 +43,10 @@ class UsageBacklogTest {
 
     @Test
     void recordsPastTheBoundWaitInTheJournalWhileTheStoreIsBehind() throws Exception {
-        GatedStore store = new GatedStore();
+        GatedStore store = new GatedStore(dir);
         Path journal = dir.resolve("journal.jsonl");
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        ledger = new UsageLedger(store, new UsageJournal(journal), meters, BOUND);
+        ledger = TestStores.ledger(store, dir, meters, BOUND);
         ledger.start();
         await().atMost(Duration.ofSeconds(10)).until(store::ready);
 
@@ -106,7 +105,7 @@ class UsageBacklogTest {
     }
 
     private static long count(UsageStore store) {
-        return store.summary("key_name", null, null).map(UsageStore.Summary::requests).reduce(0L, Long::sum)
+        return store.summary(UsageStore.Grouping.KEY, null, null).map(UsageStore.Summary::requests).reduce(0L, Long::sum)
                 .blockOptional(Duration.ofSeconds(10)).orElse(0L);
     }
 
@@ -117,15 +116,15 @@ class UsageBacklogTest {
     }
 
     /** An embedded store whose writes each wait for a permit the test hands out. */
-    private static final class GatedStore extends UsageStore {
+    private static final class GatedStore extends TestStores.Forwarding {
         private final Semaphore permits = new Semaphore(0);
         private final AtomicInteger writes = new AtomicInteger();
         private final AtomicInteger written = new AtomicInteger();
         private volatile int failAt;
         private volatile boolean migrated;
 
-        GatedStore() {
-            super(ConnectionFactories.get("r2dbc:h2:mem:///backlog-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1"));
+        GatedStore(Path dir) {
+            super(TestStores.sqlite(dir));
         }
 
         @Override

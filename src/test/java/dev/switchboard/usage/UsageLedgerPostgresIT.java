@@ -46,6 +46,7 @@ class UsageLedgerPostgresIT {
     private String key;
     private UsageLedger ledger;
     private UsageStore store;
+    private dev.switchboard.store.PostgresDatabase database;
     private ConnectionPool pool;
     private ConnectionFactory viaProxy;
     private SimpleMeterRegistry meters;
@@ -86,7 +87,7 @@ class UsageLedgerPostgresIT {
         // with the deadlines the application sets on every PostgreSQL connection
         ConnectionFactoryOptions.Builder options = direct.mutate()
                 .option(ConnectionFactoryOptions.HOST, "127.0.0.1").option(ConnectionFactoryOptions.PORT, proxy.port());
-        UsageConfiguration.deadlines(options, direct, Map.of());
+        dev.switchboard.store.StoreConfiguration.deadlines(options, direct, Map.of());
         viaProxy = ConnectionFactories.get(options.build());
         // pooled as the application pools PostgreSQL (spring.r2dbc.pool in application.yaml)
         R2dbcProperties.Pool settings = new R2dbcProperties.Pool();
@@ -94,14 +95,17 @@ class UsageLedgerPostgresIT {
         settings.setMaxSize(4);
         settings.setMaxAcquireTime(Duration.ofSeconds(5));
         settings.setMaxCreateConnectionTime(Duration.ofSeconds(5));
-        pool = UsageConfiguration.pool(viaProxy, settings);
-        store = new UsageStore(pool, viaProxy); // as the application wires it: the writer's own connection outside the pool
+        pool = dev.switchboard.store.StoreConfiguration.pool(viaProxy, settings);
+        // as the application wires it: the writer's own connection outside the pool; migrations over JDBC
+        database = new dev.switchboard.store.PostgresDatabase(pool, viaProxy, jdbcUrl(), (String) direct.getValue(ConnectionFactoryOptions.USER),
+                direct.getValue(ConnectionFactoryOptions.PASSWORD) == null ? null : direct.getValue(ConnectionFactoryOptions.PASSWORD).toString());
+        store = new PostgresUsageStore(database);
         key = "pg-test-" + UUID.randomUUID();
         // the ledger migrates on its writer thread; on a database the tests never touched, the first count
         // below would otherwise race the CREATE TABLE (seen on a fresh machine: relation does not exist)
         store.migrate().block(Duration.ofSeconds(30));
         meters = new SimpleMeterRegistry();
-        ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), meters, QUEUE_BOUND);
+        ledger = TestStores.ledger(store, dir, meters, QUEUE_BOUND);
         ledger.start();
     }
 
@@ -111,6 +115,11 @@ class UsageLedgerPostgresIT {
         ledger.stop();
         store.close();
         pool.dispose();
+    }
+
+    static String jdbcUrl() {
+        return "jdbc:postgresql://" + direct.getValue(ConnectionFactoryOptions.HOST) + ":" + direct.getValue(ConnectionFactoryOptions.PORT)
+                + "/" + direct.getValue(ConnectionFactoryOptions.DATABASE);
     }
 
     private UsageRecord record(int credits) {
@@ -175,7 +184,7 @@ class UsageLedgerPostgresIT {
 
     @Test
     void grantsAreSharedThroughTheStore() {
-        UsageLedger otherReplica = new UsageLedger(store, new UsageJournal(dir.resolve("other.jsonl")), new SimpleMeterRegistry());
+        UsageLedger otherReplica = TestStores.ledger(store, dir.resolve("other"), new SimpleMeterRegistry());
         ledger.grant(new dev.switchboard.config.ClientKey(key, 100L), 500).block(Duration.ofSeconds(10));
         otherReplica.start();
         try {
@@ -245,8 +254,8 @@ class UsageLedgerPostgresIT {
 
     @Test
     void storedResponsesKeepAConversationOnPostgres() {
-        dev.switchboard.responses.StoredResponses stored = new dev.switchboard.responses.StoredResponses(pool, Duration.ofDays(1));
-        stored.migrate().block(Duration.ofSeconds(30));
+        dev.switchboard.responses.StoredResponses stored = new dev.switchboard.responses.StoredResponses(
+                new dev.switchboard.responses.PostgresResponseTable(pool), Duration.ofDays(1));
         String first = "resp_" + UUID.randomUUID(), second = "resp_" + UUID.randomUUID();
         tools.jackson.databind.node.ArrayNode input = dev.switchboard.protocol.Json.MAPPER.createArrayNode();
         input.addObject().put("type", "message").put("role", "user").put("content", "hello");

@@ -32,7 +32,6 @@ import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.r2dbc.spi.ConnectionFactories;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -61,8 +60,8 @@ class UsageLedgerTest {
 
     @BeforeEach
     void ledger() {
-        store = new UsageStore(ConnectionFactories.get("r2dbc:h2:mem:///ledger-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1"));
-        ledger = new UsageLedger(store, new UsageJournal(dir.resolve("journal.jsonl")), new SimpleMeterRegistry());
+        store = TestStores.sqlite(dir);
+        ledger = TestStores.ledger(store, dir, new SimpleMeterRegistry());
         ledger.start();
         loop = Schedulers.newSingle("test-loop");
     }
@@ -179,8 +178,7 @@ class UsageLedgerTest {
     void budgetsSaturateAndAGrantThatWouldOverflowIsRefused() {
         assertThat(UsageLedger.saturatedSum(Long.MAX_VALUE - 1, 5)).isEqualTo(Long.MAX_VALUE);
         assertThat(UsageLedger.saturatedSum(3, 4)).isEqualTo(7);
-        UsageLedger ledger = new UsageLedger(new UsageStore(io.r2dbc.spi.ConnectionFactories.get("r2dbc:h2:mem:///overflow")),
-                new UsageJournal(java.nio.file.Path.of("target", "overflow-journal.jsonl")), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        UsageLedger ledger = TestStores.ledger(TestStores.sqlite(dir), dir, new SimpleMeterRegistry());
         dev.switchboard.config.ClientKey nearlyFull = new dev.switchboard.config.ClientKey("full", Long.MAX_VALUE - 10);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.grant(nearlyFull, 100))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("add:");

@@ -3,66 +3,68 @@ package dev.switchboard.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
-import io.r2dbc.spi.ConnectionFactories;
 import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.store.SqliteDatabase;
 
 /**
- * The store's two write paths on an in-memory H2 in PostgreSQL mode: R2DBC's multi-row inserts on the
- * writer's own connection (what a database server gets) and the JDBC batches of embedded H2, each read back through R2DBC; and replays that overlap.
+ * The embedded SQLite store: batches stored whole and debited once per record, replays that overlap, money
+ * summed exactly through the hourly rollups, the admin API's queries on their indexes, retention, and a WAL
+ * that stays bounded while readers never stop.
  */
 class UsageStoreTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private UsageStore store;
+    private static final Instant T = Instant.parse("2026-11-23T10:15:00Z");
 
-    private void freshDatabase(boolean embeddedWrites) {
-        String url = "r2dbc:h2:mem:///store-" + UUID.randomUUID() + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
-        store = embeddedWrites ? new UsageStore(ConnectionFactories.get(url), EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()))
-                : new UsageStore(ConnectionFactories.get(url));
-        store.migrate().block(WAIT);
+    @TempDir
+    Path dir;
+    private SqliteUsageStore store;
+
+    @BeforeEach
+    void open() {
+        store = TestStores.sqlite(dir);
     }
 
     @AfterEach
-    void closeStore() {
-        if (store != null) store.close();
+    void close() {
+        store.close();
+        store.database().close();
     }
 
-    @ParameterizedTest(name = "embedded writes: {0}")
-    @ValueSource(booleans = {false, true})
-    void aBatchLargerThanOneInsertIsStoredWholeAndDebitedOncePerRecord(boolean embeddedWrites) {
-        freshDatabase(embeddedWrites);
+    @Test
+    void aBatchIsStoredWholeAndDebitedOncePerRecord() {
         List<UsageRecord> batch = new ArrayList<>();
-        for (int i = 0; i < 123; i++) batch.add(record(i % 2 == 0 ? "team-a" : "team-b", 3, i % 5 == 0 ? null : 40L));
+        for (int i = 0; i < 1_234; i++) batch.add(record(i % 2 == 0 ? "team-a" : "team-b", 3, i % 5 == 0 ? null : 40L, T));
         store.write(batch).block(WAIT);
 
-        assertThat(store.find(null, null, null, null, null, 1000).collectList().block(WAIT)).hasSize(123);
-        assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(62 * 3);
-        assertThat(store.balances().block(WAIT).get("team-b").used()).isEqualTo(61 * 3);
+        assertThat(store.find(null, null, null, null, null, 1000).collectList().block(WAIT)).hasSize(1000);
+        assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(617 * 3);
+        assertThat(store.balances().block(WAIT).get("team-b").used()).isEqualTo(617 * 3);
         UsageRecord one = batch.get(5);
         assertThat(store.byRequestId(one.requestId()).blockFirst(WAIT)).isEqualTo(one);
+        UsageRecord withTtft = batch.get(6);
+        assertThat(store.byRequestId(withTtft.requestId()).blockFirst(WAIT)).isEqualTo(withTtft);
     }
 
-    @ParameterizedTest(name = "embedded writes: {0}")
-    @ValueSource(booleans = {false, true})
-    void aReplayThatOverlapsWhatIsStoredAddsOnlyTheNewRecordsAndDebitsOnlyThem(boolean embeddedWrites) {
-        freshDatabase(embeddedWrites);
-        UsageRecord a = record("team-a", 5, 10L), b = record("team-a", 7, 10L), c = record("team-a", 11, null);
+    @Test
+    void aReplayThatOverlapsWhatIsStoredAddsOnlyTheNewRecordsAndCountsThemOnce() {
+        UsageRecord a = record("team-a", 5, 10L, T), b = record("team-a", 7, 10L, T), c = record("team-a", 11, null, T);
         store.write(List.of(a, b)).block(WAIT);
         store.write(List.of(b, c)).block(WAIT);
         store.write(List.of(a, b, c)).block(WAIT);
@@ -70,72 +72,124 @@ class UsageStoreTest {
         assertThat(store.find("team-a", null, null, null, null, 100).collectList().block(WAIT))
                 .extracting(UsageRecord::id).containsExactlyInAnyOrder(a.id(), b.id(), c.id());
         assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(5 + 7 + 11);
+        UsageStore.Summary summary = store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT);
+        assertThat(summary.requests()).isEqualTo(3);
+        assertThat(summary.credits()).isEqualTo(23);
     }
 
     @Test
-    void embeddedWritesReachTheDatabaseR2dbcOpensAndGoOnOnANewSessionWhenTheDatabaseClosedUnderTheirs(@TempDir Path dir) throws Exception {
-        String url = "r2dbc:h2:file:///" + dir.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1";
-        EmbeddedLedgerWrites writes = EmbeddedLedgerWrites.forUrl(url, null, null, Map.of());
-        assertThat(writes.url()).isEqualTo("jdbc:h2:file:" + dir.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1");
-        store = new UsageStore(ConnectionFactories.get(url), writes);
-        store.migrate().block(WAIT);
-        UsageRecord a = record("team-a", 5, 10L), b = record("team-a", 7, null);
-        store.write(List.of(a)).block(WAIT);
+    void summariesAreExactToTheFemtoDollarPastWhatALongOfFemtoDollarsHolds() {
+        // $5,000 a record: two records pass the $9,223 a long of femto-dollars holds; the odd digits must survive
+        BigDecimal big = new BigDecimal("5000.123456789012345");
+        BigDecimal small = new BigDecimal("0.000000000000001");
+        List<UsageRecord> batch = new ArrayList<>();
+        for (int i = 0; i < 4; i++) batch.add(withCost(record("team-a", 1, null, T.plusSeconds(i * 1_800L)), big));
+        batch.add(withCost(record("team-a", 1, null, T), small));
+        store.write(batch).block(WAIT);
+        store.write(List.of(withCost(record("team-a", 1, null, T.plusSeconds(7_200)), small))).block(WAIT);
 
-        // the database closes under the writes' open session (as an operator's SHUTDOWN would)
-        try (Connection admin = DriverManager.getConnection(writes.url()); java.sql.Statement s = admin.createStatement()) {
-            s.execute("SHUTDOWN");
+        UsageStore.Summary all = store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT);
+        assertThat(all.costUsd()).isEqualByComparingTo(big.multiply(BigDecimal.valueOf(4)).add(small).add(small));
+        assertThat(all.costUsd().toPlainString()).isEqualTo("20000.493827156049382");
+        // by whole hours: 10:00 holds the records at 10:15 and 10:45
+        UsageStore.Summary firstHour = store.summary(UsageStore.Grouping.ALIAS, T, T).blockFirst(WAIT);
+        assertThat(firstHour.requests()).isEqualTo(3);
+        assertThat(firstHour.costUsd()).isEqualByComparingTo(big.multiply(BigDecimal.valueOf(2)).add(small));
+    }
+
+    @Test
+    void theRequestLogsQueriesUseTheirIndexesAndSummariesReadOnlyTheRollups() throws Exception {
+        assertThat(plan("SELECT " + UsageStore.COLUMNS + " FROM usage_records WHERE request_id = ? ORDER BY time", "r"))
+                .contains("USING INDEX usage_records_request").doesNotContain("SCAN usage_records");
+        assertThat(plan("SELECT " + UsageStore.COLUMNS + " FROM usage_records WHERE 1 = 1 AND key_name = ? ORDER BY time DESC, id DESC LIMIT 100", "k"))
+                .contains("USING INDEX usage_records_key_time").doesNotContain("TEMP B-TREE").doesNotContain("SCAN usage_records ");
+        assertThat(plan("SELECT " + UsageStore.COLUMNS + " FROM usage_records WHERE 1 = 1 ORDER BY time DESC, id DESC LIMIT 100"))
+                .contains("usage_records_time").doesNotContain("TEMP B-TREE");
+        assertThat(plan("SELECT key_name, SUM(requests) FROM usage_hourly WHERE hour >= ? AND hour <= ? GROUP BY key_name", 0L, 1L))
+                .contains("usage_hourly").doesNotContain("usage_records");
+    }
+
+    private String plan(String sql, Object... binds) throws Exception {
+        try (Connection c = store.database().openWriter(); PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + sql)) {
+            for (int i = 0; i < binds.length; i++) s.setObject(i + 1, binds[i]);
+            StringBuilder plan = new StringBuilder();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) plan.append(r.getString("detail")).append('\n');
+            }
+            return plan.toString();
         }
-        store.write(List.of(b)).block(WAIT);
+    }
 
-        assertThat(store.find("team-a", null, null, null, null, 100).collectList().block(WAIT))
-                .extracting(UsageRecord::id).containsExactlyInAnyOrder(a.id(), b.id());
-        assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(5 + 7);
+    @Test
+    void retentionDeletesOldRecordsInSmallBatchesAndKeepsTheirRollupsLonger() {
+        Instant now = Instant.parse("2026-12-01T00:00:00Z");
+        List<UsageRecord> batch = new ArrayList<>();
+        for (int i = 0; i < 25; i++) batch.add(record("team-a", 1, null, now.minus(Duration.ofDays(100)).plusSeconds(i)));
+        UsageRecord recent = record("team-a", 1, null, now.minus(Duration.ofDays(1)));
+        batch.add(recent);
+        store.write(batch).block(WAIT);
+
+        Instant recordsBefore = now.minus(Duration.ofDays(90)), rollupsBefore = now.minus(Duration.ofDays(1000));
+        assertThat(store.purge(recordsBefore, rollupsBefore, 10).block(WAIT)).isEqualTo(10);
+        assertThat(store.purge(recordsBefore, rollupsBefore, 10).block(WAIT)).isEqualTo(10);
+        assertThat(store.purge(recordsBefore, rollupsBefore, 10).block(WAIT)).isEqualTo(5);
+        assertThat(store.find(null, null, null, null, null, 100).collectList().block(WAIT)).extracting(UsageRecord::id).containsExactly(recent.id());
+        assertThat(store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT).requests()).as("rollups outlive raw records").isEqualTo(26);
+        assertThat(store.purge(recordsBefore, now, 10).block(WAIT)).as("an old hour's rollups").isEqualTo(1);
+        assertThat(store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT).requests()).isEqualTo(1);
     }
 
     /**
-     * Closing the writes' session flushes what it wrote to the file: at shutdown the database may be one that
-     * session reopened after H2's exit hook closed the first (DB_CLOSE_DELAY=-1 keeps it open past the session),
-     * and nothing else would write it out. H2's background writer is held off here, so only the flush on close
-     * can put the record in the file; a copy of the file, opened on its own, must hold it.
+     * Readers back to back keep SQLite's own checkpoints from reaching the WAL's end; the writer's checkpoint
+     * after a batch that left it large waits for the readers of the moment and empties it.
      */
     @Test
-    void closingTheEmbeddedWritesPutsWhatTheyWroteInTheFile(@TempDir Path dir) throws Exception {
-        String url = "r2dbc:h2:file:///" + dir.resolve("ledger") + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1;WRITE_DELAY=3600000";
-        store = new UsageStore(ConnectionFactories.get(url), EmbeddedLedgerWrites.forUrl(url, null, null, Map.of()));
-        store.migrate().block(WAIT);
-        UsageRecord a = record("team-a", 5, 10L);
-        store.write(List.of(a)).block(WAIT);
-
-        store.close();
-        Path copy = dir.resolve("copy");
-        Files.createDirectories(copy);
-        Files.copy(dir.resolve("ledger.mv.db"), copy.resolve("ledger.mv.db"));
-        try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + copy.resolve("ledger") + ";MODE=PostgreSQL");
-             java.sql.Statement s = c.createStatement();
-             java.sql.ResultSet rows = s.executeQuery("SELECT id FROM usage_records")) {
-            assertThat(rows.next()).isTrue();
-            assertThat(rows.getString(1)).isEqualTo(a.id());
-            assertThat(rows.next()).isFalse();
+    void theWalStaysBoundedWhileReadersNeverStop() throws Exception {
+        AtomicBoolean reading = new AtomicBoolean(true);
+        AtomicLong reads = new AtomicLong();
+        // three readers, so one snapshot or another is always open, as a dashboard's and an API client's would be
+        List<Thread> readers = new ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            readers.add(Thread.ofPlatform().start(() -> {
+                while (reading.get()) {
+                    store.find(null, null, null, null, null, 1000).collectList().block(WAIT);
+                    store.summary(UsageStore.Grouping.KEY, null, null).collectList().block(WAIT);
+                    reads.incrementAndGet();
+                }
+            }));
         }
+        long largest = 0;
+        try {
+            for (int b = 0; b < 200; b++) {
+                List<UsageRecord> batch = new ArrayList<>();
+                for (int i = 0; i < 500; i++) batch.add(record("team-a", 1, 40L, T.plusSeconds(b)));
+                store.write(batch).block(WAIT);
+                largest = Math.max(largest, store.database().walBytes());
+            }
+        } finally {
+            reading.set(false);
+            for (Thread reader : readers) reader.join(WAIT.toMillis());
+        }
+        assertThat(reads.get()).as("the readers ran throughout").isGreaterThan(10);
+        assertThat(store.find(null, null, null, null, null, 1).collectList().block(WAIT)).hasSize(1);
+        assertThat(largest).as("WAL bytes at most").isLessThan(2 * SqliteDatabaseLimits.CHECKPOINT_BYTES);
     }
 
-    @Test
-    void embeddedWritesTakeTheUrlsCredentialsAndTheDriversProperties() {
-        EmbeddedLedgerWrites writes = EmbeddedLedgerWrites.forUrl("r2dbc:h2:mem:///ledger;MODE=PostgreSQL", "ledger", "secret",
-                Map.of("LOCK_TIMEOUT", "5000"));
-        assertThat(writes.url()).isEqualTo("jdbc:h2:mem:ledger;MODE=PostgreSQL;LOCK_TIMEOUT=5000");
-        assertThat(writes.credentials()).containsEntry("user", "ledger").containsEntry("password", "secret");
-        assertThat(EmbeddedLedgerWrites.forUrl("r2dbc:h2:mem://sa:pw@/ledger", null, null, Map.of()).credentials())
-                .containsEntry("user", "sa").containsEntry("password", "pw");
-        assertThat(EmbeddedLedgerWrites.forUrl("r2dbc:h2:mem:///ledger?options=MODE=PostgreSQL;DB_CLOSE_DELAY=-1", null, null, Map.of()).url())
-                .isEqualTo("jdbc:h2:mem:ledger;MODE=PostgreSQL;DB_CLOSE_DELAY=-1");
-    }
-
-    private static UsageRecord record(String key, long credits, Long ttft) {
-        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), Instant.parse("2026-11-23T10:00:00Z"), key,
+    static UsageRecord record(String key, long credits, Long ttft, Instant time) {
+        return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), time, key,
                 ApiEndpoint.CHAT_COMPLETIONS, "m1", "up", ttft == null ? null : "model-x", ttft != null, 200, Outcome.OK, 1,
                 100, 20, 3, 10, 0, UsageSource.UPSTREAM, new BigDecimal("0.000123"), credits, ttft == null ? null : new BigDecimal("0.0001"),
                 null, 12, ttft);
+    }
+
+    private static UsageRecord withCost(UsageRecord r, BigDecimal cost) {
+        return new UsageRecord(r.id(), r.requestId(), r.time(), r.key(), r.endpoint(), r.alias(), r.upstream(), r.upstreamModel(), r.stream(),
+                r.status(), r.outcome(), r.attempts(), r.promptTokens(), r.completionTokens(), r.reasoningTokens(), r.cachedTokens(),
+                r.cacheWriteTokens(), r.usageSource(), cost, r.credits(), r.upstreamCostUsd(), r.upstreamCredits(), r.latencyMs(), r.ttftMs());
+    }
+
+    /** The checkpoint threshold, read where the tests can see it. */
+    static final class SqliteDatabaseLimits {
+        static final long CHECKPOINT_BYTES = SqliteDatabase.WAL_CHECKPOINT_BYTES;
     }
 }

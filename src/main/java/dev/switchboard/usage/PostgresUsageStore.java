@@ -1,0 +1,146 @@
+package dev.switchboard.usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+
+import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.store.PostgresDatabase;
+import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The ledger in PostgreSQL, shared by every replica: reads and grants through the pool, the writer's batches
+ * on a connection of its own ({@link ServerLedgerWrites}).
+ */
+public final class PostgresUsageStore implements UsageStore {
+    private static final Instant NO_END = Instant.parse("9999-01-01T00:00:00Z");
+
+    private final PostgresDatabase database;
+    private final DatabaseClient db;
+    private final ServerLedgerWrites writes;
+
+    public PostgresUsageStore(PostgresDatabase database) {
+        this.database = database;
+        this.db = DatabaseClient.create(database.pool());
+        this.writes = new ServerLedgerWrites(database.writerConnections(), ServerLedgerWrites.DEADLINE);
+    }
+
+    @Override
+    public Mono<Void> migrate() {
+        return database.migrated();
+    }
+
+    /** Migrates first if no migration has succeeded yet (the database was away at start). */
+    @Override
+    public Mono<Void> write(List<UsageRecord> records) {
+        return database.migrated().then(writes.write(records));
+    }
+
+    @Override
+    public Mono<Map<String, Balance>> balances() {
+        return writes.balances();
+    }
+
+    @Override
+    public Mono<Void> grant(String key, long credits) {
+        return database.migrated().then(db.sql("INSERT INTO key_credits (key_name, granted, used) VALUES (:key, :credits, 0) "
+                        + "ON CONFLICT (key_name) DO UPDATE SET granted = key_credits.granted + excluded.granted")
+                .bind("key", key).bind("credits", credits).then());
+    }
+
+    @Override
+    public Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM usage_records WHERE 1 = 1");
+        Map<String, Object> binds = new HashMap<>();
+        filter(sql, binds, "key_name", "key", key);
+        filter(sql, binds, "alias", "alias", alias);
+        filter(sql, binds, "upstream", "upstream", upstream);
+        if (from != null) {
+            sql.append(" AND time >= :from");
+            binds.put("from", from.atOffset(ZoneOffset.UTC));
+        }
+        if (to != null) {
+            sql.append(" AND time < :to");
+            binds.put("to", to.atOffset(ZoneOffset.UTC));
+        }
+        sql.append(" ORDER BY time DESC, id DESC LIMIT ").append(UsageStore.findLimit(limit));
+        DatabaseClient.GenericExecuteSpec spec = db.sql(sql.toString());
+        for (Map.Entry<String, Object> b : binds.entrySet()) spec = spec.bind(b.getKey(), b.getValue());
+        return spec.map(PostgresUsageStore::record).all();
+    }
+
+    @Override
+    public Flux<UsageRecord> byRequestId(String requestId) {
+        return db.sql("SELECT " + COLUMNS + " FROM usage_records WHERE request_id = :id ORDER BY time")
+                .bind("id", requestId).map(PostgresUsageStore::record).all();
+    }
+
+    @Override
+    public Flux<Summary> summary(Grouping by, Instant from, Instant to) {
+        String sql = "SELECT " + by.column + " AS grp, SUM(requests) AS requests, SUM(prompt_tokens) AS prompt, "
+                + "SUM(completion_tokens) AS completion, SUM(reasoning_tokens) AS reasoning, SUM(cached_tokens) AS cached, "
+                + "SUM(cache_write_tokens) AS cache_write, SUM(cost_usd) AS cost, SUM(credits) AS credits FROM usage_hourly "
+                + "WHERE hour >= :from AND hour <= :to GROUP BY " + by.column + " ORDER BY " + by.column;
+        return db.sql(sql)
+                .bind("from", (from == null ? Instant.EPOCH : from.truncatedTo(ChronoUnit.HOURS)).atOffset(ZoneOffset.UTC))
+                .bind("to", (to == null ? NO_END : to.truncatedTo(ChronoUnit.HOURS)).atOffset(ZoneOffset.UTC))
+                .map(row -> new Summary(row.get("grp", String.class), number(row, "requests"), number(row, "prompt"),
+                        number(row, "completion"), number(row, "reasoning"), number(row, "cached"), number(row, "cache_write"),
+                        decimal(row, "cost"), number(row, "credits")))
+                .all();
+    }
+
+    @Override
+    public Mono<Long> purge(Instant recordsBefore, Instant rollupsBefore, int limit) {
+        Mono<Long> records = db.sql("DELETE FROM usage_records WHERE id IN (SELECT id FROM usage_records WHERE time < :before "
+                        + "ORDER BY time LIMIT " + limit + ")")
+                .bind("before", recordsBefore.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
+        Mono<Long> rollups = db.sql("DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < :before "
+                        + "ORDER BY hour LIMIT " + Math.max(1, limit / 100) + ")")
+                .bind("before", rollupsBefore.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
+        return records.zipWith(rollups, Long::sum);
+    }
+
+    @Override
+    public void close() {
+        writes.close();
+    }
+
+    private static void filter(StringBuilder sql, Map<String, Object> binds, String column, String name, String value) {
+        if (value == null || value.isEmpty()) return;
+        sql.append(" AND ").append(column).append(" = :").append(name);
+        binds.put(name, value);
+    }
+
+    private static UsageRecord record(Readable row) {
+        OffsetDateTime time = row.get("time", OffsetDateTime.class);
+        Number ttft = row.get("ttft_ms", Number.class);
+        return new UsageRecord(row.get("id", String.class), row.get("request_id", String.class), time.toInstant(),
+                row.get("key_name", String.class), ApiEndpoint.of(row.get("endpoint", String.class)), row.get("alias", String.class),
+                row.get("upstream", String.class), row.get("upstream_model", String.class), Boolean.TRUE.equals(row.get("stream", Boolean.class)),
+                (int) number(row, "status"), Outcome.of(row.get("outcome", String.class)), (int) number(row, "attempts"),
+                number(row, "prompt_tokens"), number(row, "completion_tokens"), number(row, "reasoning_tokens"),
+                number(row, "cached_tokens"), number(row, "cache_write_tokens"), UsageSource.of(row.get("usage_source", String.class)),
+                decimal(row, "cost_usd"), number(row, "credits"), decimal(row, "upstream_cost_usd"), decimal(row, "upstream_credits"),
+                number(row, "latency_ms"), ttft == null ? null : ttft.longValue());
+    }
+
+    private static long number(Readable row, String column) {
+        Number n = row.get(column, Number.class);
+        return n == null ? 0 : n.longValue();
+    }
+
+    private static BigDecimal decimal(Readable row, String column) {
+        Number n = row.get(column, Number.class);
+        return n == null ? null : n instanceof BigDecimal d ? d.stripTrailingZeros() : new BigDecimal(n.toString()).stripTrailingZeros();
+    }
+}

@@ -1,0 +1,339 @@
+package dev.switchboard.usage;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.store.SqliteDatabase;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The ledger in the embedded SQLite file. The writer's batches go through one connection it holds, as one
+ * JDBC batch of inserts whose counts say which records were new (a replay that overlaps what is stored needs
+ * no second pass), then one debit per key and one rollup update per group, in one transaction. Reads take a
+ * pooled connection each (see {@link SqliteDatabase}).
+ */
+public final class SqliteUsageStore implements UsageStore {
+    private static final String INSERT = "INSERT INTO usage_records (" + COLUMNS + ") VALUES ("
+            + "?, ".repeat(COLUMN_COUNT - 1) + "?) ON CONFLICT DO NOTHING";
+    private static final String DEBIT = "INSERT INTO key_credits (key_name, granted, used) VALUES (?, 0, ?) "
+            + "ON CONFLICT (key_name) DO UPDATE SET used = used + excluded.used";
+    private static final String ROLLUP = "INSERT INTO usage_hourly (hour, key_name, alias, upstream, requests, prompt_tokens, "
+            + "completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost_usd_micros, cost_usd_femto_rest, credits) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, key_name, alias, upstream) DO UPDATE SET "
+            + "requests = requests + excluded.requests, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+            + "completion_tokens = completion_tokens + excluded.completion_tokens, "
+            + "reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cached_tokens = cached_tokens + excluded.cached_tokens, "
+            + "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
+            + "cost_usd_micros = cost_usd_micros + excluded.cost_usd_micros, "
+            + "cost_usd_femto_rest = cost_usd_femto_rest + excluded.cost_usd_femto_rest, credits = credits + excluded.credits";
+
+    private final SqliteDatabase db;
+    /** The writer's: open between batches, dropped after a failure so the next batch starts on a fresh one. */
+    private Connection writer;
+    private PreparedStatement insert;
+    private PreparedStatement debit;
+    private PreparedStatement rollup;
+
+    public SqliteUsageStore(SqliteDatabase db) {
+        this.db = db;
+    }
+
+    public SqliteDatabase database() {
+        return db;
+    }
+
+    /** The schema is migrated when the file is opened. */
+    @Override
+    public Mono<Void> migrate() {
+        return Mono.empty();
+    }
+
+    @Override
+    public Mono<Void> write(List<UsageRecord> records) {
+        return Mono.fromCallable(() -> writeNew(records)).then();
+    }
+
+    /** Stores what is new of {@code records}; returns how many were. Blocking: the ledger's writer thread's. */
+    synchronized int writeNew(List<UsageRecord> records) throws SQLException {
+        try {
+            Connection c = writer();
+            for (UsageRecord r : records) {
+                bind(insert, r);
+                insert.addBatch();
+            }
+            int[] counts = insert.executeBatch();
+            List<UsageRecord> stored = new ArrayList<>(records.size());
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) stored.add(records.get(i));
+            }
+            for (Map.Entry<String, Long> e : UsageStore.creditsPerKey(stored).entrySet()) {
+                debit.setString(1, e.getKey());
+                debit.setLong(2, e.getValue());
+                debit.executeUpdate();
+            }
+            for (HourlyRollup h : HourlyRollup.of(stored)) {
+                long[] cost = h.costMicrosAndFemtoRest();
+                int i = 1;
+                rollup.setLong(i++, micros(h.hour()));
+                rollup.setString(i++, h.key());
+                rollup.setString(i++, h.alias());
+                rollup.setString(i++, h.upstream());
+                rollup.setLong(i++, h.requests());
+                rollup.setLong(i++, h.promptTokens());
+                rollup.setLong(i++, h.completionTokens());
+                rollup.setLong(i++, h.reasoningTokens());
+                rollup.setLong(i++, h.cachedTokens());
+                rollup.setLong(i++, h.cacheWriteTokens());
+                rollup.setLong(i++, cost[0]);
+                rollup.setLong(i++, cost[1]);
+                rollup.setLong(i, h.credits());
+                rollup.executeUpdate();
+            }
+            c.commit();
+            db.checkpointIfLarge(c);
+            return stored.size();
+        } catch (SQLException | RuntimeException e) {
+            dropWriter();
+            throw e;
+        }
+    }
+
+    @Override
+    public Mono<Map<String, Balance>> balances() {
+        return Mono.fromCallable(this::readBalances);
+    }
+
+    private synchronized Map<String, Balance> readBalances() throws SQLException {
+        try {
+            Connection c = writer();
+            Map<String, Balance> balances = new HashMap<>();
+            try (Statement s = c.createStatement(); ResultSet rows = s.executeQuery("SELECT key_name, granted, used FROM key_credits")) {
+                while (rows.next()) balances.put(rows.getString(1), new Balance(rows.getLong(2), rows.getLong(3)));
+            }
+            c.commit();
+            return balances;
+        } catch (SQLException | RuntimeException e) {
+            dropWriter();
+            throw e;
+        }
+    }
+
+    @Override
+    public Mono<Void> grant(String key, long credits) {
+        return db.onPooled(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO key_credits (key_name, granted, used) VALUES (?, ?, 0) "
+                    + "ON CONFLICT (key_name) DO UPDATE SET granted = granted + excluded.granted")) {
+                s.setString(1, key);
+                s.setLong(2, credits);
+                return s.executeUpdate();
+            }
+        }).then();
+    }
+
+    @Override
+    public Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM usage_records WHERE 1 = 1");
+        List<Object> binds = new ArrayList<>();
+        if (key != null && !key.isEmpty()) {
+            sql.append(" AND key_name = ?");
+            binds.add(key);
+        }
+        if (alias != null && !alias.isEmpty()) {
+            sql.append(" AND alias = ?");
+            binds.add(alias);
+        }
+        if (upstream != null && !upstream.isEmpty()) {
+            sql.append(" AND upstream = ?");
+            binds.add(upstream);
+        }
+        if (from != null) {
+            sql.append(" AND time >= ?");
+            binds.add(micros(from));
+        }
+        if (to != null) {
+            sql.append(" AND time < ?");
+            binds.add(micros(to));
+        }
+        sql.append(" ORDER BY time DESC, id DESC LIMIT ").append(UsageStore.findLimit(limit));
+        return records(sql.toString(), binds);
+    }
+
+    @Override
+    public Flux<UsageRecord> byRequestId(String requestId) {
+        return records("SELECT " + COLUMNS + " FROM usage_records WHERE request_id = ? ORDER BY time", List.of(requestId));
+    }
+
+    private Flux<UsageRecord> records(String sql, List<Object> binds) {
+        return db.onPooled(c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                for (int i = 0; i < binds.size(); i++) s.setObject(i + 1, binds.get(i));
+                List<UsageRecord> out = new ArrayList<>();
+                try (ResultSet rows = s.executeQuery()) {
+                    while (rows.next()) out.add(record(rows));
+                }
+                return out;
+            }
+        }).flatMapIterable(list -> list);
+    }
+
+    @Override
+    public Flux<Summary> summary(Grouping by, Instant from, Instant to) {
+        String sql = "SELECT " + by.column + ", SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), "
+                + "SUM(cached_tokens), SUM(cache_write_tokens), SUM(cost_usd_micros), SUM(cost_usd_femto_rest), SUM(credits) "
+                + "FROM usage_hourly WHERE hour >= ? AND hour <= ? GROUP BY " + by.column + " ORDER BY " + by.column;
+        long fromHour = from == null ? Long.MIN_VALUE : micros(from.truncatedTo(ChronoUnit.HOURS));
+        long toHour = to == null ? Long.MAX_VALUE : micros(to.truncatedTo(ChronoUnit.HOURS));
+        return db.onPooled(c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                s.setLong(1, fromHour);
+                s.setLong(2, toHour);
+                List<Summary> out = new ArrayList<>();
+                try (ResultSet rows = s.executeQuery()) {
+                    while (rows.next()) {
+                        out.add(new Summary(rows.getString(1), rows.getLong(2), rows.getLong(3), rows.getLong(4), rows.getLong(5),
+                                rows.getLong(6), rows.getLong(7), HourlyRollup.costUsd(rows.getLong(8), rows.getLong(9)), rows.getLong(10)));
+                    }
+                }
+                return out;
+            }
+        }).flatMapIterable(list -> list);
+    }
+
+    /** On the writer's connection, between its batches: a delete is a write, and SQLite has one writer at a time. */
+    @Override
+    public Mono<Long> purge(Instant recordsBefore, Instant rollupsBefore, int limit) {
+        return Mono.fromCallable(() -> purgeNow(recordsBefore, rollupsBefore, limit));
+    }
+
+    private synchronized long purgeNow(Instant recordsBefore, Instant rollupsBefore, int limit) throws SQLException {
+        try {
+            Connection c = writer();
+            long deleted;
+            try (PreparedStatement records = c.prepareStatement(
+                    "DELETE FROM usage_records WHERE rowid IN (SELECT rowid FROM usage_records WHERE time < ? ORDER BY time LIMIT ?)");
+                 PreparedStatement rollups = c.prepareStatement(
+                         "DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < ? ORDER BY hour LIMIT ?)")) {
+                records.setLong(1, micros(recordsBefore));
+                records.setInt(2, limit);
+                deleted = records.executeUpdate();
+                rollups.setLong(1, micros(rollupsBefore));
+                rollups.setInt(2, Math.max(1, limit / 100));
+                deleted += rollups.executeUpdate();
+            }
+            c.commit();
+            return deleted;
+        } catch (SQLException | RuntimeException e) {
+            dropWriter();
+            throw e;
+        }
+    }
+
+    private Connection writer() throws SQLException {
+        if (writer != null) return writer;
+        Connection c = db.openWriter();
+        try {
+            insert = c.prepareStatement(INSERT);
+            debit = c.prepareStatement(DEBIT);
+            rollup = c.prepareStatement(ROLLUP);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        writer = c;
+        return c;
+    }
+
+    /** Rolls back what a failed batch did and closes the connection; the next batch opens another. */
+    private void dropWriter() {
+        Connection c = writer;
+        writer = null;
+        if (c == null) return;
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // closing is all that is left
+        }
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // as above
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        dropWriter();
+    }
+
+    static void bind(PreparedStatement s, UsageRecord r) throws SQLException {
+        int i = 1;
+        s.setString(i++, r.id());
+        s.setString(i++, r.requestId());
+        s.setLong(i++, micros(r.time()));
+        s.setString(i++, r.key());
+        s.setString(i++, r.endpoint().wireName());
+        s.setString(i++, r.alias());
+        s.setString(i++, r.upstream());
+        s.setString(i++, r.upstreamModel());
+        s.setInt(i++, r.stream() ? 1 : 0);
+        s.setInt(i++, r.status());
+        s.setString(i++, r.outcome().wireName());
+        s.setInt(i++, r.attempts());
+        s.setLong(i++, r.promptTokens());
+        s.setLong(i++, r.completionTokens());
+        s.setLong(i++, r.reasoningTokens());
+        s.setLong(i++, r.cachedTokens());
+        s.setLong(i++, r.cacheWriteTokens());
+        s.setString(i++, r.usageSource().wireName());
+        s.setString(i++, decimal(r.costUsd()));
+        s.setLong(i++, r.credits());
+        s.setString(i++, decimal(r.upstreamCostUsd()));
+        s.setString(i++, decimal(r.upstreamCredits()));
+        s.setLong(i++, r.latencyMs());
+        if (r.ttftMs() == null) s.setNull(i, Types.INTEGER);
+        else s.setLong(i, r.ttftMs());
+    }
+
+    /** Microseconds since the epoch: the precision of the server's timestamps, so both stores give back the same time. */
+    public static long micros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
+    public static Instant instant(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+
+    private static String decimal(BigDecimal d) {
+        return d == null ? null : d.stripTrailingZeros().toPlainString();
+    }
+
+    private static BigDecimal decimal(String s) {
+        return s == null ? null : new BigDecimal(s);
+    }
+
+    public static UsageRecord record(ResultSet row) throws SQLException {
+        long ttft = row.getLong("ttft_ms");
+        Long ttftMs = row.wasNull() ? null : ttft;
+        return new UsageRecord(row.getString("id"), row.getString("request_id"), instant(row.getLong("time")),
+                row.getString("key_name"), ApiEndpoint.of(row.getString("endpoint")), row.getString("alias"),
+                row.getString("upstream"), row.getString("upstream_model"), row.getInt("stream") != 0, row.getInt("status"),
+                Outcome.of(row.getString("outcome")), row.getInt("attempts"), row.getLong("prompt_tokens"),
+                row.getLong("completion_tokens"), row.getLong("reasoning_tokens"), row.getLong("cached_tokens"),
+                row.getLong("cache_write_tokens"), UsageSource.of(row.getString("usage_source")), decimal(row.getString("cost_usd")),
+                row.getLong("credits"), decimal(row.getString("upstream_cost_usd")), decimal(row.getString("upstream_credits")),
+                row.getLong("latency_ms"), ttftMs);
+    }
+}
