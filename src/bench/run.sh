@@ -8,6 +8,7 @@
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
 #   src/bench/run.sh jmh        # the JMH benchmarks of the hot-path pieces and of the ledger's store, with -prof gc
+#                               # (the PostgreSQL write paths too when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -24,7 +25,9 @@ mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = jmh ]; then
-  exec java -cp "$cp" org.openjdk.jmh.Main 'HotPathBenchmark|LedgerStoreBenchmark' -prof gc
+  stores=sqlite,h2
+  [ -n "${SWITCHBOARD_BENCH_POSTGRES_URL:-}" ] && stores="$stores,postgres-copy,postgres-insert"
+  exec java -cp "$cp" org.openjdk.jmh.Main 'HotPathBenchmark|LedgerStoreBenchmark|LedgerQueryBenchmark' -p store="$stores" -prof gc "${@:2}"
 fi
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install wrk)"; exit 1; }
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "run.sh: nginx is missing (apt-get install nginx-light)"; exit 1; }

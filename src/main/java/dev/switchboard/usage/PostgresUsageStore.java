@@ -4,7 +4,6 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +21,6 @@ import reactor.core.publisher.Mono;
  * on a connection of its own ({@link ServerLedgerWrites}).
  */
 public final class PostgresUsageStore implements UsageStore {
-    private static final Instant NO_END = Instant.parse("9999-01-01T00:00:00Z");
-
     private final PostgresDatabase database;
     private final DatabaseClient db;
     private final ServerLedgerWrites writes;
@@ -84,15 +81,23 @@ public final class PostgresUsageStore implements UsageStore {
                 .bind("id", requestId).map(PostgresUsageStore::record).all();
     }
 
+    private static final String ROLLUP_COLUMNS = "key_name, alias, upstream, requests, prompt_tokens, completion_tokens, reasoning_tokens, "
+            + "cached_tokens, cache_write_tokens, cost_usd, credits";
+
+    /** Whole days from the daily rollups, the hours at either end from the hourly ones (see {@link UsageRollup.Span}). */
     @Override
     public Flux<Summary> summary(Grouping by, Instant from, Instant to) {
         String sql = "SELECT " + by.column + " AS grp, SUM(requests) AS requests, SUM(prompt_tokens) AS prompt, "
                 + "SUM(completion_tokens) AS completion, SUM(reasoning_tokens) AS reasoning, SUM(cached_tokens) AS cached, "
-                + "SUM(cache_write_tokens) AS cache_write, SUM(cost_usd) AS cost, SUM(credits) AS credits FROM usage_hourly "
-                + "WHERE hour >= :from AND hour <= :to GROUP BY " + by.column + " ORDER BY " + by.column;
+                + "SUM(cache_write_tokens) AS cache_write, SUM(cost_usd) AS cost, SUM(credits) AS credits FROM ("
+                + "SELECT " + ROLLUP_COLUMNS + " FROM usage_daily WHERE day >= :daysFrom AND day < :daysTo UNION ALL "
+                + "SELECT " + ROLLUP_COLUMNS + " FROM usage_hourly WHERE hour >= :hoursFrom AND hour < :daysFrom UNION ALL "
+                + "SELECT " + ROLLUP_COLUMNS + " FROM usage_hourly WHERE hour >= :daysTo AND hour < :hoursTo"
+                + ") AS sums GROUP BY " + by.column + " ORDER BY " + by.column;
+        UsageRollup.Span span = UsageRollup.Span.of(from, to);
         return db.sql(sql)
-                .bind("from", (from == null ? Instant.EPOCH : from.truncatedTo(ChronoUnit.HOURS)).atOffset(ZoneOffset.UTC))
-                .bind("to", (to == null ? NO_END : to.truncatedTo(ChronoUnit.HOURS)).atOffset(ZoneOffset.UTC))
+                .bind("hoursFrom", span.hoursFrom().atOffset(ZoneOffset.UTC)).bind("daysFrom", span.daysFrom().atOffset(ZoneOffset.UTC))
+                .bind("daysTo", span.daysTo().atOffset(ZoneOffset.UTC)).bind("hoursTo", span.hoursTo().atOffset(ZoneOffset.UTC))
                 .map(row -> new Summary(row.get("grp", String.class), number(row, "requests"), number(row, "prompt"),
                         number(row, "completion"), number(row, "reasoning"), number(row, "cached"), number(row, "cache_write"),
                         decimal(row, "cost"), number(row, "credits")))
@@ -104,15 +109,23 @@ public final class PostgresUsageStore implements UsageStore {
         Mono<Long> records = db.sql("DELETE FROM usage_records WHERE id IN (SELECT id FROM usage_records WHERE time < :before "
                         + "ORDER BY time LIMIT " + limit + ")")
                 .bind("before", recordsBefore.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
-        Mono<Long> rollups = db.sql("DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < :before "
+        Mono<Long> hours = db.sql("DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < :before "
                         + "ORDER BY hour LIMIT " + Math.max(1, limit / 100) + ")")
                 .bind("before", rollupsBefore.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
-        return records.zipWith(rollups, Long::sum);
+        Mono<Long> days = db.sql("DELETE FROM usage_daily WHERE day IN (SELECT DISTINCT day FROM usage_daily WHERE day < :before "
+                        + "ORDER BY day LIMIT " + Math.max(1, limit / 100) + ")")
+                .bind("before", rollupsBefore.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
+        return Flux.concat(records, hours, days).reduce(0L, Long::sum);
     }
 
     @Override
     public void close() {
         writes.close();
+    }
+
+    /** COPY (the default) or multi-row INSERTs: for the tests and the benchmark that run both. */
+    void writeThroughCopy(boolean copy) {
+        writes.copy = copy;
     }
 
     private static void filter(StringBuilder sql, Map<String, Object> binds, String column, String name, String value) {

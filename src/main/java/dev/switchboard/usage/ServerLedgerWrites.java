@@ -14,6 +14,8 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.buffer.Unpooled;
+import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Result;
@@ -55,11 +57,76 @@ final class ServerLedgerWrites implements AutoCloseable {
         this.deadline = deadline;
     }
 
-    /** Stores the records not stored yet and debits their credits, in one transaction. */
+    /**
+     * Stores the records not stored yet, debits their credits and adds them to their rollups, in one
+     * transaction: through COPY where the driver offers it, else through multi-row INSERTs.
+     */
     Mono<Void> write(List<UsageRecord> records) {
-        return onHeldConnection(c -> inTransaction(c, writeAllNew(c, records))
+        return onHeldConnection(c -> c instanceof PostgresqlConnection pg && copy ? inTransaction(c, copyThenStore(pg, records))
+                : insertRows(c, records));
+    }
+
+    /** Whether batches go through COPY; the benchmark turns it off to measure the INSERT path beside it. */
+    volatile boolean copy = true;
+
+    private static final String STAGING = "CREATE TEMP TABLE IF NOT EXISTS usage_staging "
+            + "(LIKE usage_records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
+    private static final String COPY = "COPY usage_staging (" + UsageStore.COLUMNS + ") FROM STDIN";
+    /**
+     * One statement, all on the server: what is new of the staged records is stored, debited per key and added
+     * per hour, key, alias and upstream. Keys and groups in a fixed order, so replicas writing at once take
+     * their row locks in the same order and never deadlock.
+     */
+    private static final String STORE_STAGED = "WITH inserted AS (INSERT INTO usage_records SELECT * FROM usage_staging "
+            + "ON CONFLICT DO NOTHING RETURNING key_name, alias, upstream, time, prompt_tokens, completion_tokens, reasoning_tokens, "
+            + "cached_tokens, cache_write_tokens, cost_usd, credits), "
+            + "debited AS (INSERT INTO key_credits (key_name, granted, used) SELECT key_name, 0, SUM(credits) FROM inserted "
+            + "WHERE credits > 0 GROUP BY key_name ORDER BY key_name "
+            + "ON CONFLICT (key_name) DO UPDATE SET used = key_credits.used + excluded.used RETURNING 1), "
+            + "rolled AS (INSERT INTO usage_hourly SELECT date_trunc('hour', time, 'UTC'), key_name, alias, upstream, COUNT(*), "
+            + "SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cached_tokens), SUM(cache_write_tokens), "
+            + "SUM(cost_usd), SUM(credits) FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
+            + "ON CONFLICT (hour, key_name, alias, upstream) DO UPDATE SET "
+            + "requests = usage_hourly.requests + excluded.requests, prompt_tokens = usage_hourly.prompt_tokens + excluded.prompt_tokens, "
+            + "completion_tokens = usage_hourly.completion_tokens + excluded.completion_tokens, "
+            + "reasoning_tokens = usage_hourly.reasoning_tokens + excluded.reasoning_tokens, "
+            + "cached_tokens = usage_hourly.cached_tokens + excluded.cached_tokens, "
+            + "cache_write_tokens = usage_hourly.cache_write_tokens + excluded.cache_write_tokens, "
+            + "cost_usd = usage_hourly.cost_usd + excluded.cost_usd, credits = usage_hourly.credits + excluded.credits RETURNING 1), "
+            + "days AS (INSERT INTO usage_daily SELECT date_trunc('day', time, 'UTC'), key_name, alias, upstream, COUNT(*), "
+            + "SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cached_tokens), SUM(cache_write_tokens), "
+            + "SUM(cost_usd), SUM(credits) FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
+            + "ON CONFLICT (day, key_name, alias, upstream) DO UPDATE SET "
+            + "requests = usage_daily.requests + excluded.requests, prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens, "
+            + "completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens, "
+            + "reasoning_tokens = usage_daily.reasoning_tokens + excluded.reasoning_tokens, "
+            + "cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens, "
+            + "cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens, "
+            + "cost_usd = usage_daily.cost_usd + excluded.cost_usd, credits = usage_daily.credits + excluded.credits RETURNING 1) "
+            + "SELECT (SELECT COUNT(*) FROM inserted) AS stored, (SELECT COUNT(*) FROM debited) AS debited, "
+            + "(SELECT COUNT(*) FROM rolled) AS rolled, (SELECT COUNT(*) FROM days) AS days";
+
+    /** The staging table is per session: made once on each connection the writer holds. */
+    private volatile Connection stagingOn;
+
+    /**
+     * The batch into a temporary staging table through COPY (one message of text rows, no parameters to bind),
+     * then {@link #STORE_STAGED}. Idempotent as the INSERT path is: a replay stores and debits only what is new.
+     */
+    private Mono<Void> copyThenStore(PostgresqlConnection c, List<UsageRecord> records) {
+        Mono<Void> staging = stagingOn == c ? Mono.empty()
+                : Flux.from(c.createStatement(STAGING).execute()).flatMap(Result::getRowsUpdated).then()
+                        .doOnSuccess(ignored -> stagingOn = c);
+        return staging
+                .then(Mono.defer(() -> c.copyIn(COPY, Mono.fromSupplier(() -> Unpooled.wrappedBuffer(CopyRows.text(records))))))
+                .then(Flux.from(c.createStatement(STORE_STAGED).execute()).flatMap(r -> r.map((row, meta) -> 1)).then());
+    }
+
+    /** The INSERT path: all new in the usual batch, one record at a time when some were stored before. */
+    private Mono<Void> insertRows(Connection c, List<UsageRecord> records) {
+        return inTransaction(c, writeAllNew(c, records))
                 .onErrorResume(AlreadyStored.class, e -> Mono.from(c.rollbackTransaction())
-                        .then(inTransaction(c, writeEachOnce(c, records)))));
+                        .then(inTransaction(c, writeEachOnce(c, records))));
     }
 
     Mono<Map<String, UsageStore.Balance>> balances() {
@@ -165,21 +232,32 @@ final class ServerLedgerWrites implements AutoCloseable {
                 .then();
     }
 
-    private static final String ROLLUP = "INSERT INTO usage_hourly (hour, key_name, alias, upstream, requests, prompt_tokens, "
-            + "completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost_usd, credits) "
-            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (hour, key_name, alias, upstream) DO UPDATE SET "
-            + "requests = usage_hourly.requests + excluded.requests, prompt_tokens = usage_hourly.prompt_tokens + excluded.prompt_tokens, "
-            + "completion_tokens = usage_hourly.completion_tokens + excluded.completion_tokens, "
-            + "reasoning_tokens = usage_hourly.reasoning_tokens + excluded.reasoning_tokens, "
-            + "cached_tokens = usage_hourly.cached_tokens + excluded.cached_tokens, "
-            + "cache_write_tokens = usage_hourly.cache_write_tokens + excluded.cache_write_tokens, "
-            + "cost_usd = usage_hourly.cost_usd + excluded.cost_usd, credits = usage_hourly.credits + excluded.credits";
+    private static final String HOURLY = rollup("usage_hourly", "hour");
+    private static final String DAILY = rollup("usage_daily", "day");
 
-    /** The stored records added to their hours' rollups, one upsert per group. */
+    private static String rollup(String table, String period) {
+        return "INSERT INTO " + table + " (" + period + ", key_name, alias, upstream, requests, prompt_tokens, "
+                + "completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost_usd, credits) "
+                + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (" + period + ", key_name, alias, upstream) "
+                + "DO UPDATE SET requests = " + table + ".requests + excluded.requests, "
+                + "prompt_tokens = " + table + ".prompt_tokens + excluded.prompt_tokens, "
+                + "completion_tokens = " + table + ".completion_tokens + excluded.completion_tokens, "
+                + "reasoning_tokens = " + table + ".reasoning_tokens + excluded.reasoning_tokens, "
+                + "cached_tokens = " + table + ".cached_tokens + excluded.cached_tokens, "
+                + "cache_write_tokens = " + table + ".cache_write_tokens + excluded.cache_write_tokens, "
+                + "cost_usd = " + table + ".cost_usd + excluded.cost_usd, credits = " + table + ".credits + excluded.credits";
+    }
+
+    /** The stored records added to their hours' and days' rollups, one upsert per group. */
     private static Mono<Void> rollUp(Connection c, List<UsageRecord> stored) {
-        return Flux.fromIterable(HourlyRollup.of(stored))
-                .concatMap(h -> Flux.from(c.createStatement(ROLLUP)
-                        .bind(0, h.hour().atOffset(ZoneOffset.UTC)).bind(1, h.key()).bind(2, h.alias()).bind(3, h.upstream())
+        List<UsageRollup> hours = UsageRollup.hourly(stored);
+        return upsert(c, HOURLY, hours).then(upsert(c, DAILY, UsageRollup.daily(hours)));
+    }
+
+    private static Mono<Void> upsert(Connection c, String sql, List<UsageRollup> sums) {
+        return Flux.fromIterable(sums)
+                .concatMap(h -> Flux.from(c.createStatement(sql)
+                        .bind(0, h.start().atOffset(ZoneOffset.UTC)).bind(1, h.key()).bind(2, h.alias()).bind(3, h.upstream())
                         .bind(4, h.requests()).bind(5, h.promptTokens()).bind(6, h.completionTokens()).bind(7, h.reasoningTokens())
                         .bind(8, h.cachedTokens()).bind(9, h.cacheWriteTokens()).bind(10, h.costUsd()).bind(11, h.credits())
                         .execute()).flatMap(Result::getRowsUpdated))

@@ -8,7 +8,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,22 +29,28 @@ public final class SqliteUsageStore implements UsageStore {
             + "?, ".repeat(COLUMN_COUNT - 1) + "?) ON CONFLICT DO NOTHING";
     private static final String DEBIT = "INSERT INTO key_credits (key_name, granted, used) VALUES (?, 0, ?) "
             + "ON CONFLICT (key_name) DO UPDATE SET used = used + excluded.used";
-    private static final String ROLLUP = "INSERT INTO usage_hourly (hour, key_name, alias, upstream, requests, prompt_tokens, "
+    private static final String HOURLY = rollup("usage_hourly", "hour");
+    private static final String DAILY = rollup("usage_daily", "day");
+
+    private static String rollup(String table, String period) {
+        return "INSERT INTO " + table + " (" + period + ", key_name, alias, upstream, requests, prompt_tokens, "
             + "completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost_usd_micros, cost_usd_femto_rest, credits) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, key_name, alias, upstream) DO UPDATE SET "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (" + period + ", key_name, alias, upstream) DO UPDATE SET "
             + "requests = requests + excluded.requests, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
             + "completion_tokens = completion_tokens + excluded.completion_tokens, "
             + "reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cached_tokens = cached_tokens + excluded.cached_tokens, "
             + "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
             + "cost_usd_micros = cost_usd_micros + excluded.cost_usd_micros, "
             + "cost_usd_femto_rest = cost_usd_femto_rest + excluded.cost_usd_femto_rest, credits = credits + excluded.credits";
+    }
 
     private final SqliteDatabase db;
     /** The writer's: open between batches, dropped after a failure so the next batch starts on a fresh one. */
     private Connection writer;
     private PreparedStatement insert;
     private PreparedStatement debit;
-    private PreparedStatement rollup;
+    private PreparedStatement hourly;
+    private PreparedStatement daily;
 
     public SqliteUsageStore(SqliteDatabase db) {
         this.db = db;
@@ -84,30 +89,36 @@ public final class SqliteUsageStore implements UsageStore {
                 debit.setLong(2, e.getValue());
                 debit.executeUpdate();
             }
-            for (HourlyRollup h : HourlyRollup.of(stored)) {
-                long[] cost = h.costMicrosAndFemtoRest();
-                int i = 1;
-                rollup.setLong(i++, micros(h.hour()));
-                rollup.setString(i++, h.key());
-                rollup.setString(i++, h.alias());
-                rollup.setString(i++, h.upstream());
-                rollup.setLong(i++, h.requests());
-                rollup.setLong(i++, h.promptTokens());
-                rollup.setLong(i++, h.completionTokens());
-                rollup.setLong(i++, h.reasoningTokens());
-                rollup.setLong(i++, h.cachedTokens());
-                rollup.setLong(i++, h.cacheWriteTokens());
-                rollup.setLong(i++, cost[0]);
-                rollup.setLong(i++, cost[1]);
-                rollup.setLong(i, h.credits());
-                rollup.executeUpdate();
-            }
+            List<UsageRollup> hours = UsageRollup.hourly(stored);
+            rollUp(hourly, hours);
+            rollUp(daily, UsageRollup.daily(hours));
             c.commit();
             db.checkpointIfLarge(c);
             return stored.size();
         } catch (SQLException | RuntimeException e) {
             dropWriter();
             throw e;
+        }
+    }
+
+    private static void rollUp(PreparedStatement upsert, List<UsageRollup> sums) throws SQLException {
+        for (UsageRollup h : sums) {
+            long[] cost = h.costMicrosAndFemtoRest();
+            int i = 1;
+            upsert.setLong(i++, micros(h.start()));
+            upsert.setString(i++, h.key());
+            upsert.setString(i++, h.alias());
+            upsert.setString(i++, h.upstream());
+            upsert.setLong(i++, h.requests());
+            upsert.setLong(i++, h.promptTokens());
+            upsert.setLong(i++, h.completionTokens());
+            upsert.setLong(i++, h.reasoningTokens());
+            upsert.setLong(i++, h.cachedTokens());
+            upsert.setLong(i++, h.cacheWriteTokens());
+            upsert.setLong(i++, cost[0]);
+            upsert.setLong(i++, cost[1]);
+            upsert.setLong(i, h.credits());
+            upsert.executeUpdate();
         }
     }
 
@@ -189,22 +200,30 @@ public final class SqliteUsageStore implements UsageStore {
         }).flatMapIterable(list -> list);
     }
 
+    private static final String SUMS = "SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), "
+            + "SUM(cached_tokens), SUM(cache_write_tokens), SUM(cost_usd_micros), SUM(cost_usd_femto_rest), SUM(credits)";
+    private static final String ROLLUP_COLUMNS = "key_name, alias, upstream, requests, prompt_tokens, completion_tokens, reasoning_tokens, "
+            + "cached_tokens, cache_write_tokens, cost_usd_micros, cost_usd_femto_rest, credits";
+
+    /** Whole days from the daily rollups, the hours at either end from the hourly ones (see {@link UsageRollup.Span}). */
     @Override
     public Flux<Summary> summary(Grouping by, Instant from, Instant to) {
-        String sql = "SELECT " + by.column + ", SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), "
-                + "SUM(cached_tokens), SUM(cache_write_tokens), SUM(cost_usd_micros), SUM(cost_usd_femto_rest), SUM(credits) "
-                + "FROM usage_hourly WHERE hour >= ? AND hour <= ? GROUP BY " + by.column + " ORDER BY " + by.column;
-        long fromHour = from == null ? Long.MIN_VALUE : micros(from.truncatedTo(ChronoUnit.HOURS));
-        long toHour = to == null ? Long.MAX_VALUE : micros(to.truncatedTo(ChronoUnit.HOURS));
+        String sql = "SELECT " + by.column + ", " + SUMS + " FROM ("
+                + "SELECT " + ROLLUP_COLUMNS + " FROM usage_daily WHERE day >= ? AND day < ? UNION ALL "
+                + "SELECT " + ROLLUP_COLUMNS + " FROM usage_hourly WHERE hour >= ? AND hour < ? UNION ALL "
+                + "SELECT " + ROLLUP_COLUMNS + " FROM usage_hourly WHERE hour >= ? AND hour < ?"
+                + ") GROUP BY " + by.column + " ORDER BY " + by.column;
+        UsageRollup.Span span = UsageRollup.Span.of(from, to);
+        long[] bounds = {micros(span.daysFrom()), micros(span.daysTo()), micros(span.hoursFrom()), micros(span.daysFrom()),
+                micros(span.daysTo()), micros(span.hoursTo())};
         return db.onPooled(c -> {
             try (PreparedStatement s = c.prepareStatement(sql)) {
-                s.setLong(1, fromHour);
-                s.setLong(2, toHour);
+                for (int i = 0; i < bounds.length; i++) s.setLong(i + 1, bounds[i]);
                 List<Summary> out = new ArrayList<>();
                 try (ResultSet rows = s.executeQuery()) {
                     while (rows.next()) {
                         out.add(new Summary(rows.getString(1), rows.getLong(2), rows.getLong(3), rows.getLong(4), rows.getLong(5),
-                                rows.getLong(6), rows.getLong(7), HourlyRollup.costUsd(rows.getLong(8), rows.getLong(9)), rows.getLong(10)));
+                                rows.getLong(6), rows.getLong(7), UsageRollup.costUsd(rows.getLong(8), rows.getLong(9)), rows.getLong(10)));
                     }
                 }
                 return out;
@@ -224,14 +243,18 @@ public final class SqliteUsageStore implements UsageStore {
             long deleted;
             try (PreparedStatement records = c.prepareStatement(
                     "DELETE FROM usage_records WHERE rowid IN (SELECT rowid FROM usage_records WHERE time < ? ORDER BY time LIMIT ?)");
-                 PreparedStatement rollups = c.prepareStatement(
-                         "DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < ? ORDER BY hour LIMIT ?)")) {
+                 PreparedStatement hours = c.prepareStatement(
+                         "DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < ? ORDER BY hour LIMIT ?)");
+                 PreparedStatement days = c.prepareStatement(
+                         "DELETE FROM usage_daily WHERE day IN (SELECT DISTINCT day FROM usage_daily WHERE day < ? ORDER BY day LIMIT ?)")) {
                 records.setLong(1, micros(recordsBefore));
                 records.setInt(2, limit);
                 deleted = records.executeUpdate();
-                rollups.setLong(1, micros(rollupsBefore));
-                rollups.setInt(2, Math.max(1, limit / 100));
-                deleted += rollups.executeUpdate();
+                for (PreparedStatement rollups : List.of(hours, days)) {
+                    rollups.setLong(1, micros(rollupsBefore));
+                    rollups.setInt(2, Math.max(1, limit / 100));
+                    deleted += rollups.executeUpdate();
+                }
             }
             c.commit();
             return deleted;
@@ -247,7 +270,8 @@ public final class SqliteUsageStore implements UsageStore {
         try {
             insert = c.prepareStatement(INSERT);
             debit = c.prepareStatement(DEBIT);
-            rollup = c.prepareStatement(ROLLUP);
+            hourly = c.prepareStatement(HOURLY);
+            daily = c.prepareStatement(DAILY);
         } catch (SQLException e) {
             c.close();
             throw e;

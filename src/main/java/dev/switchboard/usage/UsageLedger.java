@@ -224,7 +224,7 @@ public class UsageLedger implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        // never interrupt the writer: NIO channels (the H2 file, the journal) close on interrupt and the batch
+        // never interrupt the writer: NIO channels (the journal) close on interrupt and the batch
         // in hand would be lost; unparked, it sees running == false and writes what is left
         LockSupport.unpark(writer);
         try {

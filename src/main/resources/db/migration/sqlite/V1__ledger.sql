@@ -38,7 +38,7 @@ CREATE TABLE key_credits (
     used     INTEGER NOT NULL DEFAULT 0
 );
 
--- per hour, key, alias and upstream; updated in the transaction that stores the records
+-- per hour (and per day), key, alias and upstream; updated in the transaction that stores the records
 CREATE TABLE usage_hourly (
     hour                INTEGER NOT NULL,
     key_name            TEXT NOT NULL,
@@ -54,6 +54,23 @@ CREATE TABLE usage_hourly (
     cost_usd_femto_rest INTEGER NOT NULL,
     credits             INTEGER NOT NULL,
     PRIMARY KEY (hour, key_name, alias, upstream)
+) WITHOUT ROWID;
+
+CREATE TABLE usage_daily (
+    day                 INTEGER NOT NULL,
+    key_name            TEXT NOT NULL,
+    alias               TEXT NOT NULL,
+    upstream            TEXT NOT NULL,
+    requests            INTEGER NOT NULL,
+    prompt_tokens       INTEGER NOT NULL,
+    completion_tokens   INTEGER NOT NULL,
+    reasoning_tokens    INTEGER NOT NULL,
+    cached_tokens       INTEGER NOT NULL,
+    cache_write_tokens  INTEGER NOT NULL,
+    cost_usd_micros     INTEGER NOT NULL,
+    cost_usd_femto_rest INTEGER NOT NULL,
+    credits             INTEGER NOT NULL,
+    PRIMARY KEY (day, key_name, alias, upstream)
 ) WITHOUT ROWID;
 
 CREATE TABLE stored_responses (

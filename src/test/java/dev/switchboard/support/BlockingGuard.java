@@ -37,9 +37,9 @@ public final class BlockingGuard implements LauncherSessionListener, AfterAllCal
     }
 
     /**
-     * BlockHound's own list plus file channels, through which embedded H2 reads and writes its file (a
-     * ledger query on an event loop would otherwise pass unseen). Anything on the list, called on a
-     * non-blocking thread, is recorded.
+     * BlockHound's own list plus file channels (the journal) and SQLite's statement steps and executions,
+     * where the embedded ledger reads and writes its file in native code (a ledger query on an event loop
+     * would otherwise pass unseen). Anything on the list, called on a non-blocking thread, is recorded.
      */
     static final class Rules implements BlockHoundIntegration {
         @Override
@@ -49,6 +49,8 @@ public final class BlockingGuard implements LauncherSessionListener, AfterAllCal
                     .markAsBlocking("sun.nio.ch.FileChannelImpl", "write", "(Ljava/nio/ByteBuffer;)I")
                     .markAsBlocking("sun.nio.ch.FileChannelImpl", "write", "(Ljava/nio/ByteBuffer;J)I")
                     .markAsBlocking("sun.nio.ch.FileChannelImpl", "force", "(Z)V")
+                    .markAsBlocking("org.sqlite.core.NativeDB", "step", "(J)I")
+                    .markAsBlocking("org.sqlite.core.NativeDB", "_exec_utf8", "([B)I")
                     .blockingMethodCallback(BlockingGuard::record);
         }
     }

@@ -51,4 +51,24 @@ class BlockingGuardTest {
         }
         assertThat(BlockingGuard.takeRecorded()).singleElement().asString().contains("java.lang.Thread.sleep").contains("guard-test");
     }
+
+    @Test
+    void anEmbeddedLedgerQueryOnAReactorParallelThreadIsRecorded(@org.junit.jupiter.api.io.TempDir Path dir) {
+        dev.switchboard.store.SqliteDatabase db = dev.switchboard.store.SqliteDatabase.open(dir.resolve("ledger.db"),
+                dev.switchboard.store.SqliteDatabase.Synchronous.NORMAL);
+        try {
+            BlockingGuard.takeRecorded();
+            Mono.fromCallable(() -> {
+                        try (java.sql.Connection c = db.openWriter(); java.sql.Statement s = c.createStatement();
+                             java.sql.ResultSet r = s.executeQuery("SELECT COUNT(*) FROM usage_records")) {
+                            return r.next();
+                        }
+                    })
+                    .subscribeOn(Schedulers.parallel())
+                    .block(Duration.ofSeconds(10));
+            assertThat(BlockingGuard.takeRecorded()).isNotEmpty().anySatisfy(call -> assertThat(call).contains("org.sqlite.core.NativeDB"));
+        } finally {
+            db.close();
+        }
+    }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -267,5 +270,118 @@ class UsageLedgerPostgresIT {
         assertThat(stored.conversation("someone-else", second).block(Duration.ofSeconds(10))).isNull();
         assertThat(stored.delete(key, first).block(Duration.ofSeconds(10))).isTrue();
         assertThat(stored.purge().block(Duration.ofSeconds(10))).isNotNegative();
+    }
+
+    @ParameterizedTest(name = "through COPY: {0}")
+    @ValueSource(booleans = {true, false})
+    void bothWritePathsStoreDebitAndRollUpOnlyWhatIsNewExactly(boolean copy) {
+        ledger.stop(); // the store alone: the writer's connection is not shared
+        ((PostgresUsageStore) store).writeThroughCopy(copy);
+        Instant hour = Instant.parse("2026-11-23T10:00:00Z");
+        UsageRecord a = record(5, hour.plusSeconds(60), new BigDecimal("1234.000000000000001"));
+        // text COPY escapes: tab, newline, carriage return and backslash in what clients and configs name
+        UsageRecord b = new UsageRecord(UUID.randomUUID().toString(), "req\ttab\nline\\slash\r-" + UUID.randomUUID(), hour.plusSeconds(120),
+                key, ApiEndpoint.MESSAGES, "m1", "up", "model\twith\\odd", true, 200, Outcome.OK, 2, 10, 5, 1, 2, 3,
+                UsageSource.ESTIMATED, new BigDecimal("0.000000000000003"), 7, new BigDecimal("0.5"), new BigDecimal("12.345678"), 40, null);
+        UsageRecord c = record(11, hour.plusSeconds(3_700), new BigDecimal("0.1"));
+        store.write(List.of(a, b)).block(Duration.ofSeconds(10));
+        store.write(List.of(b, c)).block(Duration.ofSeconds(10));
+        store.write(List.of(a, b, c)).block(Duration.ofSeconds(10));
+
+        assertThat(store.find(key, null, null, null, null, 100).collectList().block(Duration.ofSeconds(10)))
+                .extracting(UsageRecord::id).containsExactlyInAnyOrder(a.id(), b.id(), c.id());
+        assertThat(store.byRequestId(b.requestId()).blockFirst(Duration.ofSeconds(10))).usingRecursiveComparison()
+                .withComparatorForType(BigDecimal::compareTo, BigDecimal.class).isEqualTo(b);
+        assertThat(used()).isEqualTo(5 + 7 + 11);
+        UsageStore.Summary all = store.summary(UsageStore.Grouping.KEY, hour, hour.plusSeconds(3_600))
+                .filter(s -> s.group().equals(key)).blockFirst(Duration.ofSeconds(10));
+        assertThat(all.requests()).isEqualTo(3);
+        assertThat(all.credits()).isEqualTo(23);
+        assertThat(all.costUsd()).isEqualByComparingTo("1234.100000000000004");
+        UsageStore.Summary firstHour = store.summary(UsageStore.Grouping.KEY, hour, hour)
+                .filter(s -> s.group().equals(key)).blockFirst(Duration.ofSeconds(10));
+        assertThat(firstHour.requests()).isEqualTo(2);
+        assertThat(firstHour.promptTokens()).isEqualTo(20);
+        assertThat(firstHour.cacheWriteTokens()).isEqualTo(3);
+    }
+
+    private UsageRecord record(int credits, Instant time, BigDecimal cost) {
+        return new UsageRecord(UUID.randomUUID().toString(), "req-" + UUID.randomUUID(), time, key, ApiEndpoint.CHAT_COMPLETIONS,
+                "m1", "up", "model", false, 200, Outcome.OK, 1, 10, 5, 0, 0, 0, UsageSource.UPSTREAM, cost, credits, null, null, 12, 3L);
+    }
+
+    /** The schema as the release before versioned migrations made it, statement by statement. */
+    private static final List<String> PREVIOUS_SCHEMA = List.of(
+            "CREATE TABLE IF NOT EXISTS usage_records (id VARCHAR(64) PRIMARY KEY, request_id VARCHAR(128) NOT NULL, "
+                    + "time TIMESTAMP WITH TIME ZONE NOT NULL, key_name VARCHAR(200) NOT NULL, endpoint VARCHAR(40) NOT NULL, "
+                    + "alias VARCHAR(200) NOT NULL, upstream VARCHAR(200) NOT NULL, upstream_model VARCHAR(300), "
+                    + "stream BOOLEAN NOT NULL, status INT NOT NULL, outcome VARCHAR(30) NOT NULL, attempts INT NOT NULL, "
+                    + "prompt_tokens BIGINT NOT NULL, completion_tokens BIGINT NOT NULL, reasoning_tokens BIGINT NOT NULL, "
+                    + "cached_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL, usage_source VARCHAR(20) NOT NULL, "
+                    + "cost_usd DECIMAL(30,15) NOT NULL, credits BIGINT NOT NULL, upstream_cost_usd DECIMAL(30,15), "
+                    + "upstream_credits DECIMAL(30,6), latency_ms BIGINT NOT NULL, ttft_ms BIGINT)",
+            "CREATE INDEX IF NOT EXISTS usage_records_time ON usage_records (time)",
+            "CREATE INDEX IF NOT EXISTS usage_records_request ON usage_records (request_id)",
+            "CREATE TABLE IF NOT EXISTS key_credits (key_name VARCHAR(200) PRIMARY KEY, "
+                    + "granted BIGINT NOT NULL DEFAULT 0, used BIGINT NOT NULL DEFAULT 0)",
+            "CREATE TABLE IF NOT EXISTS stored_responses (id VARCHAR(100) PRIMARY KEY, key_name VARCHAR(200) NOT NULL, "
+                    + "previous_response_id VARCHAR(100), created_at TIMESTAMP WITH TIME ZONE NOT NULL, "
+                    + "expires_at TIMESTAMP WITH TIME ZONE NOT NULL, input_items VARCHAR NOT NULL, response VARCHAR NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS stored_responses_expiry ON stored_responses (expires_at)");
+
+    /**
+     * A ledger the previous release made (its tables, no migration history) is baselined, keeps its rows, gets
+     * its hourly rollups filled from them, and goes on taking records through the new store.
+     */
+    @Test
+    void aDatabaseThePreviousReleaseMadeIsMigratedKeepingEveryRow() throws Exception {
+        String schema = "previous_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        String user = (String) direct.getValue(ConnectionFactoryOptions.USER);
+        String password = direct.getValue(ConnectionFactoryOptions.PASSWORD) == null ? null : direct.getValue(ConnectionFactoryOptions.PASSWORD).toString();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl(), user, password); java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + schema);
+            s.execute("SET search_path TO " + schema);
+            for (String ddl : PREVIOUS_SCHEMA) s.execute(ddl);
+            s.execute("INSERT INTO usage_records (" + UsageStore.COLUMNS + ") VALUES "
+                    + "('old-1', 'req-old-1', '2026-11-01T10:05:00Z', 'old-key', 'chat_completions', 'm1', 'up', 'x', false, 200, 'ok', 1, "
+                    + "100, 20, 0, 0, 0, 'upstream', 0.000000000000001, 4, NULL, NULL, 10, NULL), "
+                    + "('old-2', 'req-old-2', '2026-11-01T10:55:00Z', 'old-key', 'chat_completions', 'm1', 'up', 'x', false, 200, 'ok', 1, "
+                    + "50, 5, 0, 0, 0, 'upstream', 2.5, 6, NULL, NULL, 10, NULL), "
+                    + "('old-3', 'req-old-3', '2026-11-01T11:05:00Z', 'old-key', 'chat_completions', 'm1', 'up', 'x', false, 200, 'ok', 1, "
+                    + "1, 1, 0, 0, 0, 'upstream', 1, 1, NULL, NULL, 10, NULL)");
+            s.execute("INSERT INTO key_credits (key_name, granted, used) VALUES ('old-key', 1000, 11)");
+        }
+        ConnectionFactory schemaConnections = ConnectionFactories.get(direct.mutate().option(io.r2dbc.spi.Option.valueOf("schema"), schema).build());
+        String schemaJdbc = jdbcUrl() + "?currentSchema=" + schema;
+        try {
+            dev.switchboard.store.PostgresDatabase migrated = new dev.switchboard.store.PostgresDatabase(schemaConnections, schemaConnections,
+                    schemaJdbc, user, password);
+            PostgresUsageStore upgraded = new PostgresUsageStore(migrated);
+            upgraded.migrate().block(Duration.ofSeconds(30));
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(schemaJdbc, user, password); java.sql.Statement s = c.createStatement();
+                 java.sql.ResultSet history = s.executeQuery("SELECT version, type, success FROM flyway_schema_history ORDER BY installed_rank")) {
+                List<String> applied = new java.util.ArrayList<>();
+                while (history.next()) applied.add(history.getString(1) + " " + history.getString(2) + " " + history.getBoolean(3));
+                assertThat(applied).containsExactly("0 BASELINE true", "1 SQL true", "2 SQL true");
+            }
+            assertThat(upgraded.byRequestId("req-old-2").blockFirst(Duration.ofSeconds(10)).costUsd()).isEqualByComparingTo("2.5");
+            assertThat(upgraded.balances().block(Duration.ofSeconds(10))).containsEntry("old-key", new UsageStore.Balance(1000, 11));
+            Instant ten = Instant.parse("2026-11-01T10:00:00Z");
+            UsageStore.Summary tenOClock = upgraded.summary(UsageStore.Grouping.KEY, ten, ten).blockFirst(Duration.ofSeconds(10));
+            assertThat(tenOClock.requests()).isEqualTo(2);
+            assertThat(tenOClock.costUsd()).isEqualByComparingTo("2.500000000000001");
+            assertThat(tenOClock.credits()).isEqualTo(10);
+
+            upgraded.write(List.of(new UsageRecord("new-1", "req-new-1", Instant.parse("2026-11-01T10:30:00Z"), "old-key",
+                    ApiEndpoint.CHAT_COMPLETIONS, "m1", "up", "x", false, 200, Outcome.OK, 1, 1, 1, 0, 0, 0, UsageSource.UPSTREAM,
+                    BigDecimal.ONE, 9, null, null, 10, null))).block(Duration.ofSeconds(10));
+            assertThat(upgraded.summary(UsageStore.Grouping.KEY, ten, ten).blockFirst(Duration.ofSeconds(10)).requests()).isEqualTo(3);
+            assertThat(upgraded.balances().block(Duration.ofSeconds(10))).containsEntry("old-key", new UsageStore.Balance(1000, 20));
+            upgraded.close();
+        } finally {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl(), user, password); java.sql.Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA " + schema + " CASCADE");
+            }
+        }
     }
 }

@@ -97,6 +97,38 @@ class UsageStoreTest {
         assertThat(firstHour.costUsd()).isEqualByComparingTo(big.multiply(BigDecimal.valueOf(2)).add(small));
     }
 
+    /**
+     * A summary over any span of whole hours adds the daily rollups of the whole days within it and the hourly
+     * ones at either end: the same totals as the records in that span, summed one by one.
+     */
+    @Test
+    void summariesOverAnySpanMatchTheRecordsInItsWholeHours() {
+        Instant start = Instant.parse("2026-11-20T00:00:00Z");
+        List<UsageRecord> all = new ArrayList<>();
+        for (int i = 0; i < 4 * 24 * 60 / 17; i++) {
+            all.add(withCost(record(i % 3 == 0 ? "team-a" : "team-b", 1 + i % 4, null, start.plusSeconds(i * 17L * 60)),
+                    new BigDecimal("0.00000" + (1 + i % 9) + "000000007")));
+        }
+        store.write(all).block(WAIT);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        for (int n = 0; n < 40; n++) {
+            Instant from = start.plusSeconds(random.nextLong(4 * 86_400L));
+            Instant to = from.plusSeconds(random.nextLong(3 * 86_400L));
+            Instant lo = from.truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+            Instant hi = to.truncatedTo(java.time.temporal.ChronoUnit.HOURS).plusSeconds(3_600);
+            List<UsageRecord> inSpan = all.stream().filter(r -> r.key().equals("team-a") && !r.time().isBefore(lo) && r.time().isBefore(hi)).toList();
+            UsageStore.Summary summary = store.summary(UsageStore.Grouping.KEY, from, to).filter(g -> g.group().equals("team-a")).blockFirst(WAIT);
+            String span = from + " to " + to;
+            if (inSpan.isEmpty()) {
+                assertThat(summary).as(span).isNull();
+                continue;
+            }
+            assertThat(summary.requests()).as(span).isEqualTo(inSpan.size());
+            assertThat(summary.credits()).as(span).isEqualTo(inSpan.stream().mapToLong(UsageRecord::credits).sum());
+            assertThat(summary.costUsd()).as(span).isEqualByComparingTo(inSpan.stream().map(UsageRecord::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add));
+        }
+    }
+
     @Test
     void theRequestLogsQueriesUseTheirIndexesAndSummariesReadOnlyTheRollups() throws Exception {
         assertThat(plan("SELECT " + UsageStore.COLUMNS + " FROM usage_records WHERE request_id = ? ORDER BY time", "r"))
@@ -105,8 +137,10 @@ class UsageStoreTest {
                 .contains("USING INDEX usage_records_key_time").doesNotContain("TEMP B-TREE").doesNotContain("SCAN usage_records ");
         assertThat(plan("SELECT " + UsageStore.COLUMNS + " FROM usage_records WHERE 1 = 1 ORDER BY time DESC, id DESC LIMIT 100"))
                 .contains("usage_records_time").doesNotContain("TEMP B-TREE");
-        assertThat(plan("SELECT key_name, SUM(requests) FROM usage_hourly WHERE hour >= ? AND hour <= ? GROUP BY key_name", 0L, 1L))
-                .contains("usage_hourly").doesNotContain("usage_records");
+        assertThat(plan("SELECT key_name, SUM(requests) FROM (SELECT key_name, requests FROM usage_daily WHERE day >= ? AND day < ? "
+                + "UNION ALL SELECT key_name, requests FROM usage_hourly WHERE hour >= ? AND hour < ?) GROUP BY key_name", 0L, 1L, 0L, 1L))
+                .contains("SEARCH usage_daily USING PRIMARY KEY (day>? AND day<?)")
+                .contains("SEARCH usage_hourly USING PRIMARY KEY (hour>? AND hour<?)").doesNotContain("usage_records");
     }
 
     private String plan(String sql, Object... binds) throws Exception {
@@ -135,7 +169,7 @@ class UsageStoreTest {
         assertThat(store.purge(recordsBefore, rollupsBefore, 10).block(WAIT)).isEqualTo(5);
         assertThat(store.find(null, null, null, null, null, 100).collectList().block(WAIT)).extracting(UsageRecord::id).containsExactly(recent.id());
         assertThat(store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT).requests()).as("rollups outlive raw records").isEqualTo(26);
-        assertThat(store.purge(recordsBefore, now, 10).block(WAIT)).as("an old hour's rollups").isEqualTo(1);
+        assertThat(store.purge(recordsBefore, now, 10).block(WAIT)).as("an old hour's and day's rollups").isEqualTo(2);
         assertThat(store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT).requests()).isEqualTo(1);
     }
 
