@@ -83,28 +83,28 @@ final class ServerLedgerWrites implements AutoCloseable {
             + "debited AS (INSERT INTO key_credits (key_name, granted, used) SELECT key_name, 0, SUM(credits) FROM inserted "
             + "WHERE credits > 0 GROUP BY key_name ORDER BY key_name "
             + "ON CONFLICT (key_name) DO UPDATE SET used = key_credits.used + excluded.used RETURNING 1), "
-            + "rolled AS (INSERT INTO usage_hourly SELECT date_trunc('hour', time, 'UTC'), key_name, alias, upstream, COUNT(*), "
-            + "SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cached_tokens), SUM(cache_write_tokens), "
-            + "SUM(cost_usd), SUM(credits) FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
-            + "ON CONFLICT (hour, key_name, alias, upstream) DO UPDATE SET "
-            + "requests = usage_hourly.requests + excluded.requests, prompt_tokens = usage_hourly.prompt_tokens + excluded.prompt_tokens, "
-            + "completion_tokens = usage_hourly.completion_tokens + excluded.completion_tokens, "
-            + "reasoning_tokens = usage_hourly.reasoning_tokens + excluded.reasoning_tokens, "
-            + "cached_tokens = usage_hourly.cached_tokens + excluded.cached_tokens, "
-            + "cache_write_tokens = usage_hourly.cache_write_tokens + excluded.cache_write_tokens, "
-            + "cost_usd = usage_hourly.cost_usd + excluded.cost_usd, credits = usage_hourly.credits + excluded.credits RETURNING 1), "
-            + "days AS (INSERT INTO usage_daily SELECT date_trunc('day', time, 'UTC'), key_name, alias, upstream, COUNT(*), "
-            + "SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cached_tokens), SUM(cache_write_tokens), "
-            + "SUM(cost_usd), SUM(credits) FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
-            + "ON CONFLICT (day, key_name, alias, upstream) DO UPDATE SET "
-            + "requests = usage_daily.requests + excluded.requests, prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens, "
-            + "completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens, "
-            + "reasoning_tokens = usage_daily.reasoning_tokens + excluded.reasoning_tokens, "
-            + "cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens, "
-            + "cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens, "
-            + "cost_usd = usage_daily.cost_usd + excluded.cost_usd, credits = usage_daily.credits + excluded.credits RETURNING 1) "
+            + "hours AS (" + rollUpInserted("usage_hourly", "hour") + "), days AS (" + rollUpInserted("usage_daily", "day") + ") "
             + "SELECT (SELECT COUNT(*) FROM inserted) AS stored, (SELECT COUNT(*) FROM debited) AS debited, "
-            + "(SELECT COUNT(*) FROM rolled) AS rolled, (SELECT COUNT(*) FROM days) AS days";
+            + "(SELECT COUNT(*) FROM hours) AS hours, (SELECT COUNT(*) FROM days) AS days";
+
+    /** The {@code inserted} records summed into a rollup table, per {@code period} (hour or day), in a fixed order. */
+    private static String rollUpInserted(String table, String period) {
+        return "INSERT INTO " + table + " SELECT date_trunc('" + period + "', time, 'UTC'), key_name, alias, upstream, COUNT(*), "
+                + "SUM(prompt_tokens), SUM(completion_tokens), SUM(reasoning_tokens), SUM(cached_tokens), SUM(cache_write_tokens), "
+                + "SUM(cost_usd), SUM(credits) FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
+                + "ON CONFLICT (" + period + ", key_name, alias, upstream) DO UPDATE SET " + addExcluded(table) + " RETURNING 1";
+    }
+
+    /** Each sum of a rollup row plus the conflicting row's. */
+    private static String addExcluded(String table) {
+        StringBuilder set = new StringBuilder();
+        for (String column : List.of("requests", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens",
+                "cache_write_tokens", "cost_usd", "credits")) {
+            if (!set.isEmpty()) set.append(", ");
+            set.append(column).append(" = ").append(table).append('.').append(column).append(" + excluded.").append(column);
+        }
+        return set.toString();
+    }
 
     /** The staging table is per session: made once on each connection the writer holds. */
     private volatile Connection stagingOn;
@@ -239,13 +239,7 @@ final class ServerLedgerWrites implements AutoCloseable {
         return "INSERT INTO " + table + " (" + period + ", key_name, alias, upstream, requests, prompt_tokens, "
                 + "completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost_usd, credits) "
                 + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (" + period + ", key_name, alias, upstream) "
-                + "DO UPDATE SET requests = " + table + ".requests + excluded.requests, "
-                + "prompt_tokens = " + table + ".prompt_tokens + excluded.prompt_tokens, "
-                + "completion_tokens = " + table + ".completion_tokens + excluded.completion_tokens, "
-                + "reasoning_tokens = " + table + ".reasoning_tokens + excluded.reasoning_tokens, "
-                + "cached_tokens = " + table + ".cached_tokens + excluded.cached_tokens, "
-                + "cache_write_tokens = " + table + ".cache_write_tokens + excluded.cache_write_tokens, "
-                + "cost_usd = " + table + ".cost_usd + excluded.cost_usd, credits = " + table + ".credits + excluded.credits";
+                + "DO UPDATE SET " + addExcluded(table);
     }
 
     /** The stored records added to their hours' and days' rollups, one upsert per group. */
