@@ -146,11 +146,14 @@ class AnswerRelay {
         Flux<DataBuffer> events = SseFrames.whole(response.getBody())
                 .<DataBuffer>handle((buffer, sink) -> {
                     DataBuffer passed = tap.inspect(buffer);
+                    // before the bytes go: a client that reads the closing event may leave at once
+                    if (translator == null && tap.answered()) context.answered = true;
                     if (passed != null) sink.next(passed);
                 });
         if (translator != null) {
             events = events.<DataBuffer>handle((buffer, sink) -> {
                         byte[] out = translate(translator, buffer);
+                        if (translator.answered()) context.answered = true;
                         if (out.length > 0) sink.next(BUFFERS.wrap(out));
                     })
                     .concatWith(Mono.fromCallable(translator::end)

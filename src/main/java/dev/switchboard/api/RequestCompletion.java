@@ -57,7 +57,7 @@ class RequestCompletion {
         Outcome outcome = context.streamBroke ? Outcome.STREAM_BROKEN : switch (signal) {
             case ON_COMPLETE -> context.status < 300 ? Outcome.OK : Outcome.UPSTREAM_ERROR;
             // a cut at the end of the shutdown's grace period is the gateway's doing, not the client's
-            case CANCEL -> drain.cutting() ? Outcome.GATEWAY_STOPPED : Outcome.CLIENT_CANCELLED;
+            case CANCEL -> drain.cutting() ? Outcome.GATEWAY_STOPPED : context.answered ? Outcome.OK : Outcome.CLIENT_CANCELLED;
             default -> context.stream ? Outcome.STREAM_BROKEN : Outcome.UPSTREAM_ERROR;
         };
         if (!record(context, outcome)) return;

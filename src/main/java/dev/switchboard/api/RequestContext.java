@@ -40,6 +40,11 @@ final class RequestContext {
     int status;
     /** The upstream broke a stream the client had started to receive. */
     boolean streamBroke;
+    /**
+     * The client has been given its whole answer (the stream's closing event, passed through or translated):
+     * leaving before the upstream closed its side is not a cancelled request.
+     */
+    boolean answered;
     /** When the first byte of the answer went to the client; 0 until then. */
     long firstByteNanos;
 

@@ -30,6 +30,9 @@ public final class StreamUsageTap {
     private static final byte[] MESSAGE_START = bytes("message_start");
     private static final byte[] MESSAGE_DELTA = bytes("message_delta");
     private static final byte[] DONE = bytes("[DONE]");
+    private static final byte[] MESSAGE_STOP = bytes("message_stop");
+    /** The closing events are short: only events this short are looked at for one. */
+    private static final int CLOSING_EVENT_MAX = 96;
 
     private final Protocol protocol;
     private final boolean withholdUsageOnlyChunk;
@@ -37,6 +40,8 @@ public final class StreamUsageTap {
     private long anthropicOutput = -1;
     private ProviderCost cost = ProviderCost.NONE;
     private JsonNode finalResponse;
+    /** The upstream's closing event passed: {@code [DONE]}, {@code message_stop}, or a response that completed. */
+    private boolean answered;
     /*
      * What the stream carried, kept for a token estimate in case no usage comes: its latest events as they
      * came, and the text of the earlier ones. Raw SSE is 20 to 40 times the text it carries (a chunk of
@@ -105,6 +110,7 @@ public final class StreamUsageTap {
         int shift = bufferStart - offset;
         List<int[]> withheld = new ArrayList<>(0);
         SseScanner.forEach(bytes, offset, offset + length, false, (b, from, to) -> {
+            if (to - from <= CLOSING_EVENT_MAX && closing(b, from, to)) answered = true;
             if (event(b, from, to)) withheld.add(new int[] {shift + from, shift + to});
         });
         return withheld.isEmpty() ? null : withheld;
@@ -154,6 +160,25 @@ public final class StreamUsageTap {
         }
         if (response.isObject() && !response.path("status").asString("").equals("in_progress")) finalResponse = response;
         return false;
+    }
+
+    private boolean closing(byte[] bytes, int from, int to) {
+        return switch (protocol) {
+            case OPENAI -> {
+                SseScanner.Data data = SseScanner.data(bytes, from, to);
+                yield data != null && data.is(DONE);
+            }
+            case ANTHROPIC -> contains(bytes, from, to, MESSAGE_STOP);
+            case OPENAI_RESPONSES -> false; // read from the response object below
+        };
+    }
+
+    /**
+     * Whether the stream's closing event has passed: the client that reads it has its whole answer, and may
+     * leave before the upstream closes its side.
+     */
+    public boolean answered() {
+        return answered || finalResponse != null && !finalResponse.path("status").asString("").equals("failed");
     }
 
     /** A Responses stream's last {@code response} object (completed, incomplete or failed), or null. */

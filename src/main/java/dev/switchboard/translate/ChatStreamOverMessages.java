@@ -31,6 +31,8 @@ public final class ChatStreamOverMessages implements StreamTranslator {
     private long outputTokens;
     private String finishReason;
     private boolean done;
+    /** [DONE] went out after message_stop (not after an error event). */
+    private boolean answered;
 
     /** @param includeUsage the client asked for {@code stream_options.include_usage} */
     ChatStreamOverMessages(boolean includeUsage, long created) {
@@ -108,6 +110,7 @@ public final class ChatStreamOverMessages implements StreamTranslator {
                 }
                 out.writeBytes(DONE);
                 done = true;
+                answered = true;
             }
             case "error" -> {
                 ObjectNode error = Json.MAPPER.createObjectNode();
@@ -119,6 +122,11 @@ public final class ChatStreamOverMessages implements StreamTranslator {
             default -> { } // ping, content_block_stop
         }
         return out.toByteArray();
+    }
+
+    @Override
+    public boolean answered() {
+        return answered;
     }
 
     @Override

@@ -24,6 +24,8 @@ public final class MessagesStreamOverChat implements StreamTranslator {
     private final Map<Integer, String[]> tools = new HashMap<>(); // OpenAI tool index -> {id, name}
     private boolean started;
     private boolean finished;
+    /** message_stop went out (not an error event). */
+    private boolean answered;
     private Block open = Block.NONE;
     private int openTool = -1;
     private int nextIndex;
@@ -80,6 +82,11 @@ public final class MessagesStreamOverChat implements StreamTranslator {
         String reason = choice.path("finish_reason").asString(null);
         if (reason != null) finishReason = reason;
         return out.toByteArray();
+    }
+
+    @Override
+    public boolean answered() {
+        return answered;
     }
 
     @Override
@@ -173,6 +180,7 @@ public final class MessagesStreamOverChat implements StreamTranslator {
         emit(out, "message_delta", delta);
         emit(out, "message_stop", Json.MAPPER.createObjectNode().put("type", "message_stop"));
         finished = true;
+        answered = true;
     }
 
     private static void emit(ByteArrayOutputStream out, String name, ObjectNode data) {

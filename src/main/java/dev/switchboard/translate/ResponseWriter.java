@@ -173,6 +173,11 @@ final class ResponseWriter {
         return finalResponse;
     }
 
+    /** Whether response.completed or response.incomplete went out: the client has its answer. */
+    boolean answered() {
+        return finalResponse != null && !"failed".equals(finalResponse.path("status").asString());
+    }
+
     boolean started() {
         return started;
     }

@@ -95,6 +95,11 @@ final class ResponsesStreamOverChat implements StreamTranslator {
     }
 
     @Override
+    public boolean answered() {
+        return writer.answered();
+    }
+
+    @Override
     public byte[] failed(String code, String message) {
         finished = true;
         writer.fail(code, message);

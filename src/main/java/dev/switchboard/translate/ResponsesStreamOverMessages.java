@@ -88,6 +88,11 @@ final class ResponsesStreamOverMessages implements StreamTranslator {
     }
 
     @Override
+    public boolean answered() {
+        return writer.answered();
+    }
+
+    @Override
     public byte[] failed(String code, String message) {
         finished = true;
         writer.fail(code, message);

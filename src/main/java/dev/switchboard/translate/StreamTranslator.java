@@ -28,6 +28,14 @@ public interface StreamTranslator {
         return null;
     }
 
+    /**
+     * Whether the client has its whole answer: the protocol's closing event (with the usage before it) has
+     * been given out. A client that leaves after it, before the upstream closed its side, was served.
+     */
+    default boolean answered() {
+        return false;
+    }
+
     /** A Responses stream's final response object, once it ended; null for other protocols. */
     default JsonNode finalResponse() {
         return null;

@@ -138,4 +138,30 @@ class StreamUsageTapTest {
         assertThat(tap.keptSize()).isLessThan(StreamUsageTap.RECENT_LIMIT + expected.length() + 1);
         assertThat(tap.usage()).isNull();
     }
+
+    @Test
+    void theClosingEventOfEachProtocolSaysTheAnswerIsWhole() {
+        DefaultDataBufferFactory buffers = new DefaultDataBufferFactory();
+        StreamUsageTap chat = new StreamUsageTap(Protocol.OPENAI, false);
+        pass(chat, CONTENT + USAGE, buffers);
+        assertThat(chat.answered()).isFalse();
+        pass(chat, DONE, buffers);
+        assertThat(chat.answered()).isTrue();
+
+        StreamUsageTap messages = new StreamUsageTap(Protocol.ANTHROPIC, false);
+        pass(messages, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
+                + "\"usage\":{\"output_tokens\":3}}\n\n", buffers);
+        assertThat(messages.answered()).isFalse();
+        pass(messages, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", buffers);
+        assertThat(messages.answered()).isTrue();
+
+        StreamUsageTap completed = new StreamUsageTap(Protocol.OPENAI_RESPONSES, false);
+        pass(completed, "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\","
+                + "\"usage\":{\"input_tokens\":4,\"output_tokens\":2,\"total_tokens\":6}}}\n\n", buffers);
+        assertThat(completed.answered()).isTrue();
+        StreamUsageTap failed = new StreamUsageTap(Protocol.OPENAI_RESPONSES, false);
+        pass(failed, "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"status\":\"failed\","
+                + "\"usage\":{\"input_tokens\":4,\"output_tokens\":0,\"total_tokens\":4}}}\n\n", buffers);
+        assertThat(failed.answered()).as("a failed response is no answer").isFalse();
+    }
 }

@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
@@ -413,6 +414,45 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("endpoint").asString()).isEqualTo("responses");
         assertThat(r.get("outcome").asString()).isEqualTo("client_cancelled");
         assertThat(r.get("completion_tokens").asLong()).isPositive();
+    }
+
+    /**
+     * A client that reads the closing event and leaves at once, while the upstream has not yet closed its
+     * side (as coding agents do), was served: its record says ok, with the usage the stream reported. Passed
+     * through (a chat stream's [DONE]) and translated (a Responses stream's response.completed).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/v1/chat/completions", "/v1/responses"})
+    void aClientThatLeavesRightAfterTheClosingEventWasServed(String path) throws Exception {
+        String id = "usage-" + UUID.randomUUID();
+        String body = path.equals("/v1/responses") ? "{\"model\":\"m1-scripted\",\"stream\":true,\"input\":\"hi\"}"
+                : "{\"model\":\"m1-scripted\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}";
+        CompletableFuture<HttpResponse<InputStream>> pending = raw.client().sendAsync(raw.request(path)
+                .header("Authorization", "Bearer " + KEY).header("x-request-id", id)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        upstream.send("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"all of it\"},\"finish_reason\":\"stop\"}]}\n\n"
+                + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\n"
+                + "data: [DONE]\n\n");
+        // the upstream keeps its side open; the client reads up to the closing event and hangs up
+        String closing = path.equals("/v1/responses") ? "response.completed" : "[DONE]";
+        try (InputStream in = pending.get(10, TimeUnit.SECONDS).body()) {
+            StringBuilder read = new StringBuilder();
+            byte[] chunk = new byte[256];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (read.indexOf(closing) < 0 && System.nanoTime() < deadline) {
+                int n = in.read(chunk);
+                if (n < 0) break;
+                read.append(new String(chunk, 0, n, StandardCharsets.UTF_8));
+            }
+            assertThat(read.toString()).contains(closing);
+        }
+        upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        JsonNode r = record(id);
+        assertThat(r.get("outcome").asString()).isEqualTo("ok");
+        assertThat(r.get("prompt_tokens").asLong()).isEqualTo(7);
+        assertThat(r.get("completion_tokens").asLong()).isEqualTo(3);
+        assertThat(r.get("usage_source").asString()).isEqualTo("upstream");
     }
 
     @Test
