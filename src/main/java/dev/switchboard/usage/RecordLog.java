@@ -66,6 +66,8 @@ public final class RecordLog {
     private final List<Segment> segments = new ArrayList<>();
     private final LongAdder unlogged = new LongAdder();
     private int files;
+    /** Held while the log is open: two processes writing one log would overwrite each other's entries. */
+    private FileChannel lockChannel;
 
     /** One epoch of one segment file: retiring makes a new one over the same mapping, so a late producer holding the old one finds it full. */
     public static final class Segment {
@@ -110,6 +112,7 @@ public final class RecordLog {
         RecordLog rl = new RecordLog(dir);
         try {
             Files.createDirectories(dir);
+            rl.lock();
             for (int i = 0; i < MAX_SEGMENTS && Files.exists(rl.path(i)); i++) {
                 MappedByteBuffer map = map(rl.path(i));
                 long generation = map.getLong(8);
@@ -130,6 +133,30 @@ public final class RecordLog {
         rl.active.set(rl.spares.poll());
         rl.ensureSpare();
         return rl;
+    }
+
+    private void lock() throws IOException {
+        lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        boolean locked;
+        try {
+            locked = lockChannel.tryLock() != null;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            locked = false;
+        }
+        if (!locked) {
+            lockChannel.close();
+            throw new IllegalStateException("Another gateway uses the usage record log in " + dir.toAbsolutePath()
+                    + "; give each gateway its own (switchboard.usage.record-log)");
+        }
+    }
+
+    /** Lets another open take the log: at a clean stop, or as a process's death would. */
+    void release() {
+        try {
+            if (lockChannel != null) lockChannel.close();
+        } catch (IOException e) {
+            log.debug("Closing the record log's lock: {}", e.toString());
+        }
     }
 
     private Path path(int i) {
@@ -236,6 +263,7 @@ public final class RecordLog {
             if (s.started.get() == s.settled.get()) segments.set(i, retired(s.map, s.file, s.generation));
         }
         for (Segment s : segments) s.map.force();
+        release();
     }
 
     private static List<UsageRecord> recover(MappedByteBuffer map, long generation, Path file) {

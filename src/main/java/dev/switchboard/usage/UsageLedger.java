@@ -217,7 +217,10 @@ public class UsageLedger implements SmartLifecycle {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (building.get() > 0 && System.nanoTime() < deadline) LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         running = false;
-        if (writer == null) return;
+        if (writer == null) {
+            recordLog.release(); // never started: nothing was logged
+            return;
+        }
         LockSupport.unpark(spiller);
         try {
             spiller.join(TimeUnit.SECONDS.toMillis(30));

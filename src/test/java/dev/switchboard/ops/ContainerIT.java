@@ -29,7 +29,6 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.output.Slf4jLogConsumer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
-import org.testcontainers.utility.MountableFile;
 
 import dev.switchboard.support.ProviderShapes;
 import dev.switchboard.support.RawHttp;
@@ -89,7 +88,9 @@ class ContainerIT {
                 .withEnv("IT_WIREMOCK", upstreams.wireMockUrl())
                 .withEnv("IT_SCRIPTED", scripted.url())
                 .withEnv("SWITCHBOARD_SHUTDOWN_GRACE", "20s")
-                .withCopyFileToContainer(MountableFile.forHostPath("src/test/resources/switchboard-container.yaml"), "/config/switchboard.yaml")
+                // bound, not copied: nothing can be copied into a read-only root file system
+                .withFileSystemBind(Path.of("src/test/resources/switchboard-container.yaml").toAbsolutePath().toString(),
+                        "/config/switchboard.yaml", BindMode.READ_ONLY)
                 .withFileSystemBind(data.toString(), "/data", BindMode.READ_WRITE)
                 // docker run --read-only: only the /data volume takes writes, no /tmp either
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true))

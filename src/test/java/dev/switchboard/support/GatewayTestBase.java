@@ -41,7 +41,8 @@ public abstract class GatewayTestBase {
     protected static void properties(DynamicPropertyRegistry registry, Path routesFile) {
         registry.add("switchboard.config", routesFile::toString);
         registry.add("switchboard.ledger.file", () -> DATA.resolve("switchboard.db").toString());
-        registry.add("switchboard.usage.record-log", () -> DATA.resolve("usage-log").toString());
+        // each context its own: a cached context keeps its ledger, and with it the record log's lock, open
+        registry.add("switchboard.usage.record-log", () -> DATA.resolve("usage-log-" + UUID.randomUUID()).toString());
         registry.add("switchboard.usage.journal", () -> DATA.resolve("usage-journal.jsonl").toString());
         registry.add("switchboard.max-body-size", () -> "64KB");
         registry.add("it.wiremock", UPSTREAMS::wireMockUrl);

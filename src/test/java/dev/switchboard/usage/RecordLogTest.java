@@ -47,8 +47,8 @@ class RecordLogTest {
             if (i % 2 == 0) segment.settle(); // stored: need not come back
             else unsettled.add(r);
         }
-        // the process dies here: no close
-        RecordLog.open(dir.resolve("log"), journal());
+        log.release(); // the process dies here: nothing retired, only its lock gone with it
+        RecordLog.open(dir.resolve("log"), journal()).release();
         assertThat(journaled()).usingRecursiveFieldByFieldElementComparator().containsAll(unsettled).hasSize(100);
 
         // and what came back once is not brought back again
@@ -65,6 +65,7 @@ class RecordLogTest {
             written.add(record(i));
             log.append(written.get(i));
         }
+        log.release();
         // the fifth entry's payload half written when the process died: a byte in its middle never arrived
         int entry = 64;
         try (RandomAccessFile file = new RandomAccessFile(dir.resolve("log").resolve("segment-0.log").toFile(), "rw")) {
@@ -103,6 +104,13 @@ class RecordLogTest {
         try (var files = Files.list(dir.resolve("log"))) {
             assertThat(files.count()).as("segment files").isLessThanOrEqualTo(3);
         }
+    }
+
+    @Test
+    void aSecondGatewayOnTheSameLogIsRefusedNamingTheSetting() {
+        RecordLog.open(dir.resolve("log"), journal());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RecordLog.open(dir.resolve("log"), journal()))
+                .hasMessageContaining("Another gateway uses the usage record log").hasMessageContaining("switchboard.usage.record-log");
     }
 
     @Test

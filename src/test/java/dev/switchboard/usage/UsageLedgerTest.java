@@ -178,7 +178,7 @@ class UsageLedgerTest {
     void budgetsSaturateAndAGrantThatWouldOverflowIsRefused() {
         assertThat(UsageLedger.saturatedSum(Long.MAX_VALUE - 1, 5)).isEqualTo(Long.MAX_VALUE);
         assertThat(UsageLedger.saturatedSum(3, 4)).isEqualTo(7);
-        UsageLedger ledger = TestStores.ledger(TestStores.sqlite(dir), dir, new SimpleMeterRegistry());
+        UsageLedger ledger = TestStores.ledger(TestStores.sqlite(dir.resolve("overflow")), dir.resolve("overflow"), new SimpleMeterRegistry());
         dev.switchboard.config.ClientKey nearlyFull = new dev.switchboard.config.ClientKey("full", Long.MAX_VALUE - 10);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ledger.grant(nearlyFull, 100))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("add:");
