@@ -6,7 +6,6 @@ import java.time.Instant;
 
 import dev.switchboard.protocol.Json;
 import dev.switchboard.store.SqliteDatabase;
-import dev.switchboard.usage.SqliteUsageStore;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.node.ArrayNode;
 
@@ -28,8 +27,8 @@ public final class SqliteResponseTable implements StoredResponses.Table {
                 s.setString(1, turn.id());
                 s.setString(2, key);
                 s.setString(3, turn.previousResponseId());
-                s.setLong(4, SqliteUsageStore.micros(created));
-                s.setLong(5, SqliteUsageStore.micros(expires));
+                s.setLong(4, SqliteDatabase.micros(created));
+                s.setLong(5, SqliteDatabase.micros(expires));
                 s.setString(6, input);
                 s.setString(7, response);
                 return s.executeUpdate();
@@ -44,7 +43,7 @@ public final class SqliteResponseTable implements StoredResponses.Table {
                     + "WHERE id = ? AND key_name = ? AND expires_at > ?")) {
                 s.setString(1, id);
                 s.setString(2, key);
-                s.setLong(3, SqliteUsageStore.micros(now));
+                s.setLong(3, SqliteDatabase.micros(now));
                 try (ResultSet r = s.executeQuery()) {
                     if (!r.next()) return null;
                     return new StoredResponses.Turn(r.getString(1), r.getString(2), (ArrayNode) Json.MAPPER.readTree(r.getString(3)),
@@ -70,7 +69,7 @@ public final class SqliteResponseTable implements StoredResponses.Table {
         return db.onPooled(c -> {
             try (PreparedStatement s = c.prepareStatement("DELETE FROM stored_responses WHERE rowid IN "
                     + "(SELECT rowid FROM stored_responses WHERE expires_at < ? LIMIT ?)")) {
-                s.setLong(1, SqliteUsageStore.micros(now));
+                s.setLong(1, SqliteDatabase.micros(now));
                 s.setInt(2, limit);
                 return (long) s.executeUpdate();
             }

@@ -94,6 +94,18 @@ public final class SqliteDatabase implements LedgerDatabase {
         return file;
     }
 
+    /**
+     * How the embedded ledger keeps a time: microseconds since the epoch, the precision of the server's
+     * timestamps, so both stores give back the same time.
+     */
+    public static long micros(java.time.Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
+    public static java.time.Instant instant(long micros) {
+        return java.time.Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+
     /** A connection of the caller's own, outside the pool, in a transaction it commits: the ledger's writer's. */
     public Connection openWriter() throws SQLException {
         Connection c = direct.getConnection();

@@ -26,8 +26,7 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Which database the ledger uses: PostgreSQL when {@code spring.r2dbc.url} names one, else the embedded
- * SQLite file {@code switchboard.ledger.file}, into which a ledger an earlier release kept in H2 is imported
- * on its first start.
+ * SQLite file {@code switchboard.ledger.file}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(R2dbcProperties.class)
@@ -45,8 +44,17 @@ public class StoreConfiguration {
     public record LedgerProperties(@DefaultValue("data/switchboard.db") Path file,
                                    @DefaultValue("NORMAL") SqliteDatabase.Synchronous synchronous,
                                    Path importH2) {
-        Path h2File() {
+        /**
+         * The H2 file to import: {@link #importH2}, else the one an {@code r2dbc:h2:file:} URL still set in
+         * {@code spring.r2dbc.url} names, else {@code switchboard.mv.db} beside {@link #file}.
+         */
+        public Path h2File(String r2dbcUrl) {
             if (importH2 != null) return importH2;
+            if (r2dbcUrl != null && r2dbcUrl.startsWith("r2dbc:h2:file:")) {
+                String database = (String) ConnectionFactoryOptions.parse(r2dbcUrl).getRequiredValue(ConnectionFactoryOptions.DATABASE);
+                int settings = database.indexOf(';');
+                return Path.of((settings < 0 ? database : database.substring(0, settings)) + ".mv.db");
+            }
             Path dir = file.toAbsolutePath().getParent();
             return dir == null ? Path.of("switchboard.mv.db") : dir.resolve("switchboard.mv.db");
         }
@@ -63,22 +71,14 @@ public class StoreConfiguration {
             Object password = r2dbc.getPassword() != null ? r2dbc.getPassword() : options.getValue(ConnectionFactoryOptions.PASSWORD);
             return new PostgresDatabase(pool, driver, PostgresDatabase.jdbcUrl(url), user, password == null ? null : password.toString());
         }
-        Path h2 = ledger.h2File();
         if (url != null && !url.isBlank()) {
             if (!url.startsWith("r2dbc:h2:file:")) throw new IllegalStateException("spring.r2dbc.url: the ledger runs on PostgreSQL "
                     + "(r2dbc:postgresql://...) or, with no URL, on the embedded SQLite file switchboard.ledger.file; not on " + url.replaceAll(":[^:@/]*@", ":***@"));
-            h2 = H2LedgerImport.fileOf(url);
             log.warn("spring.r2dbc.url names an H2 file, which the ledger no longer uses: it is imported into {} and the URL can go",
                     ledger.file().toAbsolutePath());
         }
-        SqliteDatabase db = SqliteDatabase.open(ledger.file(), ledger.synchronous());
-        try {
-            H2LedgerImport.importIfPresent(h2, db);
-        } catch (RuntimeException e) {
-            db.close();
-            throw e;
-        }
-        return db;
+        // an H2 ledger of an earlier release is imported by the ledger (usage.UsageConfiguration)
+        return SqliteDatabase.open(ledger.file(), ledger.synchronous());
     }
 
     static boolean postgres(String url) {

@@ -105,7 +105,7 @@ public final class SqliteUsageStore implements UsageStore {
         for (UsageRollup h : sums) {
             long[] cost = h.costMicrosAndFemtoRest();
             int i = 1;
-            upsert.setLong(i++, micros(h.start()));
+            upsert.setLong(i++, SqliteDatabase.micros(h.start()));
             upsert.setString(i++, h.key());
             upsert.setString(i++, h.alias());
             upsert.setString(i++, h.upstream());
@@ -172,11 +172,11 @@ public final class SqliteUsageStore implements UsageStore {
         }
         if (from != null) {
             sql.append(" AND time >= ?");
-            binds.add(micros(from));
+            binds.add(SqliteDatabase.micros(from));
         }
         if (to != null) {
             sql.append(" AND time < ?");
-            binds.add(micros(to));
+            binds.add(SqliteDatabase.micros(to));
         }
         sql.append(" ORDER BY time DESC, id DESC LIMIT ").append(UsageStore.findLimit(limit));
         return records(sql.toString(), binds);
@@ -214,8 +214,8 @@ public final class SqliteUsageStore implements UsageStore {
                 + "SELECT " + ROLLUP_COLUMNS + " FROM usage_hourly WHERE hour >= ? AND hour < ?"
                 + ") GROUP BY " + by.column + " ORDER BY " + by.column;
         UsageRollup.Span span = UsageRollup.Span.of(from, to);
-        long[] bounds = {micros(span.daysFrom()), micros(span.daysTo()), micros(span.hoursFrom()), micros(span.daysFrom()),
-                micros(span.daysTo()), micros(span.hoursTo())};
+        long[] bounds = {SqliteDatabase.micros(span.daysFrom()), SqliteDatabase.micros(span.daysTo()), SqliteDatabase.micros(span.hoursFrom()), SqliteDatabase.micros(span.daysFrom()),
+                SqliteDatabase.micros(span.daysTo()), SqliteDatabase.micros(span.hoursTo())};
         return db.onPooled(c -> {
             try (PreparedStatement s = c.prepareStatement(sql)) {
                 for (int i = 0; i < bounds.length; i++) s.setLong(i + 1, bounds[i]);
@@ -247,11 +247,11 @@ public final class SqliteUsageStore implements UsageStore {
                          "DELETE FROM usage_hourly WHERE hour IN (SELECT DISTINCT hour FROM usage_hourly WHERE hour < ? ORDER BY hour LIMIT ?)");
                  PreparedStatement days = c.prepareStatement(
                          "DELETE FROM usage_daily WHERE day IN (SELECT DISTINCT day FROM usage_daily WHERE day < ? ORDER BY day LIMIT ?)")) {
-                records.setLong(1, micros(recordsBefore));
+                records.setLong(1, SqliteDatabase.micros(recordsBefore));
                 records.setInt(2, limit);
                 deleted = records.executeUpdate();
                 for (PreparedStatement rollups : List.of(hours, days)) {
-                    rollups.setLong(1, micros(rollupsBefore));
+                    rollups.setLong(1, SqliteDatabase.micros(rollupsBefore));
                     rollups.setInt(2, Math.max(1, limit / 100));
                     deleted += rollups.executeUpdate();
                 }
@@ -306,7 +306,7 @@ public final class SqliteUsageStore implements UsageStore {
         int i = 1;
         s.setString(i++, r.id());
         s.setString(i++, r.requestId());
-        s.setLong(i++, micros(r.time()));
+        s.setLong(i++, SqliteDatabase.micros(r.time()));
         s.setString(i++, r.key());
         s.setString(i++, r.endpoint().wireName());
         s.setString(i++, r.alias());
@@ -331,15 +331,6 @@ public final class SqliteUsageStore implements UsageStore {
         else s.setLong(i, r.ttftMs());
     }
 
-    /** Microseconds since the epoch: the precision of the server's timestamps, so both stores give back the same time. */
-    public static long micros(Instant t) {
-        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
-    }
-
-    public static Instant instant(long micros) {
-        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
-    }
-
     private static String decimal(BigDecimal d) {
         return d == null ? null : d.stripTrailingZeros().toPlainString();
     }
@@ -351,7 +342,7 @@ public final class SqliteUsageStore implements UsageStore {
     public static UsageRecord record(ResultSet row) throws SQLException {
         long ttft = row.getLong("ttft_ms");
         Long ttftMs = row.wasNull() ? null : ttft;
-        return new UsageRecord(row.getString("id"), row.getString("request_id"), instant(row.getLong("time")),
+        return new UsageRecord(row.getString("id"), row.getString("request_id"), SqliteDatabase.instant(row.getLong("time")),
                 row.getString("key_name"), ApiEndpoint.of(row.getString("endpoint")), row.getString("alias"),
                 row.getString("upstream"), row.getString("upstream_model"), row.getInt("stream") != 0, row.getInt("status"),
                 Outcome.of(row.getString("outcome")), row.getInt("attempts"), row.getLong("prompt_tokens"),

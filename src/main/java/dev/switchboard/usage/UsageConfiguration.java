@@ -12,6 +12,8 @@ import org.springframework.context.annotation.Configuration;
 import dev.switchboard.store.LedgerDatabase;
 import dev.switchboard.store.PostgresDatabase;
 import dev.switchboard.store.SqliteDatabase;
+import dev.switchboard.store.StoreConfiguration;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** The ledger's parts, on whichever database {@code store.StoreConfiguration} chose. */
@@ -30,10 +32,14 @@ class UsageConfiguration {
                            @DefaultValue("90d") Duration recordRetention,
                            @DefaultValue("1825d") Duration rollupRetention) {}
 
+    /** The embedded store first takes in a ledger an earlier release kept in H2, if one is there. */
     @Bean
-    UsageStore usageStore(LedgerDatabase database) {
+    UsageStore usageStore(LedgerDatabase database, StoreConfiguration.LedgerProperties ledger, R2dbcProperties r2dbc) {
         return switch (database) {
-            case SqliteDatabase sqlite -> new SqliteUsageStore(sqlite);
+            case SqliteDatabase sqlite -> {
+                H2LedgerImport.importIfPresent(ledger.h2File(r2dbc.getUrl()), sqlite);
+                yield new SqliteUsageStore(sqlite);
+            }
             case PostgresDatabase postgres -> new PostgresUsageStore(postgres);
         };
     }

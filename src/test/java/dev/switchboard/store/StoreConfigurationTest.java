@@ -131,4 +131,23 @@ class StoreConfigurationTest {
             pool.dispose();
         }
     }
+
+    @Test
+    void theH2LedgerToImportIsTheNamedFileElseTheOneAnOldUrlNamesElseTheOneBesideTheSqliteFile(@TempDir Path dir) {
+        StoreConfiguration.LedgerProperties beside = ledger(dir, SqliteDatabase.Synchronous.NORMAL);
+        assertThat(beside.h2File(null)).isEqualTo(dir.resolve("switchboard.mv.db"));
+        assertThat(beside.h2File("r2dbc:h2:file:////data/old/switchboard;MODE=PostgreSQL;DB_CLOSE_DELAY=-1"))
+                .isEqualTo(Path.of("/data/old/switchboard.mv.db"));
+        StoreConfiguration.LedgerProperties named = new StoreConfiguration.LedgerProperties(dir.resolve("switchboard.db"),
+                SqliteDatabase.Synchronous.NORMAL, Path.of("/backups/ledger.mv.db"));
+        assertThat(named.h2File("r2dbc:h2:file:////data/old/switchboard")).isEqualTo(Path.of("/backups/ledger.mv.db"));
+    }
+
+    @Test
+    void anOldH2UrlStillGivesTheEmbeddedSqliteFile(@TempDir Path dir) {
+        try (LedgerDatabase db = new StoreConfiguration().ledgerDatabase(properties("r2dbc:h2:file:///" + dir.resolve("old") + ";MODE=PostgreSQL"),
+                ledger(dir, SqliteDatabase.Synchronous.NORMAL))) {
+            assertThat(db).isInstanceOf(SqliteDatabase.class);
+        }
+    }
 }

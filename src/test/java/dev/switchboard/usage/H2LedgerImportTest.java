@@ -1,4 +1,4 @@
-package dev.switchboard.store;
+package dev.switchboard.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -25,12 +25,8 @@ import dev.switchboard.protocol.Json;
 import dev.switchboard.responses.SqliteResponseTable;
 import dev.switchboard.responses.StoredResponses;
 import dev.switchboard.support.LedgerFiles;
-import dev.switchboard.usage.RecordLog;
-import dev.switchboard.usage.SqliteUsageStore;
-import dev.switchboard.usage.UsageJournal;
-import dev.switchboard.usage.UsageLedger;
-import dev.switchboard.usage.UsageRecord;
-import dev.switchboard.usage.UsageStore;
+import dev.switchboard.store.SqliteDatabase;
+import dev.switchboard.store.StoreConfiguration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -56,12 +52,12 @@ class H2LedgerImportTest {
         Map<String, UsageStore.Balance> h2Balances = h2Balances(reference);
         assertThat(h2Records).hasSize(300);
 
-        // the shipped defaults: the SQLite file beside where the H2 file was, found and imported at start
+        // the shipped defaults: the SQLite file beside where the H2 file was, found and imported as the store is made
         R2dbcProperties noUrl = new R2dbcProperties();
         StoreConfiguration.LedgerProperties ledger = new StoreConfiguration.LedgerProperties(dir.resolve("switchboard.db"),
                 SqliteDatabase.Synchronous.NORMAL, null);
-        SqliteDatabase db = (SqliteDatabase) new StoreConfiguration().ledgerDatabase(noUrl, ledger);
-        SqliteUsageStore store = new SqliteUsageStore(db);
+        SqliteDatabase db = SqliteDatabase.open(ledger.file(), ledger.synchronous());
+        SqliteUsageStore store = (SqliteUsageStore) new UsageConfiguration().usageStore(db, ledger, noUrl);
         try {
             assertThat(dir.resolve("switchboard.mv.db")).doesNotExist();
             assertThat(dir.resolve("switchboard.mv.db.imported")).exists();
@@ -103,7 +99,8 @@ class H2LedgerImportTest {
         }
 
         // a second start finds nothing to import, and changes nothing
-        SqliteDatabase again = (SqliteDatabase) new StoreConfiguration().ledgerDatabase(noUrl, ledger);
+        SqliteDatabase again = SqliteDatabase.open(ledger.file(), ledger.synchronous());
+        new UsageConfiguration().usageStore(again, ledger, noUrl).close();
         again.close();
         assertThat(LedgerFiles.all(dir.resolve("switchboard.db"))).hasSize(340);
     }
@@ -119,9 +116,9 @@ class H2LedgerImportTest {
                         r.getObject("time", OffsetDateTime.class).toInstant(), r.getString("key_name"),
                         dev.switchboard.protocol.ApiEndpoint.of(r.getString("endpoint")), r.getString("alias"), r.getString("upstream"),
                         r.getString("upstream_model"), r.getBoolean("stream"), r.getInt("status"),
-                        dev.switchboard.usage.Outcome.of(r.getString("outcome")), r.getInt("attempts"), r.getLong("prompt_tokens"),
+                        Outcome.of(r.getString("outcome")), r.getInt("attempts"), r.getLong("prompt_tokens"),
                         r.getLong("completion_tokens"), r.getLong("reasoning_tokens"), r.getLong("cached_tokens"),
-                        r.getLong("cache_write_tokens"), dev.switchboard.usage.UsageSource.of(r.getString("usage_source")),
+                        r.getLong("cache_write_tokens"), UsageSource.of(r.getString("usage_source")),
                         strip(r.getBigDecimal("cost_usd")), r.getLong("credits"), strip(r.getBigDecimal("upstream_cost_usd")),
                         strip(r.getBigDecimal("upstream_credits")), r.getLong("latency_ms"), ttftMs);
                 records.put(record.id(), record);

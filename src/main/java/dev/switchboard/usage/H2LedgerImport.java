@@ -1,4 +1,4 @@
-package dev.switchboard.store;
+package dev.switchboard.usage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,11 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.switchboard.protocol.ApiEndpoint;
-import dev.switchboard.usage.Outcome;
-import dev.switchboard.usage.SqliteUsageStore;
-import dev.switchboard.usage.UsageRecord;
-import dev.switchboard.usage.UsageSource;
-import io.r2dbc.spi.ConnectionFactoryOptions;
+import dev.switchboard.store.SqliteDatabase;
 
 /**
  * Brings a ledger an earlier release kept in an H2 file into the SQLite file, on the first start that finds
@@ -38,13 +34,6 @@ public final class H2LedgerImport {
     private static final int BATCH = 500;
 
     private H2LedgerImport() {}
-
-    /** The {@code .mv.db} file an {@code r2dbc:h2:file:} URL names. */
-    static Path fileOf(String r2dbcUrl) {
-        String database = (String) ConnectionFactoryOptions.parse(r2dbcUrl).getRequiredValue(ConnectionFactoryOptions.DATABASE);
-        int settings = database.indexOf(';');
-        return Path.of((settings < 0 ? database : database.substring(0, settings)) + ".mv.db");
-    }
 
     /** @return how many records were imported; 0 when there is no H2 file */
     public static long importIfPresent(Path h2File, SqliteDatabase into) {
@@ -122,8 +111,8 @@ public final class H2LedgerImport {
                 insert.setString(1, rows.getString(1));
                 insert.setString(2, rows.getString(2));
                 insert.setString(3, rows.getString(3));
-                insert.setLong(4, SqliteUsageStore.micros(rows.getObject(4, OffsetDateTime.class).toInstant()));
-                insert.setLong(5, SqliteUsageStore.micros(rows.getObject(5, OffsetDateTime.class).toInstant()));
+                insert.setLong(4, SqliteDatabase.micros(rows.getObject(4, OffsetDateTime.class).toInstant()));
+                insert.setLong(5, SqliteDatabase.micros(rows.getObject(5, OffsetDateTime.class).toInstant()));
                 insert.setString(6, rows.getString(6));
                 insert.setString(7, rows.getString(7));
                 insert.executeUpdate();
