@@ -16,6 +16,8 @@ import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.stereotype.Component;
 
+import dev.switchboard.limits.RateLimitHeaders;
+import dev.switchboard.limits.RateLimitedException;
 import dev.switchboard.config.Secrets;
 import dev.switchboard.health.TargetHealth;
 import dev.switchboard.protocol.BodyBytes;
@@ -251,6 +253,8 @@ class AnswerRelay {
             // the SDKs (and Claude Code through them) would otherwise retry what cannot succeed, a wrong key too
             headers.set("x-should-retry", "false");
         }
+        RateLimitHeaders limits = error instanceof RateLimitedException refused ? refused.headers() : context.admission.headers();
+        if (limits != null) limits.writeTo(headers);
         if (error.retryAfter() != null) {
             // whole seconds, rounded up: a client retrying on time must find the cooldown over
             long seconds = Math.max(1, (error.retryAfter().toMillis() + 999) / 1000);
@@ -282,6 +286,8 @@ class AnswerRelay {
         }
         to.set(UPSTREAM_HEADER, context.upstream);
         to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
+        RateLimitHeaders limits = context.admission.headers();
+        if (limits != null) limits.writeTo(to);
     }
 
     /**

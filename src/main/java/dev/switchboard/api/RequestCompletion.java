@@ -8,6 +8,8 @@ import dev.switchboard.responses.StoredResponses;
 import dev.switchboard.usage.Outcome;
 import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageMeter;
+import dev.switchboard.usage.UsageRecord;
+import dev.switchboard.limits.KeyRateLimits;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
@@ -96,14 +98,19 @@ class RequestCompletion {
     private boolean record(RequestContext context, Outcome outcome) {
         if (context.recorded) return false;
         context.recorded = true;
+        KeyRateLimits.Admission admission = context.admission;
+        admission.release();
         UsageMeter used = context.meter;
         String id = context.requestId, key = context.keyName, alias = context.alias;
         boolean streamed = context.stream;
         int code = context.status, tries = context.attempts;
         long latency = context.elapsedMillis();
         Long ttft = context.ttftMillis();
-        ledger.record(used.estimateBytes(), () -> used.toRecord(id, key, context.endpoint, alias, streamed, code, outcome,
-                tries, latency, ttft, context.table));
+        ledger.record(used.estimateBytes(), () -> {
+            UsageRecord record = used.toRecord(id, key, context.endpoint, alias, streamed, code, outcome, tries, latency, ttft, context.table);
+            admission.settle(record.promptTokens() + record.completionTokens());
+            return record;
+        });
         return true;
     }
 }

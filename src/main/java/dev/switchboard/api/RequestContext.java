@@ -1,5 +1,6 @@
 package dev.switchboard.api;
 
+import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ApiEndpoint;
 import dev.switchboard.responses.Conversation;
@@ -40,6 +41,8 @@ final class RequestContext {
     int status;
     /** The upstream broke a stream the client had started to receive. */
     boolean streamBroke;
+    /** The key's rate limits' hold on this request: released and settled once, when it is recorded. */
+    KeyRateLimits.Admission admission = KeyRateLimits.Admission.NONE;
     /**
      * The client has been given its whole answer (the stream's closing event, passed through or translated):
      * leaving before the upstream closed its side is not a cancelled request.

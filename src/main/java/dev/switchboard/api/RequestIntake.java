@@ -12,6 +12,8 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.stereotype.Component;
 
+import dev.switchboard.config.ClientKey;
+import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.auth.ClientAuthenticator;
 import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.Protocol;
@@ -45,6 +47,7 @@ class RequestIntake {
     record Accepted(RequestScan scan, String alias, HttpHeaders headers) {}
 
     private final ClientAuthenticator authenticator;
+    private final KeyRateLimits limits;
     private final ConversationHistory history;
     private final UsageLedger ledger;
     private final RoutePlanner planner;
@@ -52,9 +55,10 @@ class RequestIntake {
     private final BodyBudget bodies;
     private final Duration bodyReadTimeout;
 
-    RequestIntake(ClientAuthenticator authenticator, ConversationHistory history, UsageLedger ledger, RoutePlanner planner,
-                  GatewayProperties properties, GatewayMetrics metrics) {
+    RequestIntake(ClientAuthenticator authenticator, ConversationHistory history, UsageLedger ledger, KeyRateLimits limits,
+                  RoutePlanner planner, GatewayProperties properties, GatewayMetrics metrics) {
         this.authenticator = authenticator;
+        this.limits = limits;
         this.history = history;
         this.ledger = ledger;
         this.planner = planner;
@@ -75,30 +79,55 @@ class RequestIntake {
                     context.keyName = key.name();
                     context.meter = new UsageMeter(endpoint.protocol(), endpoint.billed());
                     ledger.admit(key);
-                    return readBody(request, context);
+                    return readBody(request, context).map(body -> {
+                        context.meter.request(body);
+                        return new KeyedBody(key, body);
+                    });
                 })
-                .flatMap(body -> {
-                    context.meter.request(body);
-                    RequestScan scan = RequestScan.of(body);
+                .flatMap(keyed -> {
+                    ClientKey key = keyed.key();
+                    RequestScan scan = RequestScan.of(keyed.body());
                     String alias = endpoint.validate(scan);
                     context.stream = scan.stream();
                     context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
-                    if (endpoint != ApiEndpoint.RESPONSES) return Mono.just(new Accepted(scan, alias, headers));
+                    if (endpoint != ApiEndpoint.RESPONSES) {
+                        admit(key, scan, context);
+                        return Mono.just(new Accepted(scan, alias, headers));
+                    }
                     return history.continueFrom(scan, context.keyName).map(continued -> {
                         context.conversation = continued.conversation();
                         context.meter.request(continued.scan().body()); // the whole conversation is what the upstream reads
+                        admit(key, continued.scan(), context);
                         return new Accepted(continued.scan(), alias, headers);
                     });
                 });
     }
 
-    /** The targets that may serve the request, in the order to try them, or why there are none. */
-    RoutePlan plan(Accepted accepted, RequestContext context) {
-        RequestScan scan = accepted.scan();
+    private record KeyedBody(ClientKey key, byte[] body) {}
+
+    /**
+     * The key's rate limits take the request, or refuse it (429) before anything is sent upstream. Its tokens
+     * on account: the prompt's bytes over four (no tokenizer on the event loop) plus the answer it allows.
+     */
+    private void admit(ClientKey key, RequestScan scan, RequestContext context) {
+        if (!key.limits().any()) return;
+        Long answer = maxTokens(scan, context.endpoint);
+        context.admission = limits.admit(key, scan.body().length / 4 + (answer == null ? 0 : Math.max(0, answer)));
+    }
+
+    /** The answer's length the request allows, in tokens, or null if it sets none. */
+    private static Long maxTokens(RequestScan scan, ApiEndpoint endpoint) {
+        if (endpoint == ApiEndpoint.EMBEDDINGS) return 0L; // priced by its input alone
         Long maxTokens = scan.longValue("max_tokens");
         if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
         if (maxTokens == null) maxTokens = scan.longValue("max_output_tokens");
-        if (context.endpoint == ApiEndpoint.EMBEDDINGS) maxTokens = 0L; // priced by its input alone
+        return maxTokens;
+    }
+
+    /** The targets that may serve the request, in the order to try them, or why there are none. */
+    RoutePlan plan(Accepted accepted, RequestContext context) {
+        RequestScan scan = accepted.scan();
+        Long maxTokens = maxTokens(scan, context.endpoint);
         Protocol client = context.endpoint.protocol();
         Set<Protocol> servable = context.endpoint.translatable() ? Translators.servable(client) : EnumSet.of(client);
         // a hosted tool (web_search, file_search...) runs at the upstream: only one that speaks the Responses API can

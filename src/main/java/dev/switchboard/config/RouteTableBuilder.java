@@ -278,6 +278,24 @@ final class RouteTableBuilder {
         return value;
     }
 
+    private KeyLimits limits(SwitchboardFile.LimitsSpec spec, String at) {
+        if (spec == null) return KeyLimits.NONE;
+        long requests = positive(spec.requestsPerMinute(), at + ".requests-per-minute");
+        long tokens = positive(spec.tokensPerMinute(), at + ".tokens-per-minute");
+        long concurrent = positive(spec.concurrent() == null ? null : spec.concurrent().longValue(), at + ".concurrent");
+        return new KeyLimits(requests, tokens, (int) concurrent);
+    }
+
+    /** A limit's value, or 0 for none; a value below 1 is a problem named by its field. */
+    private long positive(Long value, String at) {
+        if (value == null) return 0;
+        if (value < 1) {
+            problems.add(doc.problem(at, "must be at least 1 (leave it out for no limit)"));
+            return 0;
+        }
+        return value;
+    }
+
     private Map<String, ClientKey> keys(List<KeySpec> specs) {
         Map<String, ClientKey> byDigest = new LinkedHashMap<>();
         if (specs == null) return byDigest;
@@ -308,7 +326,7 @@ final class RouteTableBuilder {
                 digest = KeyDigest.sha256Hex(k.key());
             }
             if (k.credits() != null && k.credits() < 0) problems.add(doc.problem(at + ".credits", "must not be negative"));
-            ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits()));
+            ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits(), limits(k.limits(), at + ".limits")));
             if (previous != null) problems.add(doc.problem(at, "the same key as '" + previous.name() + "'"));
         }
         return byDigest;

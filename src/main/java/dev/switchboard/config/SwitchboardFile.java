@@ -58,7 +58,10 @@ public record SwitchboardFile(
             BigDecimal cacheWrite,
             BigDecimal perRequest) {}
 
-    public record KeySpec(String name, String key, String keySha256, Long credits) {}
+    public record KeySpec(String name, String key, String keySha256, Long credits, LimitsSpec limits) {}
+
+    /** A key's rate limits; each one left out is no limit. */
+    public record LimitsSpec(Long requestsPerMinute, Long tokensPerMinute, Integer concurrent) {}
 
     /** How many credits make one USD. */
     public record CreditsSpec(BigDecimal perUsd) {}

@@ -134,6 +134,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void keyRateLimitsAreReadAndAValueBelowOneIsAProblemNamingItsField() {
+        String yaml = VALID.replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    limits: {requests-per-minute: 60, tokens-per-minute: 90000, concurrent: 4}");
+        assertThat(loader.parse("routes.yaml", yaml).keysByDigest().get(KeyDigest.sha256Hex("team-a-secret")).limits())
+                .isEqualTo(new KeyLimits(60, 90_000, 4));
+        assertThat(loader.parse("routes.yaml", VALID).keysByDigest().get(KeyDigest.sha256Hex("team-a-secret")).limits())
+                .isEqualTo(KeyLimits.NONE);
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}",
+                "    key: ${TEAM_A_KEY}\n    limits: {requests-per-minute: 0, concurrent: -2}")))
+                .hasMessageContaining("keys[0].limits.requests-per-minute: must be at least 1")
+                .hasMessageContaining("keys[0].limits.concurrent: must be at least 1");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}",
+                "    key: ${TEAM_A_KEY}\n    limits: {requests-per-hour: 5}")))
+                .hasMessageContaining("requests-per-hour");
+    }
+
+    @Test
     void theShippedConfigStartsWithNoProviderKeys() {
         RouteTable table = new ConfigLoader(name -> null).load(Path.of("config/switchboard.yaml"));
         assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1", "embed-small");
