@@ -256,6 +256,23 @@ public final class RecordLog {
         }
     }
 
+    /**
+     * Takes the log again after {@link #closeClean} in the same process (a ledger stopped and started again):
+     * its lock, and a fresh active segment.
+     */
+    void resume() {
+        if (lockChannel != null && lockChannel.isOpen()) return;
+        try {
+            lock();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot take the usage record log in " + dir + " again", e);
+        }
+        spares.clear();
+        spares.addAll(segments);
+        active.set(spares.poll());
+        ensureSpare();
+    }
+
     /** At a clean stop, with every record stored or journaled: nothing for the next start to recover. */
     void closeClean() {
         for (int i = 0; i < segments.size(); i++) {

@@ -201,6 +201,7 @@ public class UsageLedger implements SmartLifecycle {
 
     @Override
     public void start() {
+        recordLog.resume(); // a ledger stopped and started again takes its log back
         running = true;
         writer = new Thread(this::writeLoop, "usage-writer");
         writer.setDaemon(true);

@@ -114,6 +114,19 @@ class RecordLogTest {
     }
 
     @Test
+    void aLogClosedCleanlyIsTakenAgainByTheSameProcessAndStillKeepsWhatComesAfter() throws Exception {
+        RecordLog log = RecordLog.open(dir.resolve("log"), journal());
+        log.append(record(0)).settle();
+        log.closeClean();
+        log.resume();
+        UsageRecord after = record(1);
+        assertThat(log.append(after)).isNotNull();
+        log.release(); // and the process dies
+        RecordLog.open(dir.resolve("log"), journal());
+        assertThat(journaled()).usingRecursiveFieldByFieldElementComparator().containsExactly(after);
+    }
+
+    @Test
     void withNoSpareLeftARecordIsQueuedUnloggedRatherThanWaitedFor() {
         RecordLog log = RecordLog.open(dir.resolve("log"), journal());
         // nothing ever settled, nothing maintained: the active segment and the one spare fill, then no room
