@@ -1,5 +1,6 @@
 package dev.switchboard.api;
 
+import dev.switchboard.config.ClientKey;
 import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ApiEndpoint;
@@ -41,6 +42,8 @@ final class RequestContext {
     int status;
     /** The upstream broke a stream the client had started to receive. */
     boolean streamBroke;
+    /** The client's key, once authenticated. */
+    ClientKey key;
     /** The key's rate limits' hold on this request: released and settled once, when it is recorded. */
     KeyRateLimits.Admission admission = KeyRateLimits.Admission.NONE;
     /**

@@ -76,43 +76,41 @@ class RequestIntake {
         context.query = question < 0 ? null : request.uri().substring(question + 1);
         return Mono.fromCallable(() -> authenticator.authenticate(context.table, headers))
                 .flatMap(key -> {
+                    context.key = key;
                     context.keyName = key.name();
                     context.meter = new UsageMeter(endpoint.protocol(), endpoint.billed());
                     ledger.admit(key);
-                    return readBody(request, context).map(body -> {
-                        context.meter.request(body);
-                        return new KeyedBody(key, body);
-                    });
+                    return readBody(request, context);
                 })
-                .flatMap(keyed -> {
-                    ClientKey key = keyed.key();
-                    RequestScan scan = RequestScan.of(keyed.body());
+                .flatMap(body -> {
+                    context.meter.request(body);
+                    RequestScan scan = RequestScan.of(body);
                     String alias = endpoint.validate(scan);
                     context.stream = scan.stream();
                     context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
-                    if (endpoint != ApiEndpoint.RESPONSES) {
-                        admit(key, scan, context);
-                        return Mono.just(new Accepted(scan, alias, headers));
-                    }
-                    return history.continueFrom(scan, context.keyName).map(continued -> {
+                    if (endpoint != ApiEndpoint.RESPONSES) return admitted(new Accepted(scan, alias, headers), context);
+                    return history.continueFrom(scan, context.keyName).flatMap(continued -> {
                         context.conversation = continued.conversation();
                         context.meter.request(continued.scan().body()); // the whole conversation is what the upstream reads
-                        admit(key, continued.scan(), context);
-                        return new Accepted(continued.scan(), alias, headers);
+                        return admitted(new Accepted(continued.scan(), alias, headers), context);
                     });
                 });
     }
 
-    private record KeyedBody(ClientKey key, byte[] body) {}
-
     /**
-     * The key's rate limits take the request, or refuse it (429) before anything is sent upstream. Its tokens
-     * on account: the prompt's bytes over four (no tokenizer on the event loop) plus the answer it allows.
+     * The request as the key's rate limits take it, or their refusal (429) before anything is sent upstream; a
+     * key without limits adds nothing to the request's path. Its tokens on account: the prompt's bytes over four
+     * (no tokenizer on the event loop) plus the answer it allows.
      */
-    private void admit(ClientKey key, RequestScan scan, RequestContext context) {
-        if (!key.limits().any()) return;
+    private Mono<Accepted> admitted(Accepted accepted, RequestContext context) {
+        ClientKey key = context.key;
+        if (!key.limits().any()) return Mono.just(accepted);
+        RequestScan scan = accepted.scan();
         Long answer = maxTokens(scan, context.endpoint);
-        context.admission = limits.admit(key, scan.body().length / 4 + (answer == null ? 0 : Math.max(0, answer)));
+        return limits.admit(key, scan.body().length / 4 + (answer == null ? 0 : Math.max(0, answer))).map(admission -> {
+            context.admission = admission;
+            return accepted;
+        });
     }
 
     /** The answer's length the request allows, in tokens, or null if it sets none. */

@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.ClientKey;
@@ -12,41 +16,68 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import reactor.core.publisher.Mono;
 
 /**
- * Each key's rate limits, held in this replica's memory: requests a minute and tokens a minute as Bucket4j
- * token buckets that refill smoothly over the minute, and the requests in flight as a count. A request is
- * admitted only if every limit of its key has room; the tokens it takes at admission are an estimate (its
- * prompt's bytes over four, plus the answer it allows) that {@link Admission#settle} corrects once its usage
- * is known. A key with no limit costs nothing here. Each replica limits alone.
+ * Each key's rate limits: requests a minute and tokens a minute as Bucket4j token buckets that refill
+ * smoothly over the minute, and the requests in flight as a count. A request is admitted only if every limit
+ * of its key has room; the tokens it takes at admission are an estimate (its prompt's bytes over four, plus
+ * the answer it allows) that {@link Admission#settle} corrects once its usage is known. A key with no limit
+ * costs nothing here.
+ * <p>
+ * With {@code switchboard.redis.url} set, the buckets and counts live in Redis ({@link SharedLimits}) and
+ * every replica shares them. While Redis does not answer, each replica limits alone in its own memory (with
+ * a warning), and goes back to Redis once it answers again; without Redis, it always does.
  */
 @Component
-public class KeyRateLimits {
+public class KeyRateLimits implements DisposableBean {
     private static final Duration MINUTE = Duration.ofMinutes(1);
 
     private final ConcurrentHashMap<String, Limited> keys = new ConcurrentHashMap<>();
     private final TimeMeter clock;
+    /** Redis's limits, or null without Redis. */
+    private final SharedLimits shared;
 
-    public KeyRateLimits() {
-        this(TimeMeter.SYSTEM_NANOTIME);
-    }
-
-    /** @param clock the buckets' time: a test's own, to move the minute on without waiting */
-    KeyRateLimits(TimeMeter clock) {
-        this.clock = clock;
+    @Autowired
+    KeyRateLimits(RedisProperties redis) {
+        this(TimeMeter.SYSTEM_NANOTIME, redis.url() == null || redis.url().isBlank() ? null
+                : new SharedLimits(redis.url(), redis.prefix(), redis.timeout()));
     }
 
     /**
-     * Admits one request of {@code key} that may take about {@code estimatedTokens}, or refuses it.
-     *
-     * @throws RateLimitedException when a limit has no room: 429 in the client's envelope, with when to retry
+     * @param clock  the local buckets' time: a test's own, to move the minute on without waiting
+     * @param shared Redis's limits, or null
      */
-    public Admission admit(ClientKey key, long estimatedTokens) {
+    KeyRateLimits(TimeMeter clock, SharedLimits shared) {
+        this.clock = clock;
+        this.shared = shared;
+    }
+
+    /**
+     * @param url     Redis for limits every replica shares ({@code redis://host:6379}); unset, each replica limits alone
+     * @param prefix  the keys' prefix in Redis
+     * @param timeout how long admission waits for Redis before it limits locally
+     */
+    @ConfigurationProperties("switchboard.redis")
+    record RedisProperties(String url, @DefaultValue("switchboard:") String prefix, @DefaultValue("250ms") Duration timeout) {}
+
+    /**
+     * Admits one request of {@code key} that may take about {@code estimatedTokens}, or refuses it with a
+     * {@link RateLimitedException}: 429 in the client's envelope, with when to retry.
+     */
+    public Mono<Admission> admit(ClientKey key, long estimatedTokens) {
         KeyLimits limits = key.limits();
-        if (!limits.any()) return Admission.NONE;
+        if (!limits.any()) return Mono.just(Admission.NONE);
         // a reload that changes the key's limits starts it afresh
-        Limited limited = keys.compute(key.name(), (name, held) -> held != null && held.limits.equals(limits) ? held : new Limited(limits, clock));
-        return limited.admit(key.name(), estimatedTokens);
+        Limited local = keys.compute(key.name(), (name, held) -> held != null && held.limits.equals(limits) ? held : new Limited(limits, clock));
+        Mono<Admission> alone = Mono.fromCallable(() -> local.admit(key.name(), estimatedTokens));
+        if (shared == null || !shared.available()) return alone;
+        return shared.admit(key.name(), limits, estimatedTokens).onErrorResume(SharedLimits.Unavailable.class, e -> alone);
+    }
+
+    @Override
+    public void destroy() {
+        if (shared != null) shared.close();
     }
 
     /** One key's buckets and requests in flight. */
@@ -62,7 +93,7 @@ public class KeyRateLimits {
             this.tokens = limits.tokensPerMinute() > 0 ? bucket(limits.tokensPerMinute(), clock) : null;
         }
 
-        private static Bucket bucket(long perMinute, TimeMeter clock) {
+        static Bucket bucket(long perMinute, TimeMeter clock) {
             return Bucket.builder().addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, MINUTE).build())
                     .withCustomTimePrecision(clock).build();
         }
@@ -98,43 +129,68 @@ public class KeyRateLimits {
                 if (limits.concurrent() > 0) inFlight.decrementAndGet();
                 throw e;
             }
-            return new Admission(this, estimatedTokens);
+            return new LocalAdmission(this, estimatedTokens);
         }
     }
 
     /** One admitted request: its place in flight, and the tokens it took on account. */
-    public static final class Admission {
+    public interface Admission {
         /** A key without limits: nothing to settle, no headers. */
-        public static final Admission NONE = new Admission(null, 0);
+        Admission NONE = new Admission() {
+            @Override
+            public RateLimitHeaders headers() {
+                return null;
+            }
 
-        private final Limited limited;
-        private final long estimatedTokens;
-        private final AtomicInteger released = new AtomicInteger();
-        private final RateLimitHeaders headers;
+            @Override
+            public void release() {
+            }
 
-        Admission(Limited limited, long estimatedTokens) {
-            this.limited = limited;
-            this.estimatedTokens = estimatedTokens;
-            this.headers = limited == null ? null : RateLimitHeaders.of(limited);
-        }
+            @Override
+            public void settle(long actualTokens) {
+            }
+        };
 
         /** The {@code x-ratelimit-*} headers as this request left the limits, or null for a key without limits. */
-        public RateLimitHeaders headers() {
-            return headers;
-        }
+        RateLimitHeaders headers();
 
         /** The request's place in flight is free again; once, however often it is called. */
-        public void release() {
-            if (limited == null || released.getAndIncrement() > 0) return;
-            if (limited.limits.concurrent() > 0) limited.inFlight.decrementAndGet();
-        }
+        void release();
 
         /**
          * The request used {@code actualTokens}: the estimate it took is corrected, in either direction. More than
          * estimated goes on the key's account even past its limit (the next requests wait for it to refill).
          */
+        void settle(long actualTokens);
+    }
+
+    /** Admitted by this replica's own buckets. */
+    static final class LocalAdmission implements Admission {
+        private final Limited limited;
+        private final long estimatedTokens;
+        private final AtomicInteger released = new AtomicInteger();
+        private final RateLimitHeaders headers;
+
+        LocalAdmission(Limited limited, long estimatedTokens) {
+            this.limited = limited;
+            this.estimatedTokens = estimatedTokens;
+            this.headers = RateLimitHeaders.of(limited);
+        }
+
+        @Override
+        public RateLimitHeaders headers() {
+            return headers;
+        }
+
+        @Override
+        public void release() {
+            if (released.getAndIncrement() > 0) return;
+            if (limited.limits.concurrent() > 0) limited.inFlight.decrementAndGet();
+        }
+
+        @Override
         public void settle(long actualTokens) {
-            if (limited == null || limited.tokens == null) return;
+            if (limited.tokens == null) return;
             long difference = actualTokens - estimatedTokens;
             if (difference > 0) limited.tokens.consumeIgnoringRateLimits(difference);
             else if (difference < 0) limited.tokens.addTokens(-difference);

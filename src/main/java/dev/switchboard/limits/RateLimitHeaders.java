@@ -12,11 +12,15 @@ public record RateLimitHeaders(long requestLimit, long requestsRemaining, Durati
                                long tokenLimit, long tokensRemaining, Duration tokensReset) {
 
     static RateLimitHeaders of(KeyRateLimits.Limited limited) {
-        long requestLimit = limited.limits.requestsPerMinute(), tokenLimit = limited.limits.tokensPerMinute();
-        long requests = limited.requests == null ? 0 : Math.max(0, limited.requests.getAvailableTokens());
-        long tokens = limited.tokens == null ? 0 : Math.max(0, limited.tokens.getAvailableTokens());
-        return new RateLimitHeaders(requestLimit, requests, untilFull(requestLimit, limited.requests == null ? 0 : limited.requests.getAvailableTokens()),
-                tokenLimit, tokens, untilFull(tokenLimit, limited.tokens == null ? 0 : limited.tokens.getAvailableTokens()));
+        return of(limited.limits, limited.requests == null ? 0 : limited.requests.getAvailableTokens(),
+                limited.tokens == null ? 0 : limited.tokens.getAvailableTokens());
+    }
+
+    /** For limits with {@code requestsLeft} and {@code tokensLeft} in their buckets (negative: owed). */
+    static RateLimitHeaders of(dev.switchboard.config.KeyLimits limits, long requestsLeft, long tokensLeft) {
+        long requestLimit = limits.requestsPerMinute(), tokenLimit = limits.tokensPerMinute();
+        return new RateLimitHeaders(requestLimit, Math.max(0, requestsLeft), untilFull(requestLimit, requestsLeft),
+                tokenLimit, Math.max(0, tokensLeft), untilFull(tokenLimit, tokensLeft));
     }
 
     /** A bucket refilling {@code limit} a minute, smoothly, is full again after this long. */

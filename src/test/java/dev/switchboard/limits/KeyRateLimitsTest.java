@@ -26,7 +26,7 @@ class KeyRateLimitsTest {
         public boolean isWallClockBased() {
             return false;
         }
-    });
+    }, null);
 
     private void later(Duration d) {
         now.addAndGet(d.toNanos());
@@ -34,7 +34,7 @@ class KeyRateLimitsTest {
 
     @Test
     void aKeyWithoutLimitsIsAdmittedWithNothingToSettleAndNoHeaders() {
-        KeyRateLimits.Admission a = limits.admit(new ClientKey("free", null), 1_000_000);
+        KeyRateLimits.Admission a = limits.admit(new ClientKey("free", null), 1_000_000).block();
         assertThat(a).isSameAs(KeyRateLimits.Admission.NONE);
         assertThat(a.headers()).isNull();
     }
@@ -42,26 +42,26 @@ class KeyRateLimitsTest {
     @Test
     void requestsAMinuteRefuseTheOnePastTheLimitUntilTheBucketRefills() {
         ClientKey key = new ClientKey("rpm", null, new KeyLimits(3, 0, 0));
-        for (int i = 0; i < 3; i++) assertThat(limits.admit(key, 0).headers().requestsRemaining()).isEqualTo(2 - i);
+        for (int i = 0; i < 3; i++) assertThat(limits.admit(key, 0).block().headers().requestsRemaining()).isEqualTo(2 - i);
         RateLimitedException refused = catchRefusal(key, 0);
         assertThat(refused.kind()).isEqualTo(ErrorKind.RATE_LIMITED);
         assertThat(refused.retryAfter()).isEqualTo(Duration.ofSeconds(20)); // one request refills every 60 / 3 seconds
         assertThat(refused.headers().requestsRemaining()).isZero();
         assertThat(RateLimitHeaders.format(refused.headers().requestsReset())).isEqualTo("1m0s");
         later(Duration.ofSeconds(20));
-        assertThat(limits.admit(key, 0).headers().requestsRemaining()).isZero();
-        assertThatThrownBy(() -> limits.admit(key, 0)).isInstanceOf(RateLimitedException.class);
+        assertThat(limits.admit(key, 0).block().headers().requestsRemaining()).isZero();
+        assertThatThrownBy(() -> limits.admit(key, 0).block()).isInstanceOf(RateLimitedException.class);
     }
 
     @Test
     void tokensAMinuteTakeTheEstimateAndAreSettledToWhatWasUsed() {
         ClientKey key = new ClientKey("tpm", null, new KeyLimits(0, 1_000, 0));
-        KeyRateLimits.Admission first = limits.admit(key, 600);
+        KeyRateLimits.Admission first = limits.admit(key, 600).block();
         assertThat(first.headers().tokensRemaining()).isEqualTo(400);
         assertThat(catchRefusal(key, 500).retryAfter()).isEqualTo(Duration.ofSeconds(6)); // 100 more at 1,000 a minute
         first.settle(100); // it used far less than it allowed for
-        assertThat(limits.admit(key, 500).headers().tokensRemaining()).isEqualTo(400);
-        KeyRateLimits.Admission over = limits.admit(key, 100);
+        assertThat(limits.admit(key, 500).block().headers().tokensRemaining()).isEqualTo(400);
+        KeyRateLimits.Admission over = limits.admit(key, 100).block();
         over.settle(1_300); // and this one far more: the key owes it, the next waits
         RateLimitedException refused = catchRefusal(key, 1);
         assertThat(refused.headers().tokensRemaining()).isZero();
@@ -74,40 +74,40 @@ class KeyRateLimitsTest {
         RateLimitedException refused = catchRefusal(key, 1_001);
         assertThat(refused.retryAfter()).isNull();
         assertThat(refused).hasMessageContaining("more than key 'tpm' may use in a minute (1000)");
-        assertThat(limits.admit(key, 10).headers().requestsRemaining()).as("the refusal took nothing").isEqualTo(9);
+        assertThat(limits.admit(key, 10).block().headers().requestsRemaining()).as("the refusal took nothing").isEqualTo(9);
     }
 
     @Test
     void requestsInFlightAreCappedAndEachReleaseFreesOnePlaceOnce() {
         ClientKey key = new ClientKey("one-at-a-time", null, new KeyLimits(0, 0, 2));
-        KeyRateLimits.Admission a = limits.admit(key, 0);
-        limits.admit(key, 0);
+        KeyRateLimits.Admission a = limits.admit(key, 0).block();
+        limits.admit(key, 0).block();
         assertThat(catchRefusal(key, 0)).hasMessageContaining("2 requests in flight");
         a.release();
         a.release(); // twice is once
-        limits.admit(key, 0);
-        assertThatThrownBy(() -> limits.admit(key, 0)).isInstanceOf(RateLimitedException.class);
+        limits.admit(key, 0).block();
+        assertThatThrownBy(() -> limits.admit(key, 0).block()).isInstanceOf(RateLimitedException.class);
     }
 
     @Test
     void aRefusalByOneLimitTakesNothingFromTheOthers() {
         ClientKey key = new ClientKey("both", null, new KeyLimits(5, 100, 1));
-        KeyRateLimits.Admission held = limits.admit(key, 10);
+        KeyRateLimits.Admission held = limits.admit(key, 10).block();
         catchRefusal(key, 10); // in flight: refused before any bucket is touched
         held.release();
         catchRefusal(key, 95); // the tokens refuse it: the request it took is given back
-        assertThat(limits.admit(key, 10).headers().requestsRemaining()).isEqualTo(3);
+        assertThat(limits.admit(key, 10).block().headers().requestsRemaining()).isEqualTo(3);
     }
 
     @Test
     void aReloadThatChangesAKeysLimitsStartsItAfresh() {
-        limits.admit(new ClientKey("k", null, new KeyLimits(1, 0, 0)), 0);
-        assertThat(limits.admit(new ClientKey("k", null, new KeyLimits(2, 0, 0)), 0).headers().requestsRemaining()).isEqualTo(1);
+        limits.admit(new ClientKey("k", null, new KeyLimits(1, 0, 0)), 0).block();
+        assertThat(limits.admit(new ClientKey("k", null, new KeyLimits(2, 0, 0)), 0).block().headers().requestsRemaining()).isEqualTo(1);
     }
 
     private RateLimitedException catchRefusal(ClientKey key, long tokens) {
         try {
-            limits.admit(key, tokens);
+            limits.admit(key, tokens).block();
         } catch (RateLimitedException e) {
             return e;
         }

@@ -1,0 +1,248 @@
+package dev.switchboard.limits;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.switchboard.config.KeyLimits;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import reactor.core.publisher.Mono;
+
+/**
+ * Rate limits every replica shares, in Redis: each key's requests-a-minute and tokens-a-minute buckets are
+ * Bucket4j's, kept in Redis through Lettuce (compare-and-swap, so replicas taking from one bucket at once
+ * never overdraw it), and its requests in flight a counter ({@code INCR}, {@code DECR}). The limits a request
+ * meets are asked at once, pipelined on one connection, and what a refused request took from the others is
+ * given back. Never blocks: Lettuce answers on its own threads.
+ * <p>
+ * Redis going away stops nothing: a call that fails or takes longer than the timeout marks Redis away, the
+ * caller limits in its own memory, and a background check brings Redis back once it answers (both logged).
+ * A replica that dies holding requests in flight leaves them counted until the count expires (five minutes
+ * after the key's last admission).
+ */
+final class SharedLimits implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SharedLimits.class);
+    private static final Duration MINUTE = Duration.ofMinutes(1);
+    private static final long IN_FLIGHT_TTL_SECONDS = 300;
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /** Redis did not answer in time: the caller limits alone. */
+    static final class Unavailable extends RuntimeException {
+        Unavailable(Throwable cause) {
+            super("Redis did not answer", cause, false, false);
+        }
+    }
+
+    private final RedisClient client;
+    private final RedisURI uri;
+    private final String prefix;
+    private volatile StatefulRedisConnection<byte[], byte[]> connection;
+    private volatile AsyncProxyManager<byte[]> buckets;
+    private final AtomicBoolean up = new AtomicBoolean(true);
+    private final AtomicLong retryAt = new AtomicLong();
+
+    SharedLimits(String url, String prefix, Duration timeout) {
+        this.client = RedisClient.create();
+        this.uri = RedisURI.create(url);
+        // commands fail at once while the connection is down, rather than queue until the timeout
+        client.setOptions(ClientOptions.builder().autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(timeout)).build());
+        this.prefix = prefix;
+        connect();
+    }
+
+    /** Connected, or tried again in the background: a Redis away at start-up stops nothing either. */
+    private void connect() {
+        client.connectAsync(ByteArrayCodec.INSTANCE, uri)
+                .whenComplete((c, e) -> {
+                    if (e != null) {
+                        away(e);
+                        return;
+                    }
+                    connection = c;
+                    buckets = Bucket4jLettuce.casBasedBuilder(c)
+                            .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(MINUTE))
+                            .build().asAsync();
+                    back();
+                });
+    }
+
+    /** Whether admissions go to Redis now; false for a while after it failed, then it is tried again. */
+    boolean available() {
+        if (up.get() && connection != null) return true;
+        long now = System.nanoTime();
+        long at = retryAt.get();
+        if (now < at || !retryAt.compareAndSet(at, now + RETRY_NANOS)) return false;
+        if (connection == null) {
+            connect();
+            return false;
+        }
+        // one admission tries Redis again; it falls back alone if Redis is still away
+        return true;
+    }
+
+    private void away(Throwable e) {
+        retryAt.set(System.nanoTime() + RETRY_NANOS);
+        if (up.compareAndSet(true, false)) {
+            log.warn("Redis does not answer ({}): each replica enforces the rate limits alone until it is back", e.toString());
+        }
+    }
+
+    private void back() {
+        if (up.compareAndSet(false, true)) log.info("Redis answers again: the rate limits are shared again");
+    }
+
+    Mono<KeyRateLimits.Admission> admit(String name, KeyLimits limits, long estimatedTokens) {
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        AsyncProxyManager<byte[]> proxies = buckets;
+        if (c == null || proxies == null) return Mono.error(new Unavailable(null));
+        RedisAsyncCommands<byte[], byte[]> redis = c.async();
+        byte[] inFlightKey = key(name, "in-flight", limits.concurrent());
+        AsyncBucketProxy requests = limits.requestsPerMinute() > 0
+                ? proxies.builder().build(key(name, "requests", limits.requestsPerMinute()), config(limits.requestsPerMinute())) : null;
+        AsyncBucketProxy tokens = limits.tokensPerMinute() > 0 && estimatedTokens <= limits.tokensPerMinute()
+                ? proxies.builder().build(key(name, "tokens", limits.tokensPerMinute()), config(limits.tokensPerMinute())) : null;
+        if (limits.tokensPerMinute() > 0 && estimatedTokens > limits.tokensPerMinute()) {
+            return Mono.error(new RateLimitedException("This request may take about " + estimatedTokens + " tokens, more than key '" + name
+                    + "' may use in a minute (" + limits.tokensPerMinute() + "): ask for fewer (max_tokens) or a higher limit",
+                    null, headers(limits, null, null)));
+        }
+        // every question at once: Lettuce pipelines them on the one connection
+        CompletableFuture<Long> inFlight = limits.concurrent() > 0 ? redis.incr(inFlightKey).toCompletableFuture() : null;
+        if (inFlight != null) redis.expire(inFlightKey, IN_FLIGHT_TTL_SECONDS);
+        CompletableFuture<ConsumptionProbe> requestProbe = requests == null ? null : requests.tryConsumeAndReturnRemaining(1);
+        CompletableFuture<ConsumptionProbe> tokenProbe = tokens == null || estimatedTokens <= 0 ? null
+                : tokens.tryConsumeAndReturnRemaining(estimatedTokens);
+        CompletableFuture<Void> all = CompletableFuture.allOf(nonNull(inFlight), nonNull(requestProbe), nonNull(tokenProbe));
+        // the deadline is Lettuce's own (every command times out after it): one clock, no error left behind
+        return Mono.fromFuture(all, true)
+                .onErrorMap(e -> !(e instanceof RateLimitedException), e -> {
+                    away(e);
+                    // whatever did land is given back, as the request is admitted elsewhere
+                    giveBack(redis, inFlight, inFlightKey, requestProbe, requests, tokenProbe, tokens, estimatedTokens);
+                    return new Unavailable(e);
+                })
+                .then(Mono.fromCallable(() -> {
+                    back();
+                    Long count = inFlight == null ? null : inFlight.join();
+                    ConsumptionProbe r = requestProbe == null ? null : requestProbe.join();
+                    ConsumptionProbe t = tokenProbe == null ? null : tokenProbe.join();
+                    RateLimitHeaders headers = headers(limits, r, t);
+                    String refusal = null;
+                    Duration wait = null;
+                    if (count != null && count > limits.concurrent()) {
+                        refusal = "Key '" + name + "' has " + limits.concurrent() + " requests in flight, its limit";
+                        wait = Duration.ofSeconds(1);
+                    } else if (r != null && !r.isConsumed()) {
+                        refusal = "Key '" + name + "' has used its " + limits.requestsPerMinute() + " requests a minute";
+                        wait = Duration.ofNanos(r.getNanosToWaitForRefill());
+                    } else if (t != null && !t.isConsumed()) {
+                        refusal = "Key '" + name + "' has used its " + limits.tokensPerMinute() + " tokens a minute";
+                        wait = Duration.ofNanos(t.getNanosToWaitForRefill());
+                    }
+                    if (refusal != null) {
+                        giveBack(redis, inFlight, inFlightKey, requestProbe, requests, tokenProbe, tokens, estimatedTokens);
+                        throw new RateLimitedException(refusal, wait, headers);
+                    }
+                    return new SharedAdmission(redis, count == null ? null : inFlightKey, tokens, estimatedTokens, headers);
+                }));
+    }
+
+    private static CompletableFuture<?> nonNull(CompletableFuture<?> f) {
+        return f == null ? CompletableFuture.completedFuture(null) : f;
+    }
+
+    /** What a refused (or abandoned) request took from each limit, returned; fire and forget. */
+    private static void giveBack(RedisAsyncCommands<byte[], byte[]> redis, CompletableFuture<Long> inFlight, byte[] inFlightKey,
+                                 CompletableFuture<ConsumptionProbe> requestProbe, AsyncBucketProxy requests,
+                                 CompletableFuture<ConsumptionProbe> tokenProbe, AsyncBucketProxy tokens, long estimatedTokens) {
+        if (inFlight != null) inFlight.thenAccept(n -> redis.decr(inFlightKey));
+        if (requestProbe != null) requestProbe.thenAccept(p -> {
+            if (p.isConsumed()) requests.addTokens(1);
+        });
+        if (tokenProbe != null) tokenProbe.thenAccept(p -> {
+            if (p.isConsumed()) tokens.addTokens(estimatedTokens);
+        });
+    }
+
+    private static RateLimitHeaders headers(KeyLimits limits, ConsumptionProbe requests, ConsumptionProbe tokens) {
+        long requestsLeft = requests == null ? 0 : Math.max(0, requests.getRemainingTokens());
+        long tokensLeft = tokens == null ? 0 : Math.max(0, tokens.getRemainingTokens());
+        return RateLimitHeaders.of(limits, requestsLeft, tokensLeft);
+    }
+
+    private byte[] key(String name, String limit, long value) {
+        // the limit's value in the key: a reload that changes it starts afresh, as the local buckets do
+        return (prefix + "limits:" + name + ":" + limit + ":" + value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static BucketConfiguration config(long perMinute) {
+        return BucketConfiguration.builder().addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, MINUTE).build()).build();
+    }
+
+    /** Admitted through Redis. */
+    private static final class SharedAdmission implements KeyRateLimits.Admission {
+        private final RedisAsyncCommands<byte[], byte[]> redis;
+        private final byte[] inFlightKey;
+        private final AsyncBucketProxy tokens;
+        private final long estimatedTokens;
+        private final RateLimitHeaders headers;
+        private final AtomicInteger released = new AtomicInteger();
+
+        SharedAdmission(RedisAsyncCommands<byte[], byte[]> redis, byte[] inFlightKey, AsyncBucketProxy tokens, long estimatedTokens,
+                        RateLimitHeaders headers) {
+            this.redis = redis;
+            this.inFlightKey = inFlightKey;
+            this.tokens = tokens;
+            this.estimatedTokens = estimatedTokens;
+            this.headers = headers;
+        }
+
+        @Override
+        public RateLimitHeaders headers() {
+            return headers;
+        }
+
+        @Override
+        public void release() {
+            if (inFlightKey == null || released.getAndIncrement() > 0) return;
+            redis.decr(inFlightKey);
+        }
+
+        @Override
+        public void settle(long actualTokens) {
+            if (tokens == null) return;
+            long difference = actualTokens - estimatedTokens;
+            if (difference > 0) tokens.consumeIgnoringRateLimits(difference);
+            else if (difference < 0) tokens.addTokens(-difference);
+        }
+    }
+
+    @Override
+    public void close() {
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c != null) c.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}
