@@ -13,6 +13,7 @@ import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.ClientKey;
+import dev.switchboard.config.Route;
 import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.auth.ClientAuthenticator;
 import dev.switchboard.config.GatewayProperties;
@@ -86,6 +87,7 @@ class RequestIntake {
                     context.meter.request(body);
                     RequestScan scan = RequestScan.of(body);
                     String alias = endpoint.validate(scan);
+                    permitted(context, alias);
                     context.stream = scan.stream();
                     context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
                     if (endpoint != ApiEndpoint.RESPONSES) return admitted(new Accepted(scan, alias, headers), context);
@@ -95,6 +97,17 @@ class RequestIntake {
                         return admitted(new Accepted(continued.scan(), alias, headers), context);
                     });
                 });
+    }
+
+    /**
+     * A key restricted to some aliases is refused (403) any other, before its rate limits count the request and
+     * before anything goes upstream. A model name no route serves is left to routing's 404.
+     */
+    private static void permitted(RequestContext context, String name) {
+        Route route = context.table.route(name);
+        if (route == null || context.key.allows(route.alias())) return;
+        throw new GatewayException(ErrorKind.PERMISSION, "Key '" + context.key.name() + "' may not use model '" + route.alias()
+                + "': ask an administrator to add it to the key's aliases", "model", null);
     }
 
     /**

@@ -19,7 +19,7 @@ public record ModelNames(Map<String, String> exact, List<NamePattern> patterns, 
 
     /** One pattern and the route its names go to. */
     public record NamePattern(String pattern, Pattern regex, String route) {
-        static NamePattern of(String pattern, String route) {
+        public static NamePattern of(String pattern, String route) {
             StringBuilder regex = new StringBuilder();
             for (char c : pattern.toCharArray()) {
                 switch (c) {

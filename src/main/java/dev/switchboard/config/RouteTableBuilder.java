@@ -65,7 +65,7 @@ final class RouteTableBuilder {
                 if (r != null) routes.put(alias, r);
             });
         }
-        Map<String, ClientKey> keys = keys(file.keys());
+        Map<String, ClientKey> keys = keys(file.keys(), file.routes() == null ? Set.of() : file.routes().keySet());
         BigDecimal perUsd = file.credits() == null || file.credits().perUsd() == null
                 ? RouteTable.DEFAULT_CREDITS_PER_USD : file.credits().perUsd();
         if (perUsd.signum() <= 0) problems.add(doc.problem("credits.per-usd", "must be positive"));
@@ -278,6 +278,26 @@ final class RouteTableBuilder {
         return value;
     }
 
+    /** The aliases a key may use: names of declared routes, or patterns; a name no route has is a problem. */
+    private List<ModelNames.NamePattern> aliases(List<String> names, Set<String> declared, String at) {
+        if (names == null) return List.of();
+        if (names.isEmpty()) problems.add(doc.problem(at, "empty: leave it out for every alias"));
+        List<ModelNames.NamePattern> patterns = new ArrayList<>(names.size());
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            if (name == null || name.isBlank()) {
+                problems.add(doc.problem(at + "[" + i + "]", "empty"));
+                continue;
+            }
+            if (!ModelNames.isPattern(name) && !declared.contains(name)) {
+                problems.add(doc.problem(at + "[" + i + "]", "unknown alias '" + name + "' (declared: " + String.join(", ", declared) + ")"));
+                continue;
+            }
+            patterns.add(ModelNames.NamePattern.of(name, null));
+        }
+        return List.copyOf(patterns);
+    }
+
     private KeyLimits limits(SwitchboardFile.LimitsSpec spec, String at) {
         if (spec == null) return KeyLimits.NONE;
         long requests = positive(spec.requestsPerMinute(), at + ".requests-per-minute");
@@ -296,7 +316,7 @@ final class RouteTableBuilder {
         return value;
     }
 
-    private Map<String, ClientKey> keys(List<KeySpec> specs) {
+    private Map<String, ClientKey> keys(List<KeySpec> specs, Set<String> aliases) {
         Map<String, ClientKey> byDigest = new LinkedHashMap<>();
         if (specs == null) return byDigest;
         Set<String> names = new HashSet<>();
@@ -326,7 +346,8 @@ final class RouteTableBuilder {
                 digest = KeyDigest.sha256Hex(k.key());
             }
             if (k.credits() != null && k.credits() < 0) problems.add(doc.problem(at + ".credits", "must not be negative"));
-            ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits(), limits(k.limits(), at + ".limits")));
+            ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits(), limits(k.limits(), at + ".limits"),
+                    aliases(k.aliases(), aliases, at + ".aliases")));
             if (previous != null) problems.add(doc.problem(at, "the same key as '" + previous.name() + "'"));
         }
         return byDigest;

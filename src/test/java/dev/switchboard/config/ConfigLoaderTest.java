@@ -150,6 +150,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aKeysAliasesAreDeclaredNamesOrPatternsAndAnUnknownNameIsAProblem() {
+        ClientKey narrow = loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    aliases: [minimax-m1, \"gpt-*\"]"))
+                .keysByDigest().get(KeyDigest.sha256Hex("team-a-secret"));
+        assertThat(narrow.allows("minimax-m1")).isTrue();
+        assertThat(narrow.allows("gpt-5")).isTrue();
+        assertThat(narrow.allows("minimax-m2")).isFalse();
+        assertThat(loader.parse("routes.yaml", VALID).keysByDigest().get(KeyDigest.sha256Hex("team-a-secret")).allows("anything")).isTrue();
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    aliases: [nope]")))
+                .hasMessageContaining("keys[0].aliases[0]: unknown alias 'nope' (declared: minimax-m1");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    aliases: []")))
+                .hasMessageContaining("keys[0].aliases: empty: leave it out for every alias");
+    }
+
+    @Test
     void theShippedConfigStartsWithNoProviderKeys() {
         RouteTable table = new ConfigLoader(name -> null).load(Path.of("config/switchboard.yaml"));
         assertThat(table.routes()).containsKeys("minimax-m1", "minimax-m2.1", "embed-small");

@@ -118,4 +118,25 @@ class RateLimitsIT extends GatewayIT {
         assertThat(huge.headers().firstValue("retry-after")).as("waiting would not help").isEmpty();
         assertThat(RawHttp.json(huge).get("error").get("message").asString()).contains("more than key 'limited-tokens' may use in a minute");
     }
+
+    @Test
+    void aKeyRestrictedToSomeAliasesIsRefusedTheOthersInItsEnvelopeAndNothingGoesUpstream() {
+        assertThat(chat("sk-narrow", "").statusCode()).isEqualTo(200);
+        int calls = upstreamCalls();
+        HttpResponse<byte[]> openAi = raw.post("/v1/chat/completions", "{\"model\":\"m1-together\",\"messages\":[]}",
+                "Authorization", "Bearer sk-narrow");
+        assertThat(openAi.statusCode()).isEqualTo(403);
+        JsonNode error = RawHttp.json(openAi).get("error");
+        assertThat(error.get("code").asString()).isEqualTo("permission_denied");
+        assertThat(error.get("param").asString()).isEqualTo("model");
+        assertThat(error.get("message").asString()).contains("Key 'narrow' may not use model 'm1-together'");
+        HttpResponse<byte[]> anthropic = raw.post("/v1/messages", "{\"model\":\"m1-together\",\"max_tokens\":5,\"messages\":[]}",
+                "x-api-key", "sk-narrow");
+        assertThat(anthropic.statusCode()).isEqualTo(403);
+        assertThat(RawHttp.json(anthropic).get("error").get("type").asString()).isEqualTo("permission_error");
+        assertThat(upstreamCalls()).isEqualTo(calls);
+        // a pattern lets in every alias it matches; an unknown name is still routing's 404
+        assertThat(raw.post("/v1/chat/completions", "{\"model\":\"no-such-model\",\"messages\":[]}", "Authorization", "Bearer sk-narrow")
+                .statusCode()).isEqualTo(404);
+    }
 }
