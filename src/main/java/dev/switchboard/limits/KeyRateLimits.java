@@ -100,29 +100,26 @@ public class KeyRateLimits implements DisposableBean {
 
         Admission admit(String name, long estimatedTokens) {
             if (tokens != null && estimatedTokens > limits.tokensPerMinute()) {
-                throw new RateLimitedException("This request may take about " + estimatedTokens + " tokens, more than key '" + name
-                        + "' may use in a minute (" + limits.tokensPerMinute() + "): ask for fewer (max_tokens) or a higher limit",
-                        null, RateLimitHeaders.of(this));
+                throw RateLimitedException.tooLarge(name, estimatedTokens, limits.tokensPerMinute(), RateLimitHeaders.of(this));
             }
             if (limits.concurrent() > 0 && inFlight.incrementAndGet() > limits.concurrent()) {
                 inFlight.decrementAndGet();
-                throw new RateLimitedException("Key '" + name + "' has " + limits.concurrent() + " requests in flight, its limit",
-                        Duration.ofSeconds(1), RateLimitHeaders.of(this));
+                throw RateLimitedException.inFlight(name, limits.concurrent(), RateLimitHeaders.of(this));
             }
             try {
                 if (requests != null) {
                     ConsumptionProbe probe = requests.tryConsumeAndReturnRemaining(1);
                     if (!probe.isConsumed()) {
-                        throw new RateLimitedException("Key '" + name + "' has used its " + limits.requestsPerMinute()
-                                + " requests a minute", Duration.ofNanos(probe.getNanosToWaitForRefill()), RateLimitHeaders.of(this));
+                        throw RateLimitedException.requests(name, limits.requestsPerMinute(), Duration.ofNanos(probe.getNanosToWaitForRefill()),
+                                RateLimitHeaders.of(this));
                     }
                 }
                 if (tokens != null && estimatedTokens > 0) {
                     ConsumptionProbe probe = tokens.tryConsumeAndReturnRemaining(estimatedTokens);
                     if (!probe.isConsumed()) {
                         if (requests != null) requests.addTokens(1); // refused: the request took nothing
-                        throw new RateLimitedException("Key '" + name + "' has used its " + limits.tokensPerMinute()
-                                + " tokens a minute", Duration.ofNanos(probe.getNanosToWaitForRefill()), RateLimitHeaders.of(this));
+                        throw RateLimitedException.tokens(name, limits.tokensPerMinute(), Duration.ofNanos(probe.getNanosToWaitForRefill()),
+                                RateLimitHeaders.of(this));
                     }
                 }
             } catch (RuntimeException e) {

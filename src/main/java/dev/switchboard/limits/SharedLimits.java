@@ -117,17 +117,15 @@ final class SharedLimits implements AutoCloseable {
         StatefulRedisConnection<byte[], byte[]> c = connection;
         AsyncProxyManager<byte[]> proxies = buckets;
         if (c == null || proxies == null) return Mono.error(new Unavailable(null));
+        if (limits.tokensPerMinute() > 0 && estimatedTokens > limits.tokensPerMinute()) {
+            return Mono.error(RateLimitedException.tooLarge(name, estimatedTokens, limits.tokensPerMinute(), headers(limits, null, null)));
+        }
         RedisAsyncCommands<byte[], byte[]> redis = c.async();
         byte[] inFlightKey = key(name, "in-flight", limits.concurrent());
         AsyncBucketProxy requests = limits.requestsPerMinute() > 0
                 ? proxies.builder().build(key(name, "requests", limits.requestsPerMinute()), config(limits.requestsPerMinute())) : null;
-        AsyncBucketProxy tokens = limits.tokensPerMinute() > 0 && estimatedTokens <= limits.tokensPerMinute()
+        AsyncBucketProxy tokens = limits.tokensPerMinute() > 0
                 ? proxies.builder().build(key(name, "tokens", limits.tokensPerMinute()), config(limits.tokensPerMinute())) : null;
-        if (limits.tokensPerMinute() > 0 && estimatedTokens > limits.tokensPerMinute()) {
-            return Mono.error(new RateLimitedException("This request may take about " + estimatedTokens + " tokens, more than key '" + name
-                    + "' may use in a minute (" + limits.tokensPerMinute() + "): ask for fewer (max_tokens) or a higher limit",
-                    null, headers(limits, null, null)));
-        }
         // every question at once: Lettuce pipelines them on the one connection
         CompletableFuture<Long> inFlight = limits.concurrent() > 0 ? redis.incr(inFlightKey).toCompletableFuture() : null;
         if (inFlight != null) redis.expire(inFlightKey, IN_FLIGHT_TTL_SECONDS);
@@ -149,21 +147,17 @@ final class SharedLimits implements AutoCloseable {
                     ConsumptionProbe r = requestProbe == null ? null : requestProbe.join();
                     ConsumptionProbe t = tokenProbe == null ? null : tokenProbe.join();
                     RateLimitHeaders headers = headers(limits, r, t);
-                    String refusal = null;
-                    Duration wait = null;
+                    RateLimitedException refused = null;
                     if (count != null && count > limits.concurrent()) {
-                        refusal = "Key '" + name + "' has " + limits.concurrent() + " requests in flight, its limit";
-                        wait = Duration.ofSeconds(1);
+                        refused = RateLimitedException.inFlight(name, limits.concurrent(), headers);
                     } else if (r != null && !r.isConsumed()) {
-                        refusal = "Key '" + name + "' has used its " + limits.requestsPerMinute() + " requests a minute";
-                        wait = Duration.ofNanos(r.getNanosToWaitForRefill());
+                        refused = RateLimitedException.requests(name, limits.requestsPerMinute(), Duration.ofNanos(r.getNanosToWaitForRefill()), headers);
                     } else if (t != null && !t.isConsumed()) {
-                        refusal = "Key '" + name + "' has used its " + limits.tokensPerMinute() + " tokens a minute";
-                        wait = Duration.ofNanos(t.getNanosToWaitForRefill());
+                        refused = RateLimitedException.tokens(name, limits.tokensPerMinute(), Duration.ofNanos(t.getNanosToWaitForRefill()), headers);
                     }
-                    if (refusal != null) {
+                    if (refused != null) {
                         giveBack(redis, inFlight, inFlightKey, requestProbe, requests, tokenProbe, tokens, estimatedTokens);
-                        throw new RateLimitedException(refusal, wait, headers);
+                        throw refused;
                     }
                     return new SharedAdmission(redis, count == null ? null : inFlightKey, tokens, estimatedTokens, headers);
                 }));
