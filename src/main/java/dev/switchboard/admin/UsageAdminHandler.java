@@ -35,8 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The ledger behind the admin key: records ({@code GET /admin/usage}, {@code /admin/usage/{request_id}}),
- * totals ({@code /admin/usage/summary?group_by=key|alias|upstream}), key balances ({@code GET /admin/keys})
- * and grants ({@code POST /admin/keys/{name}/credits {"add": N}}).
+ * and totals ({@code /admin/usage/summary?group_by=key|alias|upstream}); keys' balances are {@link KeysAdminHandler}'s.
  */
 @Configuration(proxyBeanMethods = false)
 public class UsageAdminHandler {
@@ -59,9 +58,7 @@ public class UsageAdminHandler {
     RouterFunction<ServerResponse> usageAdminRoutes() {
         return route(GET("/admin/usage/summary"), this::summary)
                 .andRoute(GET("/admin/usage/{requestId}"), this::byRequestId)
-                .andRoute(GET("/admin/usage"), this::list)
-                .andRoute(GET("/admin/keys"), this::keys)
-                .andRoute(POST("/admin/keys/{name}/credits"), this::grant);
+                .andRoute(GET("/admin/usage"), this::list);
     }
 
     private Mono<ServerResponse> guarded(ServerRequest request, Function<RouteTable, Mono<ServerResponse>> body) {
@@ -92,59 +89,6 @@ public class UsageAdminHandler {
             // over whole hours (UTC): the ledger's hourly rollups, never its raw records
             return ledger.store().summary(grouping, instant(request, "from"), instant(request, "to")).collectList()
                     .flatMap(groups -> json(Map.of("group_by", groupBy, "groups", groups)));
-        });
-    }
-
-    Mono<ServerResponse> keys(ServerRequest request) {
-        return guarded(request, table -> {
-            ObjectNode root = Json.MAPPER.createObjectNode();
-            ArrayNode keys = root.putArray("keys");
-            for (ClientKey key : table.keysByDigest().values()) {
-                ObjectNode node = keys.addObject();
-                long used = ledger.used(key.name());
-                node.put("name", key.name());
-                node.put("used", used);
-                if (key.credits() == null) {
-                    node.putNull("budget");
-                    node.putNull("remaining");
-                } else {
-                    long budget = ledger.budget(key);
-                    node.put("budget", budget);
-                    node.put("remaining", Math.max(0, budget - used));
-                }
-            }
-            return json(root);
-        });
-    }
-
-    Mono<ServerResponse> grant(ServerRequest request) {
-        return guarded(request, table -> {
-            String name = request.pathVariable("name");
-            ClientKey key = table.keysByDigest().values().stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
-            if (key == null) return AdminAccess.error(404, ErrorKind.MODEL_NOT_FOUND, "No client key named '" + EchoedText.of(name) + "'");
-            return BodyBytes.read(request.exchange().getRequest().getBody(), 4096).defaultIfEmpty(new byte[0]).flatMap(body -> {
-                long add;
-                try {
-                    JsonNode node = Json.MAPPER.readTree(body).path("add");
-                    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() <= 0 || node.asLong() > UsageLedger.MAX_GRANT) {
-                        throw new IllegalArgumentException();
-                    }
-                    add = node.asLong();
-                } catch (JacksonException | IllegalArgumentException e) {
-                    return AdminAccess.error(400, ErrorKind.INVALID_REQUEST,
-                            "add: the body must be {\"add\": N}, N a whole number of credits from 1 to " + UsageLedger.MAX_GRANT);
-                }
-                try {
-                    return ledger.grant(key, add)
-                            .then(Mono.defer(() -> keys(request)))
-                            .onErrorResume(e -> !(e instanceof IllegalArgumentException), e -> {
-                                log.warn("A grant of {} credits to key '{}' could not be stored: {}", add, name, e.toString());
-                                return AdminAccess.error(503, ErrorKind.NO_UPSTREAM, "The ledger could not store the grant; nothing was added. Try again");
-                            });
-                } catch (IllegalArgumentException e) {
-                    return AdminAccess.error(400, ErrorKind.INVALID_REQUEST, e.getMessage());
-                }
-            });
         });
     }
 

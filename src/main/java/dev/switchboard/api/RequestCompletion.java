@@ -9,6 +9,7 @@ import dev.switchboard.usage.Outcome;
 import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageMeter;
 import dev.switchboard.usage.UsageRecord;
+import dev.switchboard.budget.Budgets;
 import dev.switchboard.limits.KeyRateLimits;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -100,6 +101,7 @@ class RequestCompletion {
         context.recorded = true;
         KeyRateLimits.Admission admission = context.admission;
         admission.release();
+        Budgets.Reservation reservation = context.reservation;
         UsageMeter used = context.meter;
         String id = context.requestId, key = context.keyName, alias = context.alias;
         boolean streamed = context.stream;
@@ -110,7 +112,7 @@ class RequestCompletion {
             UsageRecord record = used.toRecord(id, key, context.endpoint, alias, streamed, code, outcome, tries, latency, ttft, context.table);
             admission.settle(record.promptTokens() + record.completionTokens());
             return record;
-        });
+        }, record -> reservation.settle(record.credits()));
         return true;
     }
 }

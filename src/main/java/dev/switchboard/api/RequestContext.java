@@ -46,6 +46,8 @@ final class RequestContext {
     ClientKey key;
     /** The key's rate limits' hold on this request: released and settled once, when it is recorded. */
     KeyRateLimits.Admission admission = KeyRateLimits.Admission.NONE;
+    /** The request's hold on its key's and team's budgets, released when its record is on account. */
+    dev.switchboard.budget.Budgets.Reservation reservation = dev.switchboard.budget.Budgets.Reservation.NONE;
     /**
      * The client has been given its whole answer (the stream's closing event, passed through or translated):
      * leaving before the upstream closed its side is not a cancelled request.

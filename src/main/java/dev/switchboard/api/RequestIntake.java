@@ -12,8 +12,10 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.stereotype.Component;
 
+import dev.switchboard.budget.Budgets;
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.Route;
+import dev.switchboard.config.Target;
 import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.auth.ClientAuthenticator;
 import dev.switchboard.config.GatewayProperties;
@@ -28,7 +30,8 @@ import dev.switchboard.routing.RequestFacts;
 import dev.switchboard.routing.RoutePlan;
 import dev.switchboard.routing.RoutePlanner;
 import dev.switchboard.translate.Translators;
-import dev.switchboard.usage.UsageLedger;
+import dev.switchboard.routing.CostEstimator;
+import dev.switchboard.usage.Pricing;
 import dev.switchboard.usage.UsageMeter;
 import io.netty.channel.ChannelException;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -50,18 +53,18 @@ class RequestIntake {
     private final ClientAuthenticator authenticator;
     private final KeyRateLimits limits;
     private final ConversationHistory history;
-    private final UsageLedger ledger;
+    private final Budgets budgets;
     private final RoutePlanner planner;
     private final int maxBodyBytes;
     private final BodyBudget bodies;
     private final Duration bodyReadTimeout;
 
-    RequestIntake(ClientAuthenticator authenticator, ConversationHistory history, UsageLedger ledger, KeyRateLimits limits,
+    RequestIntake(ClientAuthenticator authenticator, ConversationHistory history, Budgets budgets, KeyRateLimits limits,
                   RoutePlanner planner, GatewayProperties properties, GatewayMetrics metrics) {
         this.authenticator = authenticator;
         this.limits = limits;
         this.history = history;
-        this.ledger = ledger;
+        this.budgets = budgets;
         this.planner = planner;
         this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, properties.maxBodySize().toBytes());
         this.bodies = new BodyBudget(properties.limits().bodiesInFlightBytes());
@@ -80,7 +83,7 @@ class RequestIntake {
                     context.key = key;
                     context.keyName = key.name();
                     context.meter = new UsageMeter(endpoint.protocol(), endpoint.billed());
-                    ledger.admit(key);
+                    budgets.admit(key);
                     return readBody(request, context);
                 })
                 .flatMap(body -> {
@@ -153,7 +156,21 @@ class RequestIntake {
         }
         // the route's own alias, whatever name the client gave it: a metric tag, so never client text
         if (plan.route() != null) context.alias = plan.route().alias();
+        if (plan instanceof RoutePlan.Attempts attempts && context.key.budgeted() && context.endpoint.billed()) {
+            context.reservation = budgets.reserve(context.key, worstCase(attempts, scan, maxTokens, context));
+        }
         return plan;
+    }
+
+    /**
+     * What the request may cost at most, in credits, at the first target's prices (the cheapest healthy one):
+     * its prompt estimated from its size, and the whole answer it allows, else the route's expected answer.
+     */
+    private static long worstCase(RoutePlan.Attempts attempts, RequestScan scan, Long maxTokens, RequestContext context) {
+        RequestFacts facts = new RequestFacts(attempts.route().alias(), scan.body().length, maxTokens);
+        Target first = attempts.targets().getFirst();
+        java.math.BigDecimal usd = CostEstimator.estimate(first, CostEstimator.promptTokens(facts), CostEstimator.outputTokens(facts, attempts.route()));
+        return Pricing.credits(usd, context.table.creditsPerUsd());
     }
 
     /**

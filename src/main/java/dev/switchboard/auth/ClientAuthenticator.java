@@ -6,6 +6,7 @@ import org.springframework.stereotype.Component;
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.KeyDigest;
 import dev.switchboard.config.RouteTable;
+import dev.switchboard.keys.KeyDirectory;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
 
@@ -18,6 +19,12 @@ import dev.switchboard.protocol.GatewayException;
 public class ClientAuthenticator {
     private static final String BEARER = "Bearer ";
 
+    private final KeyDirectory directory;
+
+    public ClientAuthenticator(KeyDirectory directory) {
+        this.directory = directory;
+    }
+
     /** @return the key, as configured */
     public ClientKey authenticate(RouteTable table, HttpHeaders headers) {
         String bearer = bearer(headers.getFirst(HttpHeaders.AUTHORIZATION));
@@ -28,12 +35,16 @@ public class ClientAuthenticator {
         }
         ClientKey found = lookup(table, bearer);
         if (found == null) found = lookup(table, apiKey);
-        if (found == null) throw new GatewayException(ErrorKind.AUTHENTICATION, "Invalid API key");
+        if (found == null) throw new GatewayException(ErrorKind.AUTHENTICATION, "Invalid API key: unknown, revoked or expired");
         return found;
     }
 
-    private static ClientKey lookup(RouteTable table, String key) {
-        return key == null || key.isEmpty() ? null : table.keysByDigest().get(KeyDigest.sha256Hex(key));
+    /** The routes file's keys first, then the admin API's (revoked, expired and past-grace ones are not found). */
+    private ClientKey lookup(RouteTable table, String key) {
+        if (key == null || key.isEmpty()) return null;
+        String digest = KeyDigest.sha256Hex(key);
+        ClientKey configured = table.keysByDigest().get(digest);
+        return configured != null ? configured : directory.find(digest);
     }
 
     private static String bearer(String authorization) {

@@ -346,8 +346,14 @@ final class RouteTableBuilder {
                 digest = KeyDigest.sha256Hex(k.key());
             }
             if (k.credits() != null && k.credits() < 0) problems.add(doc.problem(at + ".credits", "must not be negative"));
-            ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits(), limits(k.limits(), at + ".limits"),
-                    aliases(k.aliases(), aliases, at + ".aliases")));
+            BudgetPeriod period = BudgetPeriod.NONE;
+            try {
+                period = BudgetPeriod.parse(k.period());
+            } catch (IllegalArgumentException e) {
+                problems.add(doc.problem(at + ".period", e.getMessage()));
+            }
+            ClientKey previous = byDigest.putIfAbsent(digest, new ClientKey(k.name(), k.credits(), period, limits(k.limits(), at + ".limits"),
+                    aliases(k.aliases(), aliases, at + ".aliases"), null));
             if (previous != null) problems.add(doc.problem(at, "the same key as '" + previous.name() + "'"));
         }
         return byDigest;

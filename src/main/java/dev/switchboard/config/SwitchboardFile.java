@@ -58,7 +58,7 @@ public record SwitchboardFile(
             BigDecimal cacheWrite,
             BigDecimal perRequest) {}
 
-    public record KeySpec(String name, String key, String keySha256, Long credits, LimitsSpec limits, List<String> aliases) {}
+    public record KeySpec(String name, String key, String keySha256, Long credits, String period, LimitsSpec limits, List<String> aliases) {}
 
     /** A key's rate limits; each one left out is no limit. */
     public record LimitsSpec(Long requestsPerMinute, Long tokensPerMinute, Integer concurrent) {}

@@ -12,6 +12,7 @@ import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.KeyLimits;
+import dev.switchboard.config.Team;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -66,13 +67,50 @@ public class KeyRateLimits implements DisposableBean {
      * {@link RateLimitedException}: 429 in the client's envelope, with when to retry.
      */
     public Mono<Admission> admit(ClientKey key, long estimatedTokens) {
-        KeyLimits limits = key.limits();
+        Team team = key.team();
+        if (team == null || !team.limits().any()) return admit(key.name(), key.limits(), estimatedTokens);
+        if (!key.limits().any()) return admit(team.subject(), team.limits(), estimatedTokens);
+        // both must have room: the key's first; a refusal by the team's gives the key's back
+        return admit(key.name(), key.limits(), estimatedTokens).flatMap(own -> admit(team.subject(), team.limits(), estimatedTokens)
+                .<Admission>map(shared -> new Both(own, shared))
+                .doOnError(e -> own.refund())
+                .doOnCancel(own::refund));
+    }
+
+    /** One subject's limits: a key's name, or a team's {@link Team#subject()}. */
+    Mono<Admission> admit(String subject, KeyLimits limits, long estimatedTokens) {
         if (!limits.any()) return Mono.just(Admission.NONE);
-        // a reload that changes the key's limits starts it afresh
-        Limited local = keys.compute(key.name(), (name, held) -> held != null && held.limits.equals(limits) ? held : new Limited(limits, clock));
-        Mono<Admission> alone = Mono.fromCallable(() -> local.admit(key.name(), estimatedTokens));
+        // a reload that changes the subject's limits starts it afresh
+        Limited local = keys.compute(subject, (name, held) -> held != null && held.limits.equals(limits) ? held : new Limited(limits, clock));
+        Mono<Admission> alone = Mono.fromCallable(() -> local.admit(subject, estimatedTokens));
         if (shared == null || !shared.available()) return alone;
-        return shared.admit(key.name(), limits, estimatedTokens).onErrorResume(SharedLimits.Unavailable.class, e -> alone);
+        return shared.admit(subject, limits, estimatedTokens).onErrorResume(SharedLimits.Unavailable.class, e -> alone);
+    }
+
+    /** A key's admission and its team's: released and settled together; the headers are the key's own. */
+    private record Both(Admission key, Admission team) implements Admission {
+        @Override
+        public RateLimitHeaders headers() {
+            return key.headers();
+        }
+
+        @Override
+        public void release() {
+            key.release();
+            team.release();
+        }
+
+        @Override
+        public void settle(long actualTokens) {
+            key.settle(actualTokens);
+            team.settle(actualTokens);
+        }
+
+        @Override
+        public void refund() {
+            key.refund();
+            team.refund();
+        }
     }
 
     @Override
@@ -147,6 +185,15 @@ public class KeyRateLimits implements DisposableBean {
             public void settle(long actualTokens) {
             }
         };
+
+        /**
+         * The request was refused after all (its team's limits had no room): its place in flight and its tokens
+         * go back; the request itself stays counted, as a refused request of a key with room would be.
+         */
+        default void refund() {
+            release();
+            settle(0);
+        }
 
         /** The {@code x-ratelimit-*} headers as this request left the limits, or null for a key without limits. */
         RateLimitHeaders headers();

@@ -54,12 +54,13 @@ class UsageConfiguration {
     }
 
     @Bean
-    UsageLedger usageLedger(UsageStore store, UsageProperties properties, MeterRegistry meters) {
+    UsageLedger usageLedger(UsageStore store, UsageProperties properties, MeterRegistry meters, dev.switchboard.config.BudgetCalendar calendar) {
         // at start-up, not in the first request that needs an estimate: an event loop must not read a jar
         TokenEstimator.load();
         UsageJournal journal = new UsageJournal(properties.journal());
         // records a crash left in the log go to the journal first, and from there into the store
         RecordLog log = RecordLog.open(properties.recordLog(), journal);
-        return new UsageLedger(store, journal, log, new UsageLedger.Retention(properties.recordRetention(), properties.rollupRetention()), meters);
+        return new UsageLedger(store, journal, log, new UsageLedger.Retention(properties.recordRetention(), properties.rollupRetention()), meters,
+                calendar);
     }
 }

@@ -18,6 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import dev.switchboard.config.BudgetCalendar;
+import dev.switchboard.config.BudgetPeriod;
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
@@ -34,7 +36,9 @@ import reactor.core.publisher.Mono;
  * to the {@link UsageJournal} and are replayed once the store answers again. Raw records past their
  * retention are deleted by the same thread, a small batch at a time between its writes.
  * Stopping drains everything. Also answers the budget question before a request is sent: used credits are
- * the store's shared figure plus this replica's records not yet written.
+ * the store's shared figure plus this replica's records not yet written; for a budget period, the store's
+ * sum since the period's start (read every second, from the rollups) plus what this replica wrote since and
+ * has not written yet.
  */
 public class UsageLedger implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
@@ -64,6 +68,12 @@ public class UsageLedger implements SmartLifecycle {
         public static final Retention FOREVER = new Retention(Duration.ofDays(365L * 1000), Duration.ofDays(365L * 1000));
     }
 
+    /** How often the spend of each budget period in use is summed again from the store (other replicas' share). */
+    private static final long PERIODS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** Every key's credits since a period's start: the store's sum, plus this replica's writes since. */
+    private record PeriodSpend(Instant start, Map<String, Long> used) {}
+
     /** A record waiting for the writer, with the log segment to settle once it is stored or journaled (null if not logged). */
     private record Queued(UsageRecord record, RecordLog.Segment segment) {}
 
@@ -86,6 +96,11 @@ public class UsageLedger implements SmartLifecycle {
     private final ConcurrentLinkedQueue<Queued> heldBack = new ConcurrentLinkedQueue<>();
     private final Map<String, AtomicLong> unwritten = new ConcurrentHashMap<>();
     private volatile Map<String, UsageStore.Balance> balances = Map.of();
+    private final BudgetCalendar calendar;
+    /** The periods some key's or team's budget follows: only those are summed. */
+    private final java.util.Set<BudgetPeriod> periodsInUse = ConcurrentHashMap.newKeySet();
+    private volatile Map<BudgetPeriod, PeriodSpend> periods = Map.of();
+    private long nextPeriods;
     private final Map<MeterKey, RecordMeters> recordMeters = new ConcurrentHashMap<>();
     /** Records still being built off an event loop (a long token estimate); stopping waits for them. */
     private final AtomicInteger building = new AtomicInteger();
@@ -100,10 +115,21 @@ public class UsageLedger implements SmartLifecycle {
     private Thread spiller;
 
     public UsageLedger(UsageStore store, UsageJournal journal, RecordLog recordLog, Retention retention, MeterRegistry meters) {
-        this(store, journal, recordLog, retention, meters, MAX_QUEUED);
+        this(store, journal, recordLog, retention, meters, MAX_QUEUED, BudgetCalendar.utc());
+    }
+
+    public UsageLedger(UsageStore store, UsageJournal journal, RecordLog recordLog, Retention retention, MeterRegistry meters,
+                       BudgetCalendar calendar) {
+        this(store, journal, recordLog, retention, meters, MAX_QUEUED, calendar);
     }
 
     UsageLedger(UsageStore store, UsageJournal journal, RecordLog recordLog, Retention retention, MeterRegistry meters, int maxQueued) {
+        this(store, journal, recordLog, retention, meters, maxQueued, BudgetCalendar.utc());
+    }
+
+    UsageLedger(UsageStore store, UsageJournal journal, RecordLog recordLog, Retention retention, MeterRegistry meters, int maxQueued,
+                BudgetCalendar calendar) {
+        this.calendar = calendar;
         this.store = store;
         this.journal = journal;
         this.recordLog = recordLog;
@@ -136,14 +162,24 @@ public class UsageLedger implements SmartLifecycle {
      * Stopping waits for records still being built.
      */
     public void record(long estimateBytes, Supplier<UsageRecord> build) {
+        record(estimateBytes, build, r -> { });
+    }
+
+    /** The same, and {@code queued} told of the record once its credits count as used. */
+    public void record(long estimateBytes, Supplier<UsageRecord> build, java.util.function.Consumer<UsageRecord> queued) {
         if (TokenEstimator.countsHere(estimateBytes)) {
-            record(build.get());
+            UsageRecord r = build.get();
+            record(r);
+            queued.accept(r);
             return;
         }
         building.incrementAndGet();
         TokenEstimator.offLoop(estimateBytes, build::get)
                 .doFinally(signal -> building.decrementAndGet())
-                .subscribe(this::record, e -> log.error("a usage record could not be built", e));
+                .subscribe(r -> {
+                    record(r);
+                    queued.accept(r);
+                }, e -> log.error("a usage record could not be built", e));
     }
 
     /** Refuses (402) a key whose used credits reached its budget. */
@@ -155,6 +191,37 @@ public class UsageLedger implements SmartLifecycle {
             throw new GatewayException(ErrorKind.INSUFFICIENT_QUOTA, "The key '" + key.name() + "' has used " + used
                     + " of its " + budget + " credits; ask an administrator to grant more");
         }
+    }
+
+    /**
+     * The credits {@code key} used in the current {@code period}, or -1 while the ledger has not summed that period yet (just started, or the
+     * period is new to it).
+     */
+    public long spent(String key, BudgetPeriod period) {
+        if (period == BudgetPeriod.NONE) return used(key);
+        PeriodSpend known = periods.get(period);
+        if (known == null) {
+            if (periodsInUse.add(period) && writer != null) LockSupport.unpark(writer);
+            return -1;
+        }
+        Instant start = calendar.start(period);
+        // a period just begun: nothing of it was summed yet but what this replica wrote since (see settle)
+        long base = known.start().equals(start) ? known.used().getOrDefault(key, 0L) : 0;
+        AtomicLong pending = unwritten.get(key);
+        return saturatedSum(base, pending == null ? 0 : pending.get());
+    }
+
+    /** Sums these periods from now on: the ones budgets follow, known before the first request needs them. */
+    public void trackPeriods(java.util.Collection<BudgetPeriod> used) {
+        boolean added = false;
+        for (BudgetPeriod p : used) {
+            if (p != BudgetPeriod.NONE) added |= periodsInUse.add(p);
+        }
+        if (added && writer != null) LockSupport.unpark(writer);
+    }
+
+    public BudgetCalendar calendar() {
+        return calendar;
     }
 
     /** The key's budget: its configured credits and every grant; saturates rather than wrap past the largest long. */
@@ -261,6 +328,7 @@ public class UsageLedger implements SmartLifecycle {
     private void writeLoop() {
         storeUp = call(store.migrate(), "migrate the usage schema");
         if (storeUp) refreshBalances();
+        if (storeUp) refreshPeriods();
         long nextRetry = 0;
         nextPurge = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         boolean full = false;
@@ -277,7 +345,32 @@ public class UsageLedger implements SmartLifecycle {
             }
             if (!batch.isEmpty() && !(journal.isEmpty() && write(batch))) toJournal(batch);
             if (running && storeUp && !full && System.nanoTime() >= nextPurge) purgeSome();
+            if (running && storeUp && (System.nanoTime() >= nextPeriods || periodsInUse.size() > periods.size())) refreshPeriods();
         }
+    }
+
+    /**
+     * Each period in use summed per key from its start, from the rollups: every replica's records in the store.
+     * A replica that cannot read them keeps its last figures and what it wrote since.
+     */
+    private void refreshPeriods() {
+        nextPeriods = System.nanoTime() + PERIODS_EVERY_NANOS;
+        if (periodsInUse.isEmpty()) return;
+        Map<BudgetPeriod, PeriodSpend> fresh = new java.util.EnumMap<>(BudgetPeriod.class);
+        for (BudgetPeriod period : periodsInUse) {
+            Instant start = calendar.start(period);
+            try {
+                List<UsageStore.Summary> sums = store.summary(UsageStore.Grouping.KEY, start, null).collectList().block(STORE_TIMEOUT);
+                Map<String, Long> used = new java.util.HashMap<>();
+                if (sums != null) sums.forEach(s -> used.put(s.group(), s.credits()));
+                fresh.put(period, new PeriodSpend(start, used));
+            } catch (RuntimeException e) {
+                log.debug("Could not sum the spend of the {} period: {}", period.wireName(), e.toString());
+                PeriodSpend held = periods.get(period);
+                if (held != null) fresh.put(period, held);
+            }
+        }
+        periods = Map.copyOf(fresh);
     }
 
     /**
@@ -399,13 +492,28 @@ public class UsageLedger implements SmartLifecycle {
      */
     private void settle(List<UsageRecord> batch) {
         Map<String, UsageStore.Balance> known = new java.util.HashMap<>(balances);
+        Map<BudgetPeriod, PeriodSpend> spend = new java.util.EnumMap<>(BudgetPeriod.class);
+        for (Map.Entry<BudgetPeriod, PeriodSpend> e : periods.entrySet()) {
+            Instant start = calendar.start(e.getKey());
+            // a period that began since the last sum starts from what this replica writes in it
+            spend.put(e.getKey(), new PeriodSpend(start, new java.util.HashMap<>(e.getValue().start().equals(start) ? e.getValue().used() : Map.of())));
+        }
+        for (UsageRecord r : batch) {
+            if (r.credits() <= 0) continue;
+            UsageStore.Balance b = known.getOrDefault(r.key(), new UsageStore.Balance(0, 0));
+            known.put(r.key(), new UsageStore.Balance(b.granted(), b.used() + r.credits()));
+            for (PeriodSpend p : spend.values()) {
+                if (!r.time().isBefore(p.start())) p.used().merge(r.key(), r.credits(), Long::sum);
+            }
+        }
+        // the written credits are counted in the known figures before they leave the unwritten ones: a budget
+        // read in between counts them twice for a moment, never not at all
+        balances = Map.copyOf(known);
+        periods = Map.copyOf(spend);
         for (UsageRecord r : batch) {
             if (r.credits() <= 0) continue;
             unwritten.computeIfAbsent(r.key(), k -> new AtomicLong()).updateAndGet(v -> Math.max(0, v - r.credits()));
-            UsageStore.Balance b = known.getOrDefault(r.key(), new UsageStore.Balance(0, 0));
-            known.put(r.key(), new UsageStore.Balance(b.granted(), b.used() + r.credits()));
         }
-        balances = Map.copyOf(known);
     }
 
     private void refreshBalances() {
