@@ -336,9 +336,13 @@ public class KeysAdminHandler {
         return KeyDirectory.document(row);
     }
 
-    /** The request's JSON body (empty is null), or a 400 that says what is wrong with it. */
+    /**
+     * The request's JSON body (empty is null), or a 400 that says what is wrong with it. Handled off the event
+     * loop: a change draws a secret from the system's random source, which may block.
+     */
     private static Mono<ServerResponse> body(ServerRequest request, Function<JsonNode, Mono<ServerResponse>> handler) {
-        return BodyBytes.read(request.exchange().getRequest().getBody(), MAX_BODY).defaultIfEmpty(new byte[0]).flatMap(bytes -> {
+        return BodyBytes.read(request.exchange().getRequest().getBody(), MAX_BODY).defaultIfEmpty(new byte[0])
+                .publishOn(Schedulers.boundedElastic()).flatMap(bytes -> {
             JsonNode body;
             try {
                 body = bytes.length == 0 ? null : Json.MAPPER.readTree(bytes);

@@ -68,7 +68,8 @@ public final class KeyRequests {
 
     /** The name a create body gives: required, letters, digits, dot, dash and underscore, up to 100. */
     public static String name(JsonNode body) {
-        JsonNode name = body == null ? null : body.get("name");
+        if (body == null || !body.isObject()) throw new IllegalArgumentException("body: must be a JSON object");
+        JsonNode name = body.get("name");
         if (name == null || name.isNull()) throw new IllegalArgumentException("name: required");
         String value = optionalName(name, "name");
         return value;
