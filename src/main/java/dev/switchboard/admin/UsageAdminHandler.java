@@ -1,7 +1,6 @@
 package dev.switchboard.admin;
 
 import static org.springframework.web.reactive.function.server.RequestPredicates.GET;
-import static org.springframework.web.reactive.function.server.RequestPredicates.POST;
 import static org.springframework.web.reactive.function.server.RouterFunctions.route;
 
 import java.time.Instant;
@@ -16,22 +15,15 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
-import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.RouteTable;
-import dev.switchboard.protocol.BodyBytes;
-import dev.switchboard.protocol.EchoedText;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.usage.UsageLedger;
 import dev.switchboard.usage.UsageStore;
 import reactor.core.publisher.Mono;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The ledger behind the admin key: records ({@code GET /admin/usage}, {@code /admin/usage/{request_id}}),
@@ -39,7 +31,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Configuration(proxyBeanMethods = false)
 public class UsageAdminHandler {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UsageAdminHandler.class);
     /** Amounts as plain decimals (0.00042, not 4.2E-4), as people read them. */
     private static final JsonMapper SNAKE = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(tools.jackson.core.StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN).build();
