@@ -50,14 +50,13 @@ public class ProxyHandler {
                 endpoint, routes.get());
         response.header(RequestIdFilter.HEADER, context.requestId);
         return intake.accept(request, context)
-                .flatMap(accepted -> {
-                    RoutePlan plan = intake.plan(accepted, context);
+                .flatMap(accepted -> intake.held(intake.plan(accepted, context), accepted, context).flatMap(plan -> {
                     if (endpoint == ApiEndpoint.COUNT_TOKENS && plan instanceof RoutePlan.NoTarget none
                             && none.route().targets().stream().anyMatch(t -> t.upstream().enabled())) {
                         return relay.countedHere(accepted.scan().body(), context, response); // no Anthropic upstream to ask
                     }
                     return follow(plan, accepted, context).flatMap(answer -> relay.relay(answer, context, response));
-                })
+                }))
                 .onErrorResume(e -> relay.error(e, context, response))
                 // the connection closed while the upstream was still working on the request: the server cancels
                 // the exchange, which closes the upstream connection; the request is recorded, as cancelled.

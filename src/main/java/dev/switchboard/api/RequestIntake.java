@@ -156,10 +156,20 @@ class RequestIntake {
         }
         // the route's own alias, whatever name the client gave it: a metric tag, so never client text
         if (plan.route() != null) context.alias = plan.route().alias();
-        if (plan instanceof RoutePlan.Attempts attempts && context.key.budgeted() && context.endpoint.billed()) {
-            context.reservation = budgets.reserve(context.key, worstCase(attempts, scan, maxTokens, context));
-        }
         return plan;
+    }
+
+    /**
+     * The plan once the request's worst-case cost is held on its key's and team's budgets, or their refusal (402)
+     * before anything is sent upstream; a request without a budget goes on as it is.
+     */
+    Mono<RoutePlan> held(RoutePlan plan, Accepted accepted, RequestContext context) {
+        if (!(plan instanceof RoutePlan.Attempts attempts) || !context.key.budgeted() || !context.endpoint.billed()) return Mono.just(plan);
+        long worstCase = worstCase(attempts, accepted.scan(), maxTokens(accepted.scan(), context.endpoint), context);
+        return budgets.hold(context.key, worstCase).map(reservation -> {
+            context.reservation = reservation;
+            return plan;
+        });
     }
 
     /**

@@ -15,6 +15,7 @@ import dev.switchboard.config.BudgetPeriod;
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.keys.KeyDirectory;
+import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.usage.UsageLedger;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -29,14 +30,17 @@ class BudgetConfiguration {
         return new BudgetCalendar(Clock.systemUTC(), properties.zone());
     }
 
-    /** The routes file's keys' periods are summed from the start, so their first requests find them known. */
+    /**
+     * The routes file's keys' periods are summed from the start, so their first requests find them known; with
+     * Redis, holds are shared through it.
+     */
     @Bean
-    Budgets budgets(UsageLedger ledger, KeyDirectory directory, CurrentRouteTable routes, MeterRegistry meters) {
+    Budgets budgets(UsageLedger ledger, KeyDirectory directory, CurrentRouteTable routes, KeyRateLimits limits, MeterRegistry meters) {
         Set<BudgetPeriod> periods = EnumSet.noneOf(BudgetPeriod.class);
         for (ClientKey k : routes.get().keysByDigest().values()) {
             if (k.credits() != null) periods.add(k.period());
         }
         ledger.trackPeriods(periods);
-        return new Budgets(ledger, directory, meters);
+        return new Budgets(ledger, directory, limits.sharedHolds(), meters);
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +17,11 @@ import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.Team;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.GatewayException;
+import dev.switchboard.limits.SharedHolds;
 import dev.switchboard.usage.UsageLedger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import reactor.core.publisher.Mono;
 
 /**
  * Credit budgets, reserve then settle: a request is admitted only if its worst-case cost fits in what its
@@ -27,8 +30,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * requests therefore overshoot a budget only by what some of them cost beyond their reservation, and that
  * overshoot is counted ({@code switchboard.budget.overshoot}).
  * <p>
- * Reservations are this replica's: with several replicas, each also sees the others' spend once it is in
- * the store (within about a second), not their requests in flight.
+ * With Redis ({@link SharedHolds}), holds and the period's spend are counted there for every replica; without
+ * it, or while it does not answer, each replica holds alone and sees the others' spend once it is in the store
+ * (within about a second), not their requests in flight.
  */
 public class Budgets {
     private static final Logger log = LoggerFactory.getLogger(Budgets.class);
@@ -44,12 +48,22 @@ public class Budgets {
     private final BudgetCalendar calendar;
     private final Members members;
     private final ConcurrentHashMap<String, AtomicLong> reserved = new ConcurrentHashMap<>();
+    /** How long a request waits for its budget period's first sum before it is told to retry (503). */
+    private static final Duration FIRST_SUM_WAIT = Duration.ofSeconds(5);
     private final Counter overshoot;
     private final MeterRegistry meters;
     /** Each budget admission has seen, as its gauges read it now (the latest key, as reloads and the API change it). */
-    private final ConcurrentHashMap<String, java.util.function.Supplier<Status>> watched = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Supplier<Status>> watched = new ConcurrentHashMap<>();
+
+    /** Holds every replica shares, or null: each replica holds alone. */
+    private final SharedHolds shared;
 
     public Budgets(UsageLedger ledger, Members members, MeterRegistry meters) {
+        this(ledger, members, null, meters);
+    }
+
+    public Budgets(UsageLedger ledger, Members members, SharedHolds shared, MeterRegistry meters) {
+        this.shared = shared;
         this.ledger = ledger;
         this.meters = meters;
         this.calendar = ledger.calendar();
@@ -104,38 +118,91 @@ public class Budgets {
 
     /**
      * Reserves {@code credits}, the request's worst-case cost, on its key's budget and its team's, or refuses it:
-     * 402 with when the budget starts afresh, 503 for a second while the ledger first sums a period.
+     * 402 with when the budget starts afresh, 503 for a second while the ledger first sums a period. Through the
+     * shared holds when there are (one round trip a budget), else, or while they do not answer, on this replica.
      */
+    public Mono<Reservation> hold(ClientKey key, long credits) {
+        if (!key.budgeted()) return Mono.just(Reservation.NONE);
+        // a period no budget followed until now (a new key, a first request after start): wait for its first sum
+        java.util.concurrent.CompletableFuture<Void> summing = key.credits() == null ? null : ledger.summed(key.period());
+        if (summing == null && key.team() != null && key.team().credits() != null) summing = ledger.summed(key.team().period());
+        if (summing != null) {
+            // completed by the ledger's writer thread: the request goes on elsewhere
+            return Mono.fromFuture(summing, true).timeout(FIRST_SUM_WAIT, Mono.empty()).publishOn(reactor.core.scheduler.Schedulers.parallel())
+                    .then(Mono.defer(() -> held(key, credits)));
+        }
+        return held(key, credits);
+    }
+
+    private Mono<Reservation> held(ClientKey key, long credits) {
+        if (shared == null || !shared.available()) return Mono.fromCallable(() -> reserve(key, credits));
+        return Mono.defer(() -> {
+            // made first, so whatever ends this (a refusal, Redis away, the client gone) gives back what it holds
+            Reservation reservation = new Reservation(this, key, new ArrayList<>(2), credits);
+            Mono<Void> own = key.credits() == null ? Mono.empty() : holdShared(key, key.name(), credits, () -> keyStatus(key), reservation);
+            Team team = key.team();
+            Mono<Void> theirs = team == null || team.credits() == null ? Mono.empty()
+                    : holdShared(key, team.subject(), credits, () -> teamStatus(team), reservation);
+            return own.then(theirs)
+                    .thenReturn(reservation)
+                    .doOnCancel(() -> reservation.settle(0))
+                    .onErrorResume(e -> {
+                        reservation.settle(0);
+                        // a refusal stands; anything else (Redis away) holds on this replica instead
+                        return e instanceof GatewayException ? Mono.error(e) : Mono.fromCallable(() -> reserve(key, credits));
+                    });
+        });
+    }
+
+    private Mono<Void> holdShared(ClientKey key, String subject, long credits, Supplier<Status> status, Reservation reservation) {
+        return Mono.defer(() -> {
+            watch(subject, status);
+            Status now = status.get();
+            if (now.spent() < 0) return Mono.error(summing(now));
+            Instant start = calendar.start(now.period());
+            return shared.hold(subject, start, now.resetsAt(), now.budget(), now.spent(), credits).flatMap(h -> {
+                if (!h.taken()) {
+                    return Mono.error(spent(key, new Status(subject, now.budget(), now.period(), h.spent(), h.held(), now.resetsAt()), credits));
+                }
+                reservation.add(new Held(subject, true, start, now.resetsAt()));
+                return Mono.empty();
+            });
+        });
+    }
+
+    /** The same on this replica alone: its spend view and its own holds. */
     public Reservation reserve(ClientKey key, long credits) {
         if (!key.budgeted()) return Reservation.NONE;
-        List<String> taken = new ArrayList<>(2);
+        List<Held> taken = new ArrayList<>(2);
         try {
             if (key.credits() != null) {
                 take(key, key.name(), credits, () -> keyStatus(key));
-                taken.add(key.name());
+                taken.add(new Held(key.name(), false, null, null));
             }
             Team team = key.team();
             if (team != null && team.credits() != null) {
                 take(key, team.subject(), credits, () -> teamStatus(team));
-                taken.add(team.subject());
+                taken.add(new Held(team.subject(), false, null, null));
             }
         } catch (RuntimeException e) {
-            for (String subject : taken) reserved.get(subject).addAndGet(-credits);
+            for (Held h : taken) reserved.get(h.subject()).addAndGet(-credits);
             throw e;
         }
         return new Reservation(this, key, taken, credits);
     }
 
-    private void take(ClientKey key, String subject, long credits, java.util.function.Supplier<Status> status) {
+    private GatewayException summing(Status now) {
+        return new GatewayException(ErrorKind.OVERLOADED, "The gateway is still summing this budget's " + now.period().wireName()
+                + " spend; retry in a second", null, null, Duration.ofSeconds(1));
+    }
+
+    private void take(ClientKey key, String subject, long credits, Supplier<Status> status) {
         watch(subject, status);
         AtomicLong held = reserved.computeIfAbsent(subject, s -> new AtomicLong());
         while (true) {
             long before = held.get();
             Status now = status.get();
-            if (now.spent() < 0) {
-                throw new GatewayException(ErrorKind.OVERLOADED, "The gateway is still summing this budget's " + now.period().wireName()
-                        + " spend; retry in a second", null, null, Duration.ofSeconds(1));
-            }
+            if (now.spent() < 0) throw summing(now);
             // spent, then what others hold, then this request: the check and the hold are one step (the CAS)
             if (now.spent() + before + credits > now.budget()) throw spent(key, now, credits);
             if (held.compareAndSet(before, before + credits)) return;
@@ -146,7 +213,7 @@ public class Budgets {
      * A budget's gauges, from its first request on: {@code switchboard.budget.limit}, {@code .spent} (this
      * period), {@code .reserved} and {@code .resets} (when the period ends, in seconds since the epoch).
      */
-    private void watch(String subject, java.util.function.Supplier<Status> status) {
+    private void watch(String subject, Supplier<Status> status) {
         if (watched.put(subject, status) != null) return;
         gauge("switchboard.budget.limit", "Credits the budget allows each period", subject, Status::budget);
         gauge("switchboard.budget.spent", "Credits spent in the budget's current period", subject, Status::spent);
@@ -202,20 +269,23 @@ public class Budgets {
         return new GatewayException(ErrorKind.INSUFFICIENT_QUOTA, message.toString(), null, null, retry);
     }
 
+    /** One budget a request holds credits on: through the shared holds (with their period) or on this replica. */
+    record Held(String subject, boolean shared, Instant periodStart, Instant periodEnd) {}
+
     /** One admitted request's hold on its budgets, released once its real cost is on the ledger's account. */
     public static final class Reservation {
         public static final Reservation NONE = new Reservation(null, null, List.of(), 0);
 
         private final Budgets budgets;
         private final ClientKey key;
-        private final List<String> subjects;
+        private final List<Held> held;
         private final long credits;
         private boolean settled;
 
-        Reservation(Budgets budgets, ClientKey key, List<String> subjects, long credits) {
+        Reservation(Budgets budgets, ClientKey key, List<Held> held, long credits) {
             this.budgets = budgets;
             this.key = key;
-            this.subjects = subjects;
+            this.held = held;
             this.credits = credits;
         }
 
@@ -223,18 +293,33 @@ public class Budgets {
             return credits;
         }
 
+        /** A shared hold taken: counted on this replica too (as the API shows it), or given back if this ended already. */
+        synchronized void add(Held h) {
+            budgets.reserved.computeIfAbsent(h.subject(), s -> new AtomicLong()).addAndGet(credits);
+            if (!settled) {
+                held.add(h);
+                return;
+            }
+            budgets.reserved.get(h.subject()).addAndGet(-credits);
+            budgets.shared.settle(h.subject(), h.periodStart(), h.periodEnd(), credits, 0);
+        }
+
         /**
-         * The request cost {@code actual} credits, now counted as used by the ledger: the hold goes. Admission
-         * keeps spend plus holds within the budget, so a budget spent past its end got there by requests that
-         * cost more than they held; how far past is counted, once per credit.
+         * The request cost {@code actual} credits, now counted as used by the ledger: the hold goes (and, when
+         * shared, the cost counts as the period's spend for every replica at once). Admission keeps spend plus
+         * holds within the budget, so a budget spent past its end got there by requests that cost more than
+         * they held; how far past is counted, once per credit.
          */
         public synchronized void settle(long actual) {
             if (settled || budgets == null) return;
             settled = true;
-            for (String subject : subjects) budgets.reserved.get(subject).addAndGet(-credits);
+            for (Held h : held) {
+                budgets.reserved.get(h.subject()).addAndGet(-credits);
+                if (h.shared()) budgets.shared.settle(h.subject(), h.periodStart(), h.periodEnd(), credits, actual);
+            }
             if (actual <= credits) return;
-            for (String subject : subjects) {
-                Status status = subject.equals(key.name()) ? budgets.keyStatus(key) : budgets.teamStatus(key.team());
+            for (Held h : held) {
+                Status status = h.subject().equals(key.name()) ? budgets.keyStatus(key) : budgets.teamStatus(key.team());
                 if (status != null && status.spent() > status.budget()) budgets.overrun(key, status);
             }
         }

@@ -113,6 +113,11 @@ public class KeyRateLimits implements DisposableBean {
         }
     }
 
+    /** Budget holds shared through the same Redis, or null without Redis. */
+    public SharedHolds sharedHolds() {
+        return shared;
+    }
+
     @Override
     public void destroy() {
         if (shared != null) shared.close();

@@ -22,25 +22,28 @@ import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Rate limits every replica shares, in Redis: each key's requests-a-minute and tokens-a-minute buckets are
  * Bucket4j's, kept in Redis through Lettuce (compare-and-swap, so replicas taking from one bucket at once
  * never overdraw it), and its requests in flight a counter ({@code INCR}, {@code DECR}). The limits a request
  * meets are asked at once, pipelined on one connection, and what a refused request took from the others is
- * given back. Never blocks: Lettuce answers on its own threads.
+ * given back. Budgets' holds ({@link SharedHolds}) are a script each, one round trip. Never blocks: Lettuce
+ * answers on its own threads.
  * <p>
  * Redis going away stops nothing: a call that fails or takes longer than the timeout marks Redis away, the
  * caller limits in its own memory, and a background check brings Redis back once it answers (both logged).
  * A replica that dies holding requests in flight leaves them counted until the count expires (five minutes
  * after the key's last admission).
  */
-final class SharedLimits implements AutoCloseable {
+final class SharedLimits implements AutoCloseable, SharedHolds {
     private static final Logger log = LoggerFactory.getLogger(SharedLimits.class);
     private static final Duration MINUTE = Duration.ofMinutes(1);
     private static final long IN_FLIGHT_TTL_SECONDS = 300;
@@ -89,7 +92,8 @@ final class SharedLimits implements AutoCloseable {
     }
 
     /** Whether admissions go to Redis now; false for a while after it failed, then it is tried again. */
-    boolean available() {
+    @Override
+    public boolean available() {
         if (up.get() && connection != null) return true;
         long now = System.nanoTime();
         long at = retryAt.get();
@@ -105,12 +109,12 @@ final class SharedLimits implements AutoCloseable {
     private void away(Throwable e) {
         retryAt.set(System.nanoTime() + RETRY_NANOS);
         if (up.compareAndSet(true, false)) {
-            log.warn("Redis does not answer ({}): each replica enforces the rate limits alone until it is back", e.toString());
+            log.warn("Redis does not answer ({}): each replica enforces the rate limits and budget holds alone until it is back", e.toString());
         }
     }
 
     private void back() {
-        if (up.compareAndSet(false, true)) log.info("Redis answers again: the rate limits are shared again");
+        if (up.compareAndSet(false, true)) log.info("Redis answers again: the rate limits and budget holds are shared again");
     }
 
     Mono<KeyRateLimits.Admission> admit(String name, KeyLimits limits, long estimatedTokens) {
@@ -135,6 +139,7 @@ final class SharedLimits implements AutoCloseable {
         CompletableFuture<Void> all = CompletableFuture.allOf(nonNull(inFlight), nonNull(requestProbe), nonNull(tokenProbe));
         // the deadline is Lettuce's own (every command times out after it): one clock, no error left behind
         return Mono.fromFuture(all, true)
+                .publishOn(Schedulers.parallel()) // off Lettuce's one event loop: the request goes on from here
                 .onErrorMap(e -> !(e instanceof RateLimitedException), e -> {
                     away(e);
                     // whatever did land is given back, as the request is admitted elsewhere
@@ -178,6 +183,82 @@ final class SharedLimits implements AutoCloseable {
         if (tokenProbe != null) tokenProbe.thenAccept(p -> {
             if (p.isConsumed()) tokens.addTokens(estimatedTokens);
         });
+    }
+
+    /**
+     * KEYS: the budget's held credits, its spend in the period. ARGV: budget, the ledger's spend, credits,
+     * seconds the holds outlive their last admission, seconds the spend outlives its period. The spend is the
+     * larger of the shared count and the ledger's (which is all there is after Redis lost its data); the hold is
+     * taken only if spend, holds and these credits fit. Numbers are exact up to 2^53 credits (Lua's doubles).
+     */
+    private static final String HOLD = """
+            local spent = tonumber(redis.call('GET', KEYS[2]) or '0')
+            local known = tonumber(ARGV[2])
+            if known > spent then
+              spent = known
+              redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[5])
+            end
+            local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+            if spent + held + tonumber(ARGV[3]) > tonumber(ARGV[1]) then
+              return {0, spent, held}
+            end
+            held = redis.call('INCRBY', KEYS[1], ARGV[3])
+            redis.call('EXPIRE', KEYS[1], ARGV[4])
+            return {1, spent, held}
+            """;
+    /** KEYS as {@link #HOLD}'s. ARGV: credits held, credits spent, seconds the spend outlives its period. */
+    private static final String SETTLE = """
+            if redis.call('DECRBY', KEYS[1], ARGV[1]) < 0 then redis.call('DEL', KEYS[1]) end
+            redis.call('INCRBY', KEYS[2], ARGV[2])
+            redis.call('EXPIRE', KEYS[2], ARGV[3])
+            return 1
+            """;
+    private static final long HOLD_TTL_SECONDS = 300;
+    /** How long a budget without a period keeps its shared spend after its last request; then the ledger's is read. */
+    private static final long NO_PERIOD_SPEND_TTL_SECONDS = 7 * 86_400;
+
+    @Override
+    public Mono<Hold> hold(String subject, java.time.Instant periodStart, java.time.Instant periodEnd, long budget, long knownSpent, long credits) {
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c == null) return Mono.error(new Unavailable(null));
+        byte[][] keys = budgetKeys(subject, periodStart);
+        byte[][] args = {bytes(budget), bytes(knownSpent), bytes(credits), bytes(HOLD_TTL_SECONDS), bytes(spendTtl(periodEnd))};
+        return Mono.fromCompletionStage(c.async().<java.util.List<Long>>eval(HOLD, ScriptOutputType.MULTI, keys, args))
+                // off Lettuce's one event loop, which answers every replica's Redis call: the request goes on from here
+                .publishOn(Schedulers.parallel())
+                .map(r -> {
+                    back();
+                    return new Hold(r.get(0) == 1L, r.get(1), r.get(2));
+                })
+                .onErrorMap(e -> {
+                    away(e);
+                    return new Unavailable(e);
+                });
+    }
+
+    @Override
+    public void settle(String subject, java.time.Instant periodStart, java.time.Instant periodEnd, long held, long actual) {
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c == null) return;
+        c.async().eval(SETTLE, ScriptOutputType.INTEGER, budgetKeys(subject, periodStart), bytes(held), bytes(actual), bytes(spendTtl(periodEnd)))
+                .exceptionally(e -> {
+                    log.warn("A budget hold of {} credits on {} could not be released in Redis (it expires by itself): {}", held, subject, e.toString());
+                    return null;
+                });
+    }
+
+    private byte[][] budgetKeys(String subject, java.time.Instant periodStart) {
+        String base = prefix + "budget:" + subject + ":" + periodStart.getEpochSecond();
+        return new byte[][] {(base + ":held").getBytes(StandardCharsets.UTF_8), (base + ":spent").getBytes(StandardCharsets.UTF_8)};
+    }
+
+    private static long spendTtl(java.time.Instant periodEnd) {
+        if (periodEnd == null) return NO_PERIOD_SPEND_TTL_SECONDS;
+        return Math.max(1, java.time.Duration.between(java.time.Instant.now(), periodEnd).toSeconds() + 86_400);
+    }
+
+    private static byte[] bytes(long value) {
+        return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     }
 
     private static RateLimitHeaders headers(KeyLimits limits, ConsumptionProbe requests, ConsumptionProbe tokens) {

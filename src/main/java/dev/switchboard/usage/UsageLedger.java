@@ -211,6 +211,21 @@ public class UsageLedger implements SmartLifecycle {
         return saturatedSum(base, pending == null ? 0 : pending.get());
     }
 
+    /** Periods tracked and not summed yet, each with what waits for its first sum. */
+    private final Map<BudgetPeriod, java.util.concurrent.CompletableFuture<Void>> firstSums = new ConcurrentHashMap<>();
+
+    /**
+     * Null if {@code period}'s spend is known; else it is tracked from now on, and this completes once the
+     * writer has summed it (normally within a moment: the writer is woken for it).
+     */
+    public java.util.concurrent.CompletableFuture<Void> summed(BudgetPeriod period) {
+        if (period == BudgetPeriod.NONE || periods.containsKey(period)) return null;
+        java.util.concurrent.CompletableFuture<Void> first = firstSums.computeIfAbsent(period, p -> new java.util.concurrent.CompletableFuture<>());
+        if (periodsInUse.add(period) && writer != null) LockSupport.unpark(writer);
+        if (periods.containsKey(period)) first.complete(null); // summed in between
+        return first;
+    }
+
     /** Sums these periods from now on: the ones budgets follow, known before the first request needs them. */
     public void trackPeriods(java.util.Collection<BudgetPeriod> used) {
         boolean added = false;
@@ -371,6 +386,10 @@ public class UsageLedger implements SmartLifecycle {
             }
         }
         periods = Map.copyOf(fresh);
+        for (BudgetPeriod p : fresh.keySet()) {
+            java.util.concurrent.CompletableFuture<Void> first = firstSums.remove(p);
+            if (first != null) first.complete(null);
+        }
     }
 
     /**
