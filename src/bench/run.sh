@@ -4,7 +4,9 @@
 # WebFlux reference) and through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
 # SCG share, with nothing on it), measured with wrk and a first-event probe; Switchboard also with a Responses
 # API stream it translates to the mock's chat completions (first event); then one table; then 2,000
-# streams held open at once through Switchboard while its RSS is sampled.
+# streams held open at once through Switchboard while its RSS is sampled. Switchboard is measured again with
+# a key whose rate limits and budget are all on (bench-limited, never reached): in memory, and, when Redis
+# answers on REDIS_URL (default redis://127.0.0.1:6379), through Redis on a second gateway.
 #
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
 #   src/bench/run.sh jmh        # the JMH benchmarks of the hot-path pieces and of the ledger's store, with -prof gc
@@ -44,7 +46,15 @@ trap cleanup EXIT
 
 # the held streams take two descriptors each in the gateway, and the mock's and the client's too
 ulimit -n 65536 2>/dev/null || true
-mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085
+mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086
+redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
+redis_hostport="${redis_url#redis://}"; redis_hostport="${redis_hostport%%/*}"
+redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the reply
+  exec 3<>"/dev/tcp/${redis_hostport%:*}/${redis_hostport#*:}" || return 1
+  printf '%s\r\n' "$1" >&3
+  timeout 2 cat <&3 | head -c 65536 || true
+  exec 3<&-
+}
 java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
 pids+=($!)
 
@@ -155,6 +165,29 @@ rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 gcs=$(jstat -gc "$gateway_pid" 2>/dev/null | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
   NR == 2 { printf "%d young, %d full (%.2f s in full collections)", $col["YGC"], $col["FGC"], $col["FGCT"] }')
 
+# the same gateway (warm) with a key whose limits and budget are all on, kept in memory
+read -r l_rps l_p50 l_p99 l_p50one l_p99one l_first l_cpu l_jit <<< "$(BENCH_KEY=bench-limited measure switchboard-limited $gateway_port 20s "$gateway_pid")"
+# and through Redis, on a gateway of its own with the same flags and warm-up; Redis's commands counted per request
+q_rps="-"; q_p50="-"; q_p99="-"; q_p50one="-"; q_p99one="-"; q_first="-"; q_cpu="-"; q_cmds="-"
+if redis_cmd PING 2>/dev/null | grep -q PONG; then
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
+    --server.port=$redis_gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+    --switchboard.redis.url="$redis_url" --switchboard.redis.prefix="bench-$$:" \
+    --switchboard.ledger.file="$work/ledger-redis.db" --switchboard.usage.record-log="$work/usage-log-redis" \
+    --switchboard.usage.journal="$work/journal-redis.jsonl" > "$work/gateway-redis.log" 2>&1 &
+  redis_gateway_pid=$!
+  pids+=($redis_gateway_pid)
+  answers $redis_gateway_port
+  commands() { redis_cmd "INFO stats" | awk -F: '/^total_commands_processed/ { print $2 + 0 }'; }
+  c0=$(commands)
+  read -r q_rps q_p50 q_p99 q_p50one q_p99one q_first q_cpu q_jit <<< "$(BENCH_KEY=bench-limited measure switchboard-redis $redis_gateway_port "$warmup" "$redis_gateway_pid")"
+  c1=$(commands)
+  served=$(cat "$work"/switchboard-redis-*.txt "$work"/switchboard-redis-warm.txt 2>/dev/null | awk '/requests in/ { n += $1 } END { print n }')
+  q_cmds=$(awk -v c=$(( ${c1:-0} - ${c0:-0} )) -v n="${served:-0}" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')
+  kill "$redis_gateway_pid" 2>/dev/null || true
+  wait "$redis_gateway_pid" 2>/dev/null || true
+fi
+
 # Spring Cloud Gateway, started only now so it never shares the cores with Switchboard's run, with the same JVM
 # flags and warm-up: the comparison is of the code, not of the settings (with the JVM's defaults it used more
 # CPU a request and twice the RSS)
@@ -193,7 +226,7 @@ held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
 sleep 1  # the ledger's writer stores a batch every 100 ms
 records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
   | grep -o '"requests":[0-9]*' | cut -d: -f2 || true)
-answered=$(cat "$work"/switchboard-*.txt | awk '/requests in/ { n += $1 } END { print n }')
+answered=$(cat "$work"/switchboard-{warm,32,1}.txt "$work"/switchboard-limited-*.txt | awk '/requests in/ { n += $1 } END { print n }')
 
 echo
 echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} per run, ~1 KB chat request"
@@ -201,6 +234,8 @@ printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "" "req/s@32" "p50@32 ms" "p
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first" "-"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first" "${n_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' switchboard "$s_rps" "$s_p50" "$s_p99" "$s_p50one" "$s_p99one" "$s_first" "${s_cpu} us"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "+limits" "$l_rps" "$l_p50" "$l_p99" "$l_p50one" "$l_p99one" "$l_first" "${l_cpu} us"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "+redis" "$q_rps" "$q_p50" "$q_p99" "$q_p50one" "$q_p99one" "$q_first" "${q_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "spring-cg" "$g_rps" "$g_p50" "$g_p99" "$g_p50one" "$g_p99one" "$g_first" "${g_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "bare-rn" "$r_rps" "$r_p50" "$r_p99" "$r_p50one" "$r_p99one" "$r_first" "${r_cpu} us"
 echo "proxy CPU/req: the proxy's own CPU time (user + system) per request answered in the 32-connection run;" \
@@ -221,4 +256,6 @@ echo "$held" | tail -n +2
 warnings=$(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)
 echo "gateway log lines at WARN or ERROR: ${warnings:-0}"
 grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
+echo "+limits: switchboard with a key whose rate limits and monthly budget are all on, in memory; +redis: the same through Redis" \
+  "(${q_cmds} Redis commands a request; the first-event column is the plain key's)"
 [ -z "${netfilter_note:-}" ] || echo "$netfilter_note"

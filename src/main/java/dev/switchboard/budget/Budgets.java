@@ -143,7 +143,8 @@ public class Budgets {
             Team team = key.team();
             Mono<Void> theirs = team == null || team.credits() == null ? Mono.empty()
                     : holdShared(key, team.subject(), credits, () -> teamStatus(team), reservation);
-            return own.then(theirs)
+            // both budgets asked at once (one round trip), each answer awaited, so a hold one refusal leaves is given back
+            return Mono.whenDelayError(own, theirs)
                     .thenReturn(reservation)
                     .doOnCancel(() -> reservation.settle(0))
                     .onErrorResume(e -> {

@@ -17,7 +17,9 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Signal;
 
 /**
  * Each key's rate limits: requests a minute and tokens a minute as Bucket4j token buckets that refill
@@ -70,11 +72,17 @@ public class KeyRateLimits implements DisposableBean {
         Team team = key.team();
         if (team == null || !team.limits().any()) return admit(key.name(), key.limits(), estimatedTokens);
         if (!key.limits().any()) return admit(team.subject(), team.limits(), estimatedTokens);
-        // both must have room: the key's first; a refusal by the team's gives the key's back
-        return admit(key.name(), key.limits(), estimatedTokens).flatMap(own -> admit(team.subject(), team.limits(), estimatedTokens)
-                .<Admission>map(shared -> new Both(own, shared))
-                .doOnError(e -> own.refund())
-                .doOnCancel(own::refund));
+        // both must have room: asked at once (through Redis, on one pipelined connection), and what one refusal
+        // leaves taken of the other is given back
+        return Mono.zip(admit(key.name(), key.limits(), estimatedTokens).materialize(),
+                        admit(team.subject(), team.limits(), estimatedTokens).materialize())
+                .map(both -> {
+                    Signal<Admission> own = both.getT1(), shared = both.getT2();
+                    if (own.isOnNext() && shared.isOnNext()) return new Both(own.get(), shared.get());
+                    if (own.isOnNext()) own.get().refund();
+                    if (shared.isOnNext()) shared.get().refund();
+                    throw Exceptions.propagate(own.isOnError() ? own.getThrowable() : shared.getThrowable());
+                });
     }
 
     /** One subject's limits: a key's name, or a team's {@link Team#subject()}. */

@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
+import dev.switchboard.config.BudgetPeriod;
 import dev.switchboard.config.ClientKey;
+import dev.switchboard.config.Team;
 import dev.switchboard.config.KeyLimits;
 import dev.switchboard.protocol.ErrorKind;
 import io.github.bucket4j.TimeMeter;
@@ -112,5 +114,21 @@ class KeyRateLimitsTest {
             return e;
         }
         throw new AssertionError("admitted");
+    }
+
+    @Test
+    void aTeamsLimitsAreSharedByItsKeysAndARefusalByTheTeamGivesTheKeysPlaceBack() {
+        Team team = new Team("research", null, BudgetPeriod.NONE, new KeyLimits(2, 0, 0), java.util.Map.of());
+        ClientKey alice = new ClientKey("alice", null, BudgetPeriod.NONE, new KeyLimits(0, 0, 1), java.util.List.of(), team);
+        ClientKey bob = new ClientKey("bob", null, BudgetPeriod.NONE, KeyLimits.NONE, java.util.List.of(), team);
+        KeyRateLimits.Admission first = limits.admit(alice, 0).block();
+        first.release();
+        limits.admit(bob, 0).block().release();
+        RateLimitedException refused = catchRefusal(alice, 0);
+        assertThat(refused.getMessage()).contains("team:research");
+        // alice's one place in flight was given back when her team refused: she is admitted once the team has room
+        later(Duration.ofSeconds(30));
+        assertThat(limits.admit(alice, 0).block()).isNotNull();
+        assertThat(catchRefusal(alice, 0).getMessage()).as("her one place is taken now").contains("'alice'");
     }
 }
