@@ -300,17 +300,17 @@ final class RouteTableBuilder {
 
     private KeyLimits limits(SwitchboardFile.LimitsSpec spec, String at) {
         if (spec == null) return KeyLimits.NONE;
-        long requests = positive(spec.requestsPerMinute(), at + ".requests-per-minute");
-        long tokens = positive(spec.tokensPerMinute(), at + ".tokens-per-minute");
-        long concurrent = positive(spec.concurrent() == null ? null : spec.concurrent().longValue(), at + ".concurrent");
+        long requests = positive(spec.requestsPerMinute(), at + ".requests-per-minute", KeyLimits.MAX_PER_MINUTE);
+        long tokens = positive(spec.tokensPerMinute(), at + ".tokens-per-minute", KeyLimits.MAX_PER_MINUTE);
+        long concurrent = positive(spec.concurrent() == null ? null : spec.concurrent().longValue(), at + ".concurrent", Integer.MAX_VALUE);
         return new KeyLimits(requests, tokens, (int) concurrent);
     }
 
     /** A limit's value, or 0 for none; a value below 1 is a problem named by its field. */
-    private long positive(Long value, String at) {
+    private long positive(Long value, String at, long max) {
         if (value == null) return 0;
-        if (value < 1) {
-            problems.add(doc.problem(at, "must be at least 1 (leave it out for no limit)"));
+        if (value < 1 || value > max) {
+            problems.add(doc.problem(at, "must be from 1 to " + max + " (leave it out for no limit)"));
             return 0;
         }
         return value;

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import dev.switchboard.config.BudgetPeriod;
+import dev.switchboard.config.KeyLimits;
 import dev.switchboard.usage.UsageLedger;
 import tools.jackson.databind.JsonNode;
 
@@ -162,15 +163,15 @@ public final class KeyRequests {
             }
         }
         Long concurrent = limit(node.get("concurrent"), "limits.concurrent", Integer.MAX_VALUE);
-        return new VirtualKey.Limits(limit(node.get("requests_per_minute"), "limits.requests_per_minute", Long.MAX_VALUE / 2),
-                limit(node.get("tokens_per_minute"), "limits.tokens_per_minute", Long.MAX_VALUE / 2),
+        return new VirtualKey.Limits(limit(node.get("requests_per_minute"), "limits.requests_per_minute", KeyLimits.MAX_PER_MINUTE),
+                limit(node.get("tokens_per_minute"), "limits.tokens_per_minute", KeyLimits.MAX_PER_MINUTE),
                 concurrent == null ? null : concurrent.intValue());
     }
 
     private static Long limit(JsonNode node, String field, long max) {
         if (node == null || node.isNull()) return null;
         if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < 1 || node.asLong() > max) {
-            throw new IllegalArgumentException(field + ": a whole number of at least 1 (null or left out for no limit)");
+            throw new IllegalArgumentException(field + ": a whole number from 1 to " + max + " (null or left out for no limit)");
         }
         return node.asLong();
     }

@@ -141,9 +141,11 @@ class ConfigLoaderTest {
         assertThat(loader.parse("routes.yaml", VALID).keysByDigest().get(KeyDigest.sha256Hex("team-a-secret")).limits())
                 .isEqualTo(KeyLimits.NONE);
         assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}",
-                "    key: ${TEAM_A_KEY}\n    limits: {requests-per-minute: 0, concurrent: -2}")))
-                .hasMessageContaining("keys[0].limits.requests-per-minute: must be at least 1")
-                .hasMessageContaining("keys[0].limits.concurrent: must be at least 1");
+                "    key: ${TEAM_A_KEY}\n    limits: {requests-per-minute: 0, concurrent: -2, tokens-per-minute: 1000000000000}")))
+                .hasMessageContaining("keys[0].limits.requests-per-minute: must be from 1 to 10000000000")
+                .hasMessageContaining("keys[0].limits.concurrent: must be from 1 to")
+                // past what a token bucket can refill (one a nanosecond): refused here, not a 500 on every request
+                .hasMessageContaining("keys[0].limits.tokens-per-minute: must be from 1 to 10000000000");
         assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("    key: ${TEAM_A_KEY}",
                 "    key: ${TEAM_A_KEY}\n    limits: {requests-per-hour: 5}")))
                 .hasMessageContaining("requests-per-hour");

@@ -210,6 +210,7 @@ class VirtualKeysIT extends GatewayIT {
                 {"{\"name\":\"x5\",\"period\":\"30d\"}", "period: must be none, daily, weekly or monthly"},
                 {"{\"name\":\"x6\",\"limits\":{\"requests_per_minute\":0}}", "limits.requests_per_minute:"},
                 {"{\"name\":\"x7\",\"limits\":{\"burst\":3}}", "limits.burst: unknown field"},
+                {"{\"name\":\"x7b\",\"limits\":{\"tokens_per_minute\":1000000000000}}", "limits.tokens_per_minute: a whole number from 1 to 10000000000"},
                 {"{\"name\":\"x8\",\"expires_at\":\"tomorrow\"}", "expires_at:"},
                 {"{\"name\":\"x9\",\"expires_at\":\"2020-01-01T00:00:00Z\"}", "expires_at: must be in the future"},
                 {"{\"name\":\"x10\",\"team\":\"nobody\"}", "team: no team named 'nobody'"},
