@@ -35,7 +35,9 @@ import dev.switchboard.usage.Pricing;
 import dev.switchboard.usage.UsageMeter;
 import io.netty.channel.ChannelException;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Signal;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.util.context.Context;
 
@@ -93,11 +95,11 @@ class RequestIntake {
                     permitted(context, alias);
                     context.stream = scan.stream();
                     context.streamUsageWanted = endpoint == ApiEndpoint.CHAT_COMPLETIONS && scan.stream() && !scan.asksForStreamUsage();
-                    if (endpoint != ApiEndpoint.RESPONSES) return admitted(new Accepted(scan, alias, headers), context);
+                    if (endpoint != ApiEndpoint.RESPONSES) return Mono.just(new Accepted(scan, alias, headers));
                     return history.continueFrom(scan, context.keyName).flatMap(continued -> {
                         context.conversation = continued.conversation();
                         context.meter.request(continued.scan().body()); // the whole conversation is what the upstream reads
-                        return admitted(new Accepted(continued.scan(), alias, headers), context);
+                        return Mono.just(new Accepted(continued.scan(), alias, headers));
                     });
                 });
     }
@@ -112,22 +114,6 @@ class RequestIntake {
         if (route == null || context.key.allows(route.alias())) return;
         throw new GatewayException(ErrorKind.PERMISSION, "Key '" + context.key.name() + "' may not use model '" + route.alias()
                 + "': ask an administrator to add it to the key's aliases", "model", null);
-    }
-
-    /**
-     * The request as the key's rate limits take it, or their refusal (429) before anything is sent upstream; a
-     * key without limits adds nothing to the request's path. Its tokens on account: the prompt's bytes over four
-     * (no tokenizer on the event loop) plus the answer it allows.
-     */
-    private Mono<Accepted> admitted(Accepted accepted, RequestContext context) {
-        ClientKey key = context.key;
-        if (!key.limits().any()) return Mono.just(accepted);
-        RequestScan scan = accepted.scan();
-        Long answer = maxTokens(scan, context.endpoint);
-        return limits.admit(key, scan.body().length / 4 + (answer == null ? 0 : Math.max(0, answer))).map(admission -> {
-            context.admission = admission;
-            return accepted;
-        });
     }
 
     /** The answer's length the request allows, in tokens, or null if it sets none. */
@@ -160,15 +146,35 @@ class RequestIntake {
     }
 
     /**
-     * The plan once the request's worst-case cost is held on its key's and team's budgets, or their refusal (402)
-     * before anything is sent upstream; a request without a budget goes on as it is.
+     * The plan once the request is admitted by its key's and team's rate limits and its worst-case cost is held
+     * on their budgets, or the refusal (429, 402) before anything is sent upstream. Limits and holds are asked at
+     * once (through Redis, one round trip together), and what one refusal leaves taken of the other is given
+     * back. A key without limits or budget goes on as it is, at no cost. The tokens the limits take: the prompt's
+     * bytes over four (no tokenizer on the event loop) plus the answer it allows.
      */
     Mono<RoutePlan> held(RoutePlan plan, Accepted accepted, RequestContext context) {
-        if (!(plan instanceof RoutePlan.Attempts attempts) || !context.key.budgeted() || !context.endpoint.billed()) return Mono.just(plan);
-        long worstCase = worstCase(attempts, accepted.scan(), maxTokens(accepted.scan(), context.endpoint), context);
-        return budgets.hold(context.key, worstCase).map(reservation -> {
-            context.reservation = reservation;
-            return plan;
+        ClientKey key = context.key;
+        RequestScan scan = accepted.scan();
+        Long answer = maxTokens(scan, context.endpoint);
+        boolean limited = key.limits().any() || (key.team() != null && key.team().limits().any());
+        boolean budgeted = plan instanceof RoutePlan.Attempts && key.budgeted() && context.endpoint.billed();
+        if (!limited && !budgeted) return Mono.just(plan);
+        Mono<KeyRateLimits.Admission> admission = limited
+                ? limits.admit(key, scan.body().length / 4 + (answer == null ? 0 : Math.max(0, answer))) : Mono.just(KeyRateLimits.Admission.NONE);
+        Mono<Budgets.Reservation> reservation = budgeted
+                ? budgets.hold(key, worstCase((RoutePlan.Attempts) plan, scan, answer, context)) : Mono.just(Budgets.Reservation.NONE);
+        // each kept as soon as it is taken: a client gone meanwhile has its request's end give it back
+        return Mono.zip(admission.doOnNext(a -> context.admission = a).materialize(),
+                        reservation.doOnNext(r -> context.reservation = r).materialize()).map(both -> {
+            Signal<KeyRateLimits.Admission> admitted = both.getT1();
+            Signal<Budgets.Reservation> held = both.getT2();
+            if (admitted.isOnNext() && held.isOnNext()) return plan;
+            if (admitted.isOnNext()) admitted.get().refund();
+            if (held.isOnNext()) held.get().settle(0);
+            context.admission = KeyRateLimits.Admission.NONE; // given back already: the request's end has nothing to give
+            context.reservation = Budgets.Reservation.NONE;
+            // a rate limit's refusal first, as a client that waits for it may then find the budget has room
+            throw Exceptions.propagate(admitted.isOnError() ? admitted.getThrowable() : held.getThrowable());
         });
     }
 

@@ -12,13 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.switchboard.config.KeyLimits;
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.distributed.AsyncBucketProxy;
-import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
-import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
-import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -31,12 +24,13 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Rate limits every replica shares, in Redis: each key's requests-a-minute and tokens-a-minute buckets are
- * Bucket4j's, kept in Redis through Lettuce (compare-and-swap, so replicas taking from one bucket at once
- * never overdraw it), and its requests in flight a counter ({@code INCR}, {@code DECR}). The limits a request
- * meets are asked at once, pipelined on one connection, and what a refused request took from the others is
- * given back. Budgets' holds ({@link SharedHolds}) are a script each, one round trip. Never blocks: Lettuce
- * answers on its own threads.
+ * Rate limits and budget holds every replica shares, in Redis, each a Lua script run through Lettuce: a
+ * subject's requests-a-minute and tokens-a-minute buckets and its requests in flight are checked and taken in
+ * one call ({@link #ADMIT}), a budget's hold in one more ({@link SharedHolds}). Atomic in Redis, so replicas
+ * taking from one bucket at once never overdraw it, and one round trip with no retries: Bucket4j's Redis
+ * buckets (compare-and-swap, a read then a swap) cost two round trips and, on a key 32 connections share, a
+ * hundred commands a request in retries (docs/benchmark.md). The local buckets stay Bucket4j's. Never
+ * blocks: Lettuce answers on its own threads, and the request goes on off them.
  * <p>
  * Redis going away stops nothing: a call that fails or takes longer than the timeout marks Redis away, the
  * caller limits in its own memory, and a background check brings Redis back once it answers (both logged).
@@ -45,7 +39,6 @@ import reactor.core.scheduler.Schedulers;
  */
 final class SharedLimits implements AutoCloseable, SharedHolds {
     private static final Logger log = LoggerFactory.getLogger(SharedLimits.class);
-    private static final Duration MINUTE = Duration.ofMinutes(1);
     private static final long IN_FLIGHT_TTL_SECONDS = 300;
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -60,7 +53,6 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
     private final RedisURI uri;
     private final String prefix;
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
-    private volatile AsyncProxyManager<byte[]> buckets;
     private final AtomicBoolean up = new AtomicBoolean(true);
     private final AtomicLong retryAt = new AtomicLong();
 
@@ -84,9 +76,6 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
                         return;
                     }
                     connection = c;
-                    buckets = Bucket4jLettuce.casBasedBuilder(c)
-                            .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(MINUTE))
-                            .build().asAsync();
                     back();
                 });
     }
@@ -117,72 +106,128 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
         if (up.compareAndSet(false, true)) log.info("Redis answers again: the rate limits and budget holds are shared again");
     }
 
+    /**
+     * A subject's limits in one script, so one round trip and no retries however many requests race for them.
+     * KEYS: the requests bucket, the tokens bucket (hashes of what is left, {@code t}, and when, {@code ts}, in
+     * Redis's own milliseconds), the requests in flight. ARGV: requests and tokens a minute and requests at once
+     * (0 for none), the tokens this request takes, the in-flight count's lifetime in seconds. Every limit is
+     * checked before any is taken, so a refused request takes nothing. The buckets refill smoothly over the
+     * minute. Returns {refusal (0 none, 1 in flight, 2 requests, 3 tokens), requests left, tokens left,
+     * milliseconds until the refusing bucket has room}.
+     */
+    private static final String ADMIT = """
+            local now_parts = redis.call('TIME')
+            local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
+            local function level(key, per_minute)
+              local state = redis.call('HMGET', key, 't', 'ts')
+              local t = tonumber(state[1])
+              if t == nil then return per_minute end
+              return math.min(per_minute, t + (now - tonumber(state[2])) * per_minute / 60000)
+            end
+            local rpm, tpm, concurrent, take = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+            local requests = rpm > 0 and level(KEYS[1], rpm) or 0
+            local tokens = tpm > 0 and level(KEYS[2], tpm) or 0
+            local in_flight = concurrent > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+            if concurrent > 0 and in_flight + 1 > concurrent then
+              return {1, math.floor(requests), math.floor(tokens), 0}
+            end
+            if rpm > 0 and requests < 1 then
+              return {2, 0, math.floor(tokens), math.ceil((1 - requests) * 60000 / rpm)}
+            end
+            if tpm > 0 and take > 0 and tokens < take then
+              return {3, math.floor(requests), math.floor(tokens), math.ceil((take - tokens) * 60000 / tpm)}
+            end
+            if rpm > 0 then
+              requests = requests - 1
+              redis.call('HSET', KEYS[1], 't', requests, 'ts', now)
+              redis.call('PEXPIRE', KEYS[1], 120000)
+            end
+            if tpm > 0 and take > 0 then
+              tokens = tokens - take
+              redis.call('HSET', KEYS[2], 't', tokens, 'ts', now)
+              redis.call('PEXPIRE', KEYS[2], 120000)
+            end
+            if concurrent > 0 then
+              redis.call('INCR', KEYS[3])
+              redis.call('EXPIRE', KEYS[3], ARGV[5])
+            end
+            return {0, math.floor(requests), math.floor(tokens), 0}
+            """;
+    /**
+     * A request's end on its subject's limits. KEYS as {@link #ADMIT}'s. ARGV: tokens a minute, the tokens to take
+     * (more used than estimated; even past the limit, so the next requests wait for them) or give back
+     * (negative), whether it held a place in flight (1 or 0).
+     */
+    private static final String SETTLE_LIMITS = """
+            local tpm, change = tonumber(ARGV[1]), tonumber(ARGV[2])
+            if tpm > 0 and change ~= 0 then
+              local now_parts = redis.call('TIME')
+              local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
+              local state = redis.call('HMGET', KEYS[2], 't', 'ts')
+              local t = tonumber(state[1]) or tpm
+              if state[2] then t = math.min(tpm, t + (now - tonumber(state[2])) * tpm / 60000) end
+              redis.call('HSET', KEYS[2], 't', math.min(tpm, t - change), 'ts', now)
+              redis.call('PEXPIRE', KEYS[2], 120000)
+            end
+            if ARGV[3] == '1' and redis.call('DECR', KEYS[3]) < 0 then redis.call('DEL', KEYS[3]) end
+            return 1
+            """;
+
     Mono<KeyRateLimits.Admission> admit(String name, KeyLimits limits, long estimatedTokens) {
         StatefulRedisConnection<byte[], byte[]> c = connection;
-        AsyncProxyManager<byte[]> proxies = buckets;
-        if (c == null || proxies == null) return Mono.error(new Unavailable(null));
+        if (c == null) return Mono.error(new Unavailable(null));
         if (limits.tokensPerMinute() > 0 && estimatedTokens > limits.tokensPerMinute()) {
-            return Mono.error(RateLimitedException.tooLarge(name, estimatedTokens, limits.tokensPerMinute(), headers(limits, null, null)));
+            return Mono.error(RateLimitedException.tooLarge(name, estimatedTokens, limits.tokensPerMinute(), RateLimitHeaders.of(limits,
+                    limits.requestsPerMinute(), limits.tokensPerMinute())));
         }
-        RedisAsyncCommands<byte[], byte[]> redis = c.async();
-        byte[] inFlightKey = key(name, "in-flight", limits.concurrent());
-        AsyncBucketProxy requests = limits.requestsPerMinute() > 0
-                ? proxies.builder().build(key(name, "requests", limits.requestsPerMinute()), config(limits.requestsPerMinute())) : null;
-        AsyncBucketProxy tokens = limits.tokensPerMinute() > 0
-                ? proxies.builder().build(key(name, "tokens", limits.tokensPerMinute()), config(limits.tokensPerMinute())) : null;
-        // every question at once: Lettuce pipelines them on the one connection
-        CompletableFuture<Long> inFlight = limits.concurrent() > 0 ? redis.incr(inFlightKey).toCompletableFuture() : null;
-        if (inFlight != null) redis.expire(inFlightKey, IN_FLIGHT_TTL_SECONDS);
-        CompletableFuture<ConsumptionProbe> requestProbe = requests == null ? null : requests.tryConsumeAndReturnRemaining(1);
-        CompletableFuture<ConsumptionProbe> tokenProbe = tokens == null || estimatedTokens <= 0 ? null
-                : tokens.tryConsumeAndReturnRemaining(estimatedTokens);
-        CompletableFuture<Void> all = CompletableFuture.allOf(nonNull(inFlight), nonNull(requestProbe), nonNull(tokenProbe));
+        byte[][] keys = {key(name, "requests", limits.requestsPerMinute()), key(name, "tokens", limits.tokensPerMinute()),
+                key(name, "in-flight", limits.concurrent())};
+        long take = limits.tokensPerMinute() > 0 ? Math.max(0, estimatedTokens) : 0;
+        byte[][] args = {bytes(limits.requestsPerMinute()), bytes(limits.tokensPerMinute()), bytes(limits.concurrent()), bytes(take),
+                bytes(IN_FLIGHT_TTL_SECONDS)};
         // the deadline is Lettuce's own (every command times out after it): one clock, no error left behind
-        return Mono.fromFuture(all, true)
-                .publishOn(Schedulers.parallel()) // off Lettuce's one event loop: the request goes on from here
-                .onErrorMap(e -> !(e instanceof RateLimitedException), e -> {
+        return Mono.fromCompletionStage(SharedLimits.<java.util.List<Long>>run(c, ADMIT, ScriptOutputType.MULTI, keys, args))
+                .onErrorMap(e -> {
                     away(e);
-                    // whatever did land is given back, as the request is admitted elsewhere
-                    giveBack(redis, inFlight, inFlightKey, requestProbe, requests, tokenProbe, tokens, estimatedTokens);
                     return new Unavailable(e);
                 })
-                .then(Mono.fromCallable(() -> {
+                // off Lettuce's one event loop, which answers every call to Redis: the request goes on from here
+                .publishOn(Schedulers.parallel())
+                .map(r -> {
                     back();
-                    Long count = inFlight == null ? null : inFlight.join();
-                    ConsumptionProbe r = requestProbe == null ? null : requestProbe.join();
-                    ConsumptionProbe t = tokenProbe == null ? null : tokenProbe.join();
-                    RateLimitHeaders headers = headers(limits, r, t);
-                    RateLimitedException refused = null;
-                    if (count != null && count > limits.concurrent()) {
-                        refused = RateLimitedException.inFlight(name, limits.concurrent(), headers);
-                    } else if (r != null && !r.isConsumed()) {
-                        refused = RateLimitedException.requests(name, limits.requestsPerMinute(), Duration.ofNanos(r.getNanosToWaitForRefill()), headers);
-                    } else if (t != null && !t.isConsumed()) {
-                        refused = RateLimitedException.tokens(name, limits.tokensPerMinute(), Duration.ofNanos(t.getNanosToWaitForRefill()), headers);
+                    RateLimitHeaders headers = RateLimitHeaders.of(limits, r.get(1), r.get(2));
+                    Duration wait = Duration.ofMillis(r.get(3));
+                    switch (r.get(0).intValue()) {
+                        case 1 -> throw RateLimitedException.inFlight(name, limits.concurrent(), headers);
+                        case 2 -> throw RateLimitedException.requests(name, limits.requestsPerMinute(), wait, headers);
+                        case 3 -> throw RateLimitedException.tokens(name, limits.tokensPerMinute(), wait, headers);
+                        default -> {
+                            return new SharedAdmission(this, keys, limits, take, headers);
+                        }
                     }
-                    if (refused != null) {
-                        giveBack(redis, inFlight, inFlightKey, requestProbe, requests, tokenProbe, tokens, estimatedTokens);
-                        throw refused;
-                    }
-                    return new SharedAdmission(redis, count == null ? null : inFlightKey, tokens, estimatedTokens, headers);
-                }));
+                });
     }
 
-    private static CompletableFuture<?> nonNull(CompletableFuture<?> f) {
-        return f == null ? CompletableFuture.completedFuture(null) : f;
+    /** Each script by its name in Redis's script cache: EVALSHA sends 40 characters rather than the script. */
+    private static final java.util.Map<String, String> SHAS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Runs a script by its digest; one Redis has not cached yet (a restart, a first call) is sent whole, once. */
+    private static <T> CompletableFuture<T> run(StatefulRedisConnection<byte[], byte[]> c, String script, ScriptOutputType type,
+                                                byte[][] keys, byte[]... args) {
+        String sha = SHAS.computeIfAbsent(script, SharedLimits::sha1);
+        return c.async().<T>evalsha(sha, type, keys, args).toCompletableFuture()
+                .handle((r, e) -> e == null ? CompletableFuture.completedFuture(r)
+                        : String.valueOf(e.getMessage()).startsWith("NOSCRIPT") ? c.async().<T>eval(script, type, keys, args).toCompletableFuture()
+                        : CompletableFuture.<T>failedFuture(e))
+                .thenCompose(f -> f);
     }
 
-    /** What a refused (or abandoned) request took from each limit, returned; fire and forget. */
-    private static void giveBack(RedisAsyncCommands<byte[], byte[]> redis, CompletableFuture<Long> inFlight, byte[] inFlightKey,
-                                 CompletableFuture<ConsumptionProbe> requestProbe, AsyncBucketProxy requests,
-                                 CompletableFuture<ConsumptionProbe> tokenProbe, AsyncBucketProxy tokens, long estimatedTokens) {
-        if (inFlight != null) inFlight.thenAccept(n -> redis.decr(inFlightKey));
-        if (requestProbe != null) requestProbe.thenAccept(p -> {
-            if (p.isConsumed()) requests.addTokens(1);
-        });
-        if (tokenProbe != null) tokenProbe.thenAccept(p -> {
-            if (p.isConsumed()) tokens.addTokens(estimatedTokens);
-        });
+    private static String sha1(String script) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1").digest(script.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -223,7 +268,7 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
         if (c == null) return Mono.error(new Unavailable(null));
         byte[][] keys = budgetKeys(subject, periodStart);
         byte[][] args = {bytes(budget), bytes(knownSpent), bytes(credits), bytes(HOLD_TTL_SECONDS), bytes(spendTtl(periodEnd))};
-        return Mono.fromCompletionStage(c.async().<java.util.List<Long>>eval(HOLD, ScriptOutputType.MULTI, keys, args))
+        return Mono.fromCompletionStage(SharedLimits.<java.util.List<Long>>run(c, HOLD, ScriptOutputType.MULTI, keys, args))
                 // off Lettuce's one event loop, which answers every replica's Redis call: the request goes on from here
                 .publishOn(Schedulers.parallel())
                 .map(r -> {
@@ -240,7 +285,7 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
     public void settle(String subject, java.time.Instant periodStart, java.time.Instant periodEnd, long held, long actual) {
         StatefulRedisConnection<byte[], byte[]> c = connection;
         if (c == null) return;
-        c.async().eval(SETTLE, ScriptOutputType.INTEGER, budgetKeys(subject, periodStart), bytes(held), bytes(actual), bytes(spendTtl(periodEnd)))
+        run(c, SETTLE, ScriptOutputType.INTEGER, budgetKeys(subject, periodStart), bytes(held), bytes(actual), bytes(spendTtl(periodEnd)))
                 .exceptionally(e -> {
                     log.warn("A budget hold of {} credits on {} could not be released in Redis (it expires by itself): {}", held, subject, e.toString());
                     return null;
@@ -261,36 +306,26 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
         return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static RateLimitHeaders headers(KeyLimits limits, ConsumptionProbe requests, ConsumptionProbe tokens) {
-        long requestsLeft = requests == null ? 0 : Math.max(0, requests.getRemainingTokens());
-        long tokensLeft = tokens == null ? 0 : Math.max(0, tokens.getRemainingTokens());
-        return RateLimitHeaders.of(limits, requestsLeft, tokensLeft);
-    }
-
     private byte[] key(String name, String limit, long value) {
         // the limit's value in the key: a reload that changes it starts afresh, as the local buckets do
         return (prefix + "limits:" + name + ":" + limit + ":" + value).getBytes(StandardCharsets.UTF_8);
     }
 
-    private static BucketConfiguration config(long perMinute) {
-        return BucketConfiguration.builder().addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, MINUTE).build()).build();
-    }
-
-    /** Admitted through Redis. */
+    /** Admitted through Redis: its end is one more script call, fire and forget. */
     private static final class SharedAdmission implements KeyRateLimits.Admission {
-        private final RedisAsyncCommands<byte[], byte[]> redis;
-        private final byte[] inFlightKey;
-        private final AsyncBucketProxy tokens;
-        private final long estimatedTokens;
+        private final SharedLimits redis;
+        private final byte[][] keys;
+        private final KeyLimits limits;
+        private final long takenTokens;
         private final RateLimitHeaders headers;
         private final AtomicInteger released = new AtomicInteger();
+        private final AtomicInteger settled = new AtomicInteger();
 
-        SharedAdmission(RedisAsyncCommands<byte[], byte[]> redis, byte[] inFlightKey, AsyncBucketProxy tokens, long estimatedTokens,
-                        RateLimitHeaders headers) {
+        SharedAdmission(SharedLimits redis, byte[][] keys, KeyLimits limits, long takenTokens, RateLimitHeaders headers) {
             this.redis = redis;
-            this.inFlightKey = inFlightKey;
-            this.tokens = tokens;
-            this.estimatedTokens = estimatedTokens;
+            this.keys = keys;
+            this.limits = limits;
+            this.takenTokens = takenTokens;
             this.headers = headers;
         }
 
@@ -299,19 +334,30 @@ final class SharedLimits implements AutoCloseable, SharedHolds {
             return headers;
         }
 
+        /** With a tokens limit, the place in flight goes back with the tokens' settlement: one call, not two. */
         @Override
         public void release() {
-            if (inFlightKey == null || released.getAndIncrement() > 0) return;
-            redis.decr(inFlightKey);
+            if (limits.concurrent() > 0 && limits.tokensPerMinute() <= 0 && released.getAndIncrement() == 0) {
+                redis.settleLimits(keys, limits, 0, true);
+            }
         }
 
         @Override
         public void settle(long actualTokens) {
-            if (tokens == null) return;
-            long difference = actualTokens - estimatedTokens;
-            if (difference > 0) tokens.consumeIgnoringRateLimits(difference);
-            else if (difference < 0) tokens.addTokens(-difference);
+            if (limits.tokensPerMinute() <= 0 || settled.getAndIncrement() > 0) return;
+            boolean place = limits.concurrent() > 0 && released.getAndIncrement() == 0;
+            if (place || actualTokens != takenTokens) redis.settleLimits(keys, limits, actualTokens - takenTokens, place);
         }
+    }
+
+    private void settleLimits(byte[][] keys, KeyLimits limits, long change, boolean release) {
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c == null) return;
+        run(c, SETTLE_LIMITS, ScriptOutputType.INTEGER, keys, bytes(limits.tokensPerMinute()), bytes(change), bytes(release ? 1 : 0))
+                .exceptionally(e -> {
+                    log.debug("A request's end could not be counted in Redis (its count expires by itself): {}", e.toString());
+                    return null;
+                });
     }
 
     @Override
