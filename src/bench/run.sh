@@ -183,7 +183,7 @@ if redis_cmd PING 2>/dev/null | grep -q PONG; then
   c0=$(commands)
   read -r q_rps q_p50 q_p99 q_p50one q_p99one q_first q_cpu q_jit <<< "$(BENCH_KEY=bench-limited measure switchboard-redis $redis_gateway_port "$warmup" "$redis_gateway_pid")"
   c1=$(commands)
-  served=$(cat "$work"/switchboard-redis-*.txt "$work"/switchboard-redis-warm.txt 2>/dev/null | awk '/requests in/ { n += $1 } END { print n }')
+  served=$(cat "$work"/switchboard-redis-*.txt 2>/dev/null | awk '/requests in/ { n += $1 } END { print n }')
   q_cmds=$(awk -v c=$(( ${c1:-0} - ${c0:-0} )) -v n="${served:-0}" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }')
   kill "$redis_gateway_pid" 2>/dev/null || true
   wait "$redis_gateway_pid" 2>/dev/null || true
@@ -226,7 +226,7 @@ kill "$sampler" 2>/dev/null || true
 held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
 sleep 1  # the ledger's writer stores a batch every 100 ms
 records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
-  | grep -o '"requests":[0-9]*' | cut -d: -f2 || true)
+  | grep -o '"requests":[0-9]*' | cut -d: -f2 | awk '{ n += $1 } END { print n }' || true)
 answered=$(cat "$work"/switchboard-{warm,32,1}.txt "$work"/switchboard-limited-*.txt | awk '/requests in/ { n += $1 } END { print n }')
 
 echo

@@ -26,8 +26,7 @@ import dev.switchboard.support.GatewayProcess;
 import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.TcpProxy;
 import dev.switchboard.support.TestUpstreams;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import dev.switchboard.support.LocalRedis;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import tools.jackson.databind.JsonNode;
 
@@ -59,14 +58,7 @@ class VirtualKeysReplicasIT {
     void start() throws Exception {
         url = System.getenv("SWITCHBOARD_TEST_POSTGRES_URL");
         Assumptions.assumeTrue(url != null && !url.isBlank(), "no PostgreSQL: set SWITCHBOARD_TEST_POSTGRES_URL (.ci/run does)");
-        RedisClient probe = RedisClient.create("redis://127.0.0.1:6379");
-        try (StatefulRedisConnection<String, String> c = probe.connect()) {
-            Assumptions.assumeTrue("PONG".equals(c.sync().ping()), "no Redis on 127.0.0.1:6379 (.ci/run starts one)");
-        } catch (io.lettuce.core.RedisConnectionException e) {
-            Assumptions.abort("no Redis on 127.0.0.1:6379 (.ci/run starts one)");
-        } finally {
-            probe.shutdown();
-        }
+        LocalRedis.assumeAvailable();
         schema = "replicas_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         try (Connection c = jdbc(); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);

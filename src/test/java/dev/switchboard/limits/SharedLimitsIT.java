@@ -12,15 +12,13 @@ import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import dev.switchboard.support.GatewayProcess;
 import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.TcpProxy;
 import dev.switchboard.support.TestUpstreams;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import dev.switchboard.support.LocalRedis;
 
 /**
  * Two gateway replicas sharing their keys' rate limits through this machine's Redis (reached through a TCP
@@ -42,14 +40,7 @@ class SharedLimitsIT {
     }
 
     private void start() throws Exception {
-        RedisClient probe = RedisClient.create("redis://127.0.0.1:6379");
-        try (StatefulRedisConnection<String, String> c = probe.connect()) {
-            Assumptions.assumeTrue("PONG".equals(c.sync().ping()), "no Redis on 127.0.0.1:6379 (.ci/run starts one)");
-        } catch (io.lettuce.core.RedisConnectionException e) {
-            Assumptions.abort("no Redis on 127.0.0.1:6379 (.ci/run starts one)");
-        } finally {
-            probe.shutdown();
-        }
+        LocalRedis.assumeAvailable();
         redis = new TcpProxy("127.0.0.1", 6379).start();
         TestUpstreams.get().wireMock().stubFor(post("/replicas/v1/chat/completions")
                 .willReturn(aResponse().withHeader("Content-Type", "application/json").withBody(ANSWER)));

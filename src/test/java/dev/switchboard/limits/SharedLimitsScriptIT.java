@@ -8,13 +8,11 @@ import java.time.Instant;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.switchboard.config.KeyLimits;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import dev.switchboard.support.LocalRedis;
 
 /**
  * The Redis scripts on this machine's Redis: a subject's limits checked and taken in one call, a refused
@@ -26,14 +24,7 @@ class SharedLimitsScriptIT {
 
     @BeforeEach
     void connect() {
-        RedisClient probe = RedisClient.create("redis://127.0.0.1:6379");
-        try (StatefulRedisConnection<String, String> c = probe.connect()) {
-            Assumptions.assumeTrue("PONG".equals(c.sync().ping()), "no Redis on 127.0.0.1:6379 (.ci/run starts one)");
-        } catch (io.lettuce.core.RedisConnectionException e) {
-            Assumptions.abort("no Redis on 127.0.0.1:6379 (.ci/run starts one)");
-        } finally {
-            probe.shutdown();
-        }
+        LocalRedis.assumeAvailable();
         redis = new SharedLimits("redis://127.0.0.1:6379", prefix, Duration.ofSeconds(2));
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (!redis.available() && System.nanoTime() < deadline) Thread.onSpinWait();
