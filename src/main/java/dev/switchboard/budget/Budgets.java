@@ -119,7 +119,7 @@ public class Budgets {
     /**
      * Reserves {@code credits}, the request's worst-case cost, on its key's budget and its team's, or refuses it:
      * 402 with when the budget starts afresh, 503 for a second while the ledger first sums a period. Through the
-     * shared holds when there are (one round trip a budget), else, or while they do not answer, on this replica.
+     * shared holds when there are (every budget asked at once), else, or while they do not answer, on this replica.
      */
     public Mono<Reservation> hold(ClientKey key, long credits) {
         if (!key.budgeted()) return Mono.just(Reservation.NONE);
