@@ -21,8 +21,6 @@ import org.springframework.context.SmartLifecycle;
 import dev.switchboard.config.BudgetCalendar;
 import dev.switchboard.config.BudgetPeriod;
 import dev.switchboard.config.ClientKey;
-import dev.switchboard.protocol.ErrorKind;
-import dev.switchboard.protocol.GatewayException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -35,7 +33,7 @@ import reactor.core.publisher.Mono;
  * takes the queue in batches into the {@link UsageStore}; when the store fails or falls behind, records go
  * to the {@link UsageJournal} and are replayed once the store answers again. Raw records past their
  * retention are deleted by the same thread, a small batch at a time between its writes.
- * Stopping drains everything. Also answers the budget question before a request is sent: used credits are
+ * Stopping drains everything. Also knows what budgets ({@code budget.Budgets}) ask before a request is sent: used credits are
  * the store's shared figure plus this replica's records not yet written; for a budget period, the store's
  * sum since the period's start (read every second, from the rollups) plus what this replica wrote since and
  * has not written yet.
@@ -180,17 +178,6 @@ public class UsageLedger implements SmartLifecycle {
                     record(r);
                     queued.accept(r);
                 }, e -> log.error("a usage record could not be built", e));
-    }
-
-    /** Refuses (402) a key whose used credits reached its budget. */
-    public void admit(ClientKey key) {
-        if (key.credits() == null) return;
-        long budget = budget(key);
-        long used = used(key.name());
-        if (used >= budget) {
-            throw new GatewayException(ErrorKind.INSUFFICIENT_QUOTA, "The key '" + key.name() + "' has used " + used
-                    + " of its " + budget + " credits; ask an administrator to grant more");
-        }
     }
 
     /**
