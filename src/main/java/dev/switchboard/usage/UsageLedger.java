@@ -33,10 +33,10 @@ import reactor.core.publisher.Mono;
  * takes the queue in batches into the {@link UsageStore}; when the store fails or falls behind, records go
  * to the {@link UsageJournal} and are replayed once the store answers again. Raw records past their
  * retention are deleted by the same thread, a small batch at a time between its writes.
- * Stopping drains everything. Also knows what budgets ({@code budget.Budgets}) ask before a request is sent: used credits are
- * the store's shared figure plus this replica's records not yet written; for a budget period, the store's
- * sum since the period's start (read every second, from the rollups) plus what this replica wrote since and
- * has not written yet.
+ * Stopping drains everything. Also knows what budgets ({@code budget.Budgets}) ask before a request is
+ * sent: used credits are the store's shared figure plus this replica's records not yet written; for a
+ * budget period, the store's sum since the period's start (read every second, from the rollups) plus what
+ * this replica wrote since and has not written yet.
  */
 public class UsageLedger implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
