@@ -14,7 +14,6 @@ import dev.switchboard.config.BudgetCalendar;
 import dev.switchboard.config.BudgetPeriod;
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.config.CurrentRouteTable;
-import dev.switchboard.keys.KeyDirectory;
 import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.usage.UsageLedger;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,15 +31,15 @@ class BudgetConfiguration {
 
     /**
      * The routes file's keys' periods are summed from the start, so their first requests find them known; with
-     * Redis, holds are shared through it.
+     * Redis, holds are shared through it. Teams' members come from the virtual keys' directory.
      */
     @Bean
-    Budgets budgets(UsageLedger ledger, KeyDirectory directory, CurrentRouteTable routes, KeyRateLimits limits, MeterRegistry meters) {
+    Budgets budgets(UsageLedger ledger, Budgets.Members teams, CurrentRouteTable routes, KeyRateLimits limits, MeterRegistry meters) {
         Set<BudgetPeriod> periods = EnumSet.noneOf(BudgetPeriod.class);
         for (ClientKey k : routes.get().keysByDigest().values()) {
             if (k.credits() != null) periods.add(k.period());
         }
         ledger.trackPeriods(periods);
-        return new Budgets(ledger, directory, limits.sharedHolds(), meters);
+        return new Budgets(ledger, teams, limits.sharedHolds(), meters);
     }
 }
