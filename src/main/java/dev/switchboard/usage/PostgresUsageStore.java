@@ -4,9 +4,11 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 
@@ -55,24 +57,41 @@ public final class PostgresUsageStore implements UsageStore {
     }
 
     @Override
-    public Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit) {
+    public Flux<UsageRecord> find(RecordQuery query, int limit) {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM usage_records WHERE 1 = 1");
         Map<String, Object> binds = new HashMap<>();
-        filter(sql, binds, "key_name", "key", key);
-        filter(sql, binds, "alias", "alias", alias);
-        filter(sql, binds, "upstream", "upstream", upstream);
-        if (from != null) {
+        filter(sql, binds, "key_name", "key", query.key());
+        filter(sql, binds, "alias", "alias", query.alias());
+        filter(sql, binds, "upstream", "upstream", query.upstream());
+        filter(sql, binds, "outcome", "outcome", query.outcome() == null ? null : query.outcome().wireName());
+        if (query.from() != null) {
             sql.append(" AND time >= :from");
-            binds.put("from", from.atOffset(ZoneOffset.UTC));
+            binds.put("from", query.from().atOffset(ZoneOffset.UTC));
         }
-        if (to != null) {
+        if (query.to() != null) {
             sql.append(" AND time < :to");
-            binds.put("to", to.atOffset(ZoneOffset.UTC));
+            binds.put("to", query.to().atOffset(ZoneOffset.UTC));
+        }
+        if (query.before() != null) {
+            sql.append(" AND (time, id) < (:beforeTime, :beforeId)");
+            binds.put("beforeTime", query.before().time().atOffset(ZoneOffset.UTC));
+            binds.put("beforeId", query.before().id());
         }
         sql.append(" ORDER BY time DESC, id DESC LIMIT ").append(UsageStore.findLimit(limit));
         DatabaseClient.GenericExecuteSpec spec = db.sql(sql.toString());
         for (Map.Entry<String, Object> b : binds.entrySet()) spec = spec.bind(b.getKey(), b.getValue());
         return spec.map(PostgresUsageStore::record).all();
+    }
+
+    @Override
+    public Mono<Map<Outcome, Long>> count(Set<Outcome> outcomes, Instant from, Instant to) {
+        Instant start = from == null ? Instant.EPOCH : from;
+        Instant end = to == null ? Instant.parse("9999-01-01T00:00:00Z") : to;
+        return Flux.fromIterable(outcomes)
+                .concatMap(outcome -> db.sql("SELECT COUNT(*) AS n FROM usage_records WHERE outcome = :outcome AND time >= :from AND time < :to")
+                        .bind("outcome", outcome.wireName()).bind("from", start.atOffset(ZoneOffset.UTC)).bind("to", end.atOffset(ZoneOffset.UTC))
+                        .map(row -> number(row, "n")).one().map(n -> Map.entry(outcome, n)))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue, () -> new EnumMap<>(Outcome.class));
     }
 
     @Override
@@ -101,6 +120,22 @@ public final class PostgresUsageStore implements UsageStore {
                 .map(row -> new Summary(row.get("grp", String.class), number(row, "requests"), number(row, "prompt"),
                         number(row, "completion"), number(row, "reasoning"), number(row, "cached"), number(row, "cache_write"),
                         decimal(row, "cost"), number(row, "credits")))
+                .all();
+    }
+
+    @Override
+    public Flux<Point> series(Grouping by, Bucket bucket, Instant from, Instant to) {
+        String table = bucket == Bucket.HOUR ? "usage_hourly" : "usage_daily";
+        String time = bucket == Bucket.HOUR ? "hour" : "day";
+        String sql = "SELECT " + time + " AS bucket, " + by.column + " AS grp, SUM(requests) AS requests, SUM(prompt_tokens) AS prompt, "
+                + "SUM(completion_tokens) AS completion, SUM(cost_usd) AS cost, SUM(credits) AS credits FROM " + table
+                + " WHERE " + time + " >= :from AND " + time + " < :to GROUP BY " + time + ", " + by.column
+                + " ORDER BY " + time + ", " + by.column;
+        Instant start = from == null ? Instant.EPOCH : bucket.start(from);
+        Instant end = to == null ? Instant.parse("9999-01-01T00:00:00Z") : to;
+        return db.sql(sql).bind("from", start.atOffset(ZoneOffset.UTC)).bind("to", end.atOffset(ZoneOffset.UTC))
+                .map(row -> new Point(row.get("bucket", OffsetDateTime.class).toInstant(), row.get("grp", String.class),
+                        number(row, "requests"), number(row, "prompt"), number(row, "completion"), decimal(row, "cost"), number(row, "credits")))
                 .all();
     }
 

@@ -9,9 +9,11 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import dev.switchboard.protocol.ApiEndpoint;
 import dev.switchboard.store.SqliteDatabase;
@@ -155,31 +157,63 @@ public final class SqliteUsageStore implements UsageStore {
     }
 
     @Override
-    public Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit) {
+    public Flux<UsageRecord> find(RecordQuery query, int limit) {
+        Query q = findQuery(query, limit);
+        return records(q.sql(), q.binds());
+    }
+
+    /** A statement and its values, apart so a test can ask SQLite how it would run the request log's queries. */
+    record Query(String sql, List<Object> binds) {}
+
+    static Query findQuery(RecordQuery query, int limit) {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM usage_records WHERE 1 = 1");
         List<Object> binds = new ArrayList<>();
-        if (key != null && !key.isEmpty()) {
-            sql.append(" AND key_name = ?");
-            binds.add(key);
-        }
-        if (alias != null && !alias.isEmpty()) {
-            sql.append(" AND alias = ?");
-            binds.add(alias);
-        }
-        if (upstream != null && !upstream.isEmpty()) {
-            sql.append(" AND upstream = ?");
-            binds.add(upstream);
-        }
-        if (from != null) {
+        filter(sql, binds, "key_name", query.key());
+        filter(sql, binds, "alias", query.alias());
+        filter(sql, binds, "upstream", query.upstream());
+        filter(sql, binds, "outcome", query.outcome() == null ? null : query.outcome().wireName());
+        if (query.from() != null) {
             sql.append(" AND time >= ?");
-            binds.add(SqliteDatabase.micros(from));
+            binds.add(SqliteDatabase.micros(query.from()));
         }
-        if (to != null) {
+        if (query.to() != null) {
             sql.append(" AND time < ?");
-            binds.add(SqliteDatabase.micros(to));
+            binds.add(SqliteDatabase.micros(query.to()));
+        }
+        if (query.before() != null) {
+            sql.append(" AND (time < ? OR (time = ? AND id < ?))");
+            long micros = SqliteDatabase.micros(query.before().time());
+            binds.add(micros);
+            binds.add(micros);
+            binds.add(query.before().id());
         }
         sql.append(" ORDER BY time DESC, id DESC LIMIT ").append(UsageStore.findLimit(limit));
-        return records(sql.toString(), binds);
+        return new Query(sql.toString(), binds);
+    }
+
+    private static void filter(StringBuilder sql, List<Object> binds, String column, String value) {
+        if (RecordQuery.given(value)) {
+            sql.append(" AND ").append(column).append(" = ?");
+            binds.add(value);
+        }
+    }
+
+    @Override
+    public Mono<Map<Outcome, Long>> count(Set<Outcome> outcomes, Instant from, Instant to) {
+        return db.onPooled(c -> {
+            Map<Outcome, Long> counts = new EnumMap<>(Outcome.class);
+            try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM usage_records WHERE outcome = ? AND time >= ? AND time < ?")) {
+                for (Outcome outcome : outcomes) {
+                    s.setString(1, outcome.wireName());
+                    s.setLong(2, from == null ? Long.MIN_VALUE : SqliteDatabase.micros(from));
+                    s.setLong(3, to == null ? Long.MAX_VALUE : SqliteDatabase.micros(to));
+                    try (ResultSet rows = s.executeQuery()) {
+                        counts.put(outcome, rows.next() ? rows.getLong(1) : 0L);
+                    }
+                }
+            }
+            return counts;
+        });
     }
 
     @Override
@@ -224,6 +258,29 @@ public final class SqliteUsageStore implements UsageStore {
                     while (rows.next()) {
                         out.add(new Summary(rows.getString(1), rows.getLong(2), rows.getLong(3), rows.getLong(4), rows.getLong(5),
                                 rows.getLong(6), rows.getLong(7), UsageRollup.costUsd(rows.getLong(8), rows.getLong(9)), rows.getLong(10)));
+                    }
+                }
+                return out;
+            }
+        }).flatMapIterable(list -> list);
+    }
+
+    @Override
+    public Flux<Point> series(Grouping by, Bucket bucket, Instant from, Instant to) {
+        String table = bucket == Bucket.HOUR ? "usage_hourly" : "usage_daily";
+        String time = bucket == Bucket.HOUR ? "hour" : "day";
+        String sql = "SELECT " + time + ", " + by.column + ", SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), "
+                + "SUM(cost_usd_micros), SUM(cost_usd_femto_rest), SUM(credits) FROM " + table + " WHERE " + time + " >= ? AND "
+                + time + " < ? GROUP BY " + time + ", " + by.column + " ORDER BY " + time + ", " + by.column;
+        return db.onPooled(c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                s.setLong(1, from == null ? Long.MIN_VALUE : SqliteDatabase.micros(bucket.start(from)));
+                s.setLong(2, to == null ? Long.MAX_VALUE : SqliteDatabase.micros(to));
+                List<Point> out = new ArrayList<>();
+                try (ResultSet rows = s.executeQuery()) {
+                    while (rows.next()) {
+                        out.add(new Point(SqliteDatabase.instant(rows.getLong(1)), rows.getString(2), rows.getLong(3), rows.getLong(4),
+                                rows.getLong(5), UsageRollup.costUsd(rows.getLong(6), rows.getLong(7)), rows.getLong(8)));
                     }
                 }
                 return out;

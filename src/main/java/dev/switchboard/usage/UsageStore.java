@@ -2,9 +2,11 @@ package dev.switchboard.usage;
 
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -32,6 +34,18 @@ public interface UsageStore {
     record Summary(String group, long requests, long promptTokens, long completionTokens, long reasoningTokens,
                    long cachedTokens, long cacheWriteTokens, BigDecimal costUsd, long credits) {}
 
+    /** A group's sums over one hour or one day (UTC) of a chart: requests, tokens, cost and credits. */
+    record Point(Instant bucket, String group, long requests, long promptTokens, long completionTokens, BigDecimal costUsd, long credits) {}
+
+    /** The buckets of a chart. */
+    enum Bucket {
+        HOUR, DAY;
+
+        public Instant start(Instant t) {
+            return t.truncatedTo(this == HOUR ? ChronoUnit.HOURS : ChronoUnit.DAYS);
+        }
+    }
+
     /** What a summary may be grouped by. */
     enum Grouping {
         KEY("key_name"), ALIAS("alias"), UPSTREAM("upstream");
@@ -55,7 +69,18 @@ public interface UsageStore {
     Mono<Void> grant(String key, long credits);
 
     /** Newest first, each filter optional. */
-    Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit);
+    default Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit) {
+        return find(new RecordQuery(key, alias, upstream, null, from, to, null), limit);
+    }
+
+    /**
+     * One page of the request log, newest first. Every filter alone walks an index of its own in time order
+     * (key, alias, upstream, outcome), so a page costs about its own size whatever the ledger holds.
+     */
+    Flux<UsageRecord> find(RecordQuery query, int limit);
+
+    /** Records per outcome over {@code [from, to)}, each outcome counted on its own stretch of the outcome index. */
+    Mono<Map<Outcome, Long>> count(Set<Outcome> outcomes, Instant from, Instant to);
 
     Flux<UsageRecord> byRequestId(String requestId);
 
@@ -64,6 +89,12 @@ public interface UsageStore {
      * each bound optional.
      */
     Flux<Summary> summary(Grouping by, Instant from, Instant to);
+
+    /**
+     * Sums per bucket and group, oldest first, from the hourly or daily rollups: every bucket that starts at or
+     * after the one holding {@code from} and before {@code to}.
+     */
+    Flux<Point> series(Grouping by, Bucket bucket, Instant from, Instant to);
 
     /**
      * Deletes up to {@code limit} records older than {@code recordsBefore} and rollups of hours before

@@ -56,8 +56,18 @@ final class TestStores {
         }
 
         @Override
-        public Flux<UsageRecord> find(String key, String alias, String upstream, Instant from, Instant to, int limit) {
-            return target.find(key, alias, upstream, from, to, limit);
+        public Flux<UsageRecord> find(RecordQuery query, int limit) {
+            return target.find(query, limit);
+        }
+
+        @Override
+        public Mono<Map<Outcome, Long>> count(java.util.Set<Outcome> outcomes, Instant from, Instant to) {
+            return target.count(outcomes, from, to);
+        }
+
+        @Override
+        public Flux<Point> series(Grouping by, Bucket bucket, Instant from, Instant to) {
+            return target.series(by, bucket, from, to);
         }
 
         @Override

@@ -209,6 +209,88 @@ class UsageStoreTest {
         assertThat(largest).as("WAL bytes at most").isLessThan(2 * SqliteDatabaseLimits.CHECKPOINT_BYTES);
     }
 
+    /**
+     * The request log pages by cursor through records that share a time, in order, none twice; each filter
+     * finds exactly its records; the outcome counts and the chart's buckets match the records one by one.
+     */
+    @Test
+    void theRequestLogPagesByCursorAndTheDashboardsSumsMatchTheRecords() {
+        Instant start = Instant.parse("2026-11-20T22:00:00Z");
+        List<UsageRecord> all = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            UsageRecord r = record("key-" + i % 4, 1 + i % 3, null, start.plusSeconds((i / 2) * 60L)); // two records a minute
+            all.add(new UsageRecord(r.id(), r.requestId(), r.time(), r.key(), r.endpoint(), "alias-" + i % 3, "up-" + i % 2,
+                    r.upstreamModel(), r.stream(), r.status(), i % 10 == 0 ? Outcome.UPSTREAM_ERROR : i % 25 == 1 ? Outcome.CLIENT_CANCELLED : Outcome.OK,
+                    r.attempts(), r.promptTokens(), r.completionTokens(), r.reasoningTokens(), r.cachedTokens(), r.cacheWriteTokens(),
+                    r.usageSource(), r.costUsd(), r.credits(), r.upstreamCostUsd(), r.upstreamCredits(), r.latencyMs(), r.ttftMs()));
+        }
+        store.write(all).block(WAIT);
+        java.util.Comparator<UsageRecord> newestFirst = java.util.Comparator.comparing(UsageRecord::time).thenComparing(UsageRecord::id).reversed();
+
+        RecordQuery alias1 = new RecordQuery(null, "alias-1", null, null, null, null, null);
+        List<String> paged = new ArrayList<>();
+        RecordQuery.Cursor cursor = null;
+        for (int page = 0; page < 20; page++) {
+            RecordQuery q = new RecordQuery(null, "alias-1", null, null, null, null, cursor);
+            List<UsageRecord> records = store.find(q, 7).collectList().block(WAIT);
+            records.forEach(r -> paged.add(r.id()));
+            if (records.size() < 7) break;
+            cursor = RecordQuery.Cursor.parse(RecordQuery.Cursor.after(records.getLast()).text());
+        }
+        assertThat(paged).containsExactlyElementsOf(all.stream().filter(r -> r.alias().equals("alias-1")).sorted(newestFirst).map(UsageRecord::id).toList());
+        assertThat(store.find(alias1, 1000).collectList().block(WAIT)).hasSize(100);
+
+        RecordQuery errorsOfUp0 = new RecordQuery(null, null, "up-0", Outcome.UPSTREAM_ERROR, start.plusSeconds(600), null, null);
+        assertThat(store.find(errorsOfUp0, 1000).map(UsageRecord::id).collectList().block(WAIT)).containsExactlyElementsOf(all.stream()
+                .filter(r -> r.upstream().equals("up-0") && r.outcome() == Outcome.UPSTREAM_ERROR && !r.time().isBefore(start.plusSeconds(600)))
+                .sorted(newestFirst).map(UsageRecord::id).toList());
+
+        assertThat(store.count(java.util.EnumSet.of(Outcome.UPSTREAM_ERROR, Outcome.CLIENT_CANCELLED, Outcome.GATEWAY_STOPPED), start, null).block(WAIT))
+                .containsEntry(Outcome.UPSTREAM_ERROR, 30L).containsEntry(Outcome.CLIENT_CANCELLED, all.stream().filter(r -> r.outcome() == Outcome.CLIENT_CANCELLED).count())
+                .containsEntry(Outcome.GATEWAY_STOPPED, 0L);
+
+        for (UsageStore.Bucket bucket : UsageStore.Bucket.values()) {
+            List<UsageStore.Point> points = store.series(UsageStore.Grouping.UPSTREAM, bucket, start.plusSeconds(1_800), start.plusSeconds(86_400)).collectList().block(WAIT);
+            java.util.Map<String, Long> expected = new java.util.TreeMap<>();
+            for (UsageRecord r : all) {
+                if (r.time().isBefore(bucket.start(start.plusSeconds(1_800))) || !r.time().isBefore(start.plusSeconds(86_400))) continue;
+                expected.merge(bucket.start(r.time()) + " " + r.upstream(), r.credits(), Long::sum);
+            }
+            java.util.Map<String, Long> actual = new java.util.TreeMap<>();
+            points.forEach(p -> actual.put(p.bucket() + " " + p.group(), p.credits()));
+            assertThat(actual).as(bucket.name()).isEqualTo(expected);
+        }
+    }
+
+    /**
+     * Each filter of the request log walks an index in time order and never sorts what it found: a page costs
+     * its own size at a million records as at ten.
+     */
+    @Test
+    void eachRequestLogFilterWalksAnIndexInTimeOrder() {
+        Instant t = Instant.parse("2026-11-20T00:00:00Z");
+        java.util.Map<String, RecordQuery> queries = new java.util.LinkedHashMap<>();
+        queries.put("usage_records_time", RecordQuery.ALL);
+        queries.put("usage_records_key_time", new RecordQuery("k", null, null, null, t, null, null));
+        queries.put("usage_records_alias_time", new RecordQuery(null, "a", null, null, null, t, null));
+        queries.put("usage_records_upstream_time", new RecordQuery(null, null, "u", null, null, null, new RecordQuery.Cursor(t, "x")));
+        queries.put("usage_records_outcome_time", new RecordQuery(null, null, null, Outcome.UPSTREAM_ERROR, t, t.plusSeconds(60), null));
+        queries.forEach((index, query) -> {
+            SqliteUsageStore.Query q = SqliteUsageStore.findQuery(query, 50);
+            String plan = store.database().onPooled(c -> {
+                try (java.sql.PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + q.sql())) {
+                    for (int i = 0; i < q.binds().size(); i++) s.setObject(i + 1, q.binds().get(i));
+                    StringBuilder out = new StringBuilder();
+                    try (java.sql.ResultSet rows = s.executeQuery()) {
+                        while (rows.next()) out.append(rows.getString("detail")).append('\n');
+                    }
+                    return out.toString();
+                }
+            }).block(WAIT);
+            assertThat(plan).as(q.sql()).containsPattern("USING INDEX " + index + "\\b").doesNotContain("TEMP B-TREE");
+        });
+    }
+
     static UsageRecord record(String key, long credits, Long ttft, Instant time) {
         return new UsageRecord(RecordId.next(), "req-" + UUID.randomUUID(), time, key,
                 ApiEndpoint.CHAT_COMPLETIONS, "m1", "up", ttft == null ? null : "model-x", ttft != null, 200, Outcome.OK, 1,
