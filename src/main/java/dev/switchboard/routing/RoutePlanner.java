@@ -67,8 +67,30 @@ public class RoutePlanner {
         return whenAllUnhealthy(route, servable, unhealthy);
     }
 
+    /**
+     * The target a typical request of the route (a 1,000-token prompt, from a client any of its targets can
+     * serve) would try first now, or null when none is healthy; the dashboard shows it. Takes no turn from the
+     * targets that tie, and leaves health as it is.
+     */
+    public Target preview(RouteTable table, Route route) {
+        RequestFacts typical = new RequestFacts(route.alias(), 4_000, null);
+        long prompt = CostEstimator.promptTokens(typical);
+        long output = CostEstimator.outputTokens(typical, route);
+        Candidate best = null;
+        for (Target t : route.targets()) {
+            if (!t.upstream().enabled()) continue;
+            TargetHealth h = health.of(t, table.health());
+            if (!h.available()) continue;
+            Candidate c = new Candidate(t, h, CostEstimator.estimate(t, prompt, output), latencyBand(h.latencyMillis()));
+            if (best == null || RANKING.compare(c, best) < 0) best = c;
+        }
+        return best == null ? null : best.target();
+    }
+
+    private static final Comparator<Candidate> RANKING = Comparator.comparing(Candidate::cost).thenComparingInt(Candidate::latencyBand);
+
     private List<Target> order(Route route, List<Candidate> candidates) {
-        candidates.sort(Comparator.comparing(Candidate::cost).thenComparingInt(Candidate::latencyBand));
+        candidates.sort(RANKING);
         int turn = turns.computeIfAbsent(route.alias(), a -> new AtomicInteger()).getAndIncrement();
         List<Target> ordered = new ArrayList<>(candidates.size());
         int i = 0;

@@ -95,6 +95,24 @@ class RoutePlannerTest {
     }
 
     @Test
+    void thePreviewIsTheCheapestHealthyTargetAndTakesNoTurn() {
+        Target cheap = target("cheap", "0.1", "0.1");
+        Target a = target("a", "1", "1");
+        Target b = target("b", "1", "1");
+        RouteTable table = table(b, a, cheap);
+        Route route = table.route("m");
+        assertThat(planner.preview(table, route)).isSameAs(cheap);
+        health.of(cheap, POLICY).rateLimited(Duration.ofSeconds(30), "HTTP 429");
+        Target next = planner.preview(table, route);
+        assertThat(next).isIn(a, b);
+        assertThat(planner.preview(table, route)).as("asking again takes no turn").isSameAs(next);
+        assertThat(order(plan(table, null)).getFirst()).as("the first plan of the tie is the preview's").isEqualTo(next.upstream().name());
+        health.of(a, POLICY).rateLimited(Duration.ofSeconds(30), "HTTP 429");
+        health.of(b, POLICY).rateLimited(Duration.ofSeconds(30), "HTTP 429");
+        assertThat(planner.preview(table, route)).as("none healthy").isNull();
+    }
+
+    @Test
     void unhealthyTargetsAreLeftOut() {
         Target cheap = target("cheap", "0.1", "0.1");
         RouteTable table = table(cheap, target("dear", "5", "5"));
