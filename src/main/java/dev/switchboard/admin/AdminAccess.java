@@ -5,7 +5,9 @@ import java.security.MessageDigest;
 import java.util.function.Function;
 
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
@@ -13,26 +15,43 @@ import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.openai.OpenAiErrors;
+import dev.switchboard.ui.UiSessions;
 import reactor.core.publisher.Mono;
 
 /**
- * The one gate of the admin API: {@code Authorization: Bearer <admin-key>}, compared in constant time; 404
- * while no admin key is set; a handler's bad query ({@link IllegalArgumentException}) becomes a 400.
+ * The one gate of the admin API: {@code Authorization: Bearer <admin-key>} compared in constant time, or the
+ * dashboard's session cookie ({@link UiSessions}), whose changes (any method but GET and HEAD) must also carry
+ * the session's CSRF token. 404 while no admin key is set; a handler's bad query
+ * ({@link IllegalArgumentException}) becomes a 400.
  */
-final class AdminAccess {
-    private AdminAccess() {}
+@Component
+public final class AdminAccess {
+    private final CurrentRouteTable routes;
+    private final UiSessions sessions;
 
-    static Mono<ServerResponse> guarded(CurrentRouteTable routes, ServerRequest request,
-                                        Function<RouteTable, Mono<ServerResponse>> handler) {
+    public AdminAccess(CurrentRouteTable routes, UiSessions sessions) {
+        this.routes = routes;
+        this.sessions = sessions;
+    }
+
+    public Mono<ServerResponse> guarded(ServerRequest request, Function<RouteTable, Mono<ServerResponse>> handler) {
         RouteTable table = routes.get();
         if (table.adminKey().isEmpty()) {
             return error(404, ErrorKind.INVALID_REQUEST, "The admin API is disabled: set admin-key in the routes file");
         }
         String authorization = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
-        String presented = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? authorization.substring(7).strip() : "";
-        if (!MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), table.adminKey().getBytes(StandardCharsets.UTF_8))) {
-            return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
+        if (authorization != null) {
+            String presented = authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : "";
+            if (!MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), table.adminKey().getBytes(StandardCharsets.UTF_8))) {
+                return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
+            }
+        } else {
+            UiSessions.Session session = sessions.of(request, table.adminKey());
+            if (session == null) return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
+            boolean change = !HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method());
+            if (change && !UiSessions.csrfMatches(session, request.headers().firstHeader(UiSessions.CSRF_HEADER))) {
+                return error(403, ErrorKind.PERMISSION, "Missing or wrong " + UiSessions.CSRF_HEADER + " header: reload the page");
+            }
         }
         try {
             return handler.apply(table);

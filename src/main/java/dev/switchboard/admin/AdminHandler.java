@@ -16,29 +16,33 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
-import dev.switchboard.config.CurrentRouteTable;
+import dev.switchboard.config.Price;
 import dev.switchboard.config.Route;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.Target;
 import dev.switchboard.health.HealthRegistry;
 import dev.switchboard.health.TargetHealth;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.routing.RoutePlanner;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The admin view of target health, behind the admin key ({@link AdminAccess}).
- * {@code GET /admin/upstreams}: every target with its circuit, cooldown, latency, error rate and last error.
+ * {@code GET /admin/upstreams}: every target with its prices, circuit, cooldown, latency, error rate and last
+ * error, and per alias the target its next typical request would try first.
  */
 @Configuration(proxyBeanMethods = false)
 public class AdminHandler {
-    private final CurrentRouteTable routes;
+    private final AdminAccess access;
     private final HealthRegistry health;
+    private final RoutePlanner planner;
 
-    public AdminHandler(CurrentRouteTable routes, HealthRegistry health) {
-        this.routes = routes;
+    public AdminHandler(AdminAccess access, HealthRegistry health, RoutePlanner planner) {
+        this.access = access;
         this.health = health;
+        this.planner = planner;
     }
 
     @Bean
@@ -47,7 +51,7 @@ public class AdminHandler {
     }
 
     Mono<ServerResponse> upstreams(ServerRequest request) {
-        return AdminAccess.guarded(routes, request, this::upstreams);
+        return access.guarded(request, this::upstreams);
     }
 
     private Mono<ServerResponse> upstreams(RouteTable table) {
@@ -71,8 +75,13 @@ public class AdminHandler {
             node.put("enabled", t.upstream().enabled());
             ArrayNode aliases = node.putArray("routes");
             routesByTarget.get(id).forEach(aliases::add);
+            Price p = t.price();
+            node.putObject("price").put("input_per_million_usd", p.input()).put("output_per_million_usd", p.output())
+                    .put("cached_input_per_million_usd", p.cachedInput()).put("cache_write_per_million_usd", p.cacheWrite())
+                    .put("per_request_usd", p.perRequest());
             TargetHealth h = health.find(id);
             node.put("circuit", h == null ? "CLOSED" : h.circuitState().name());
+            node.put("circuit_opened_at", h == null ? null : text(h.openedAt()));
             node.put("cooldown", h == null ? "NONE" : h.cooldown().name());
             node.put("cooldown_until", h == null ? null : text(h.cooldownUntil()));
             if (h == null || Double.isNaN(h.latencyMillis())) node.putNull("latency_ms");
@@ -82,6 +91,11 @@ public class AdminHandler {
             node.put("last_error", h == null ? null : h.lastError());
             node.put("last_error_at", h == null ? null : text(h.lastErrorAt()));
         });
+        ArrayNode next = root.putArray("routes");
+        for (Route route : table.routes().values()) {
+            Target first = planner.preview(table, route);
+            next.addObject().put("alias", route.alias()).put("next_target", first == null ? null : first.id());
+        }
         return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(Json.MAPPER.writeValueAsBytes(root));
     }
 

@@ -12,7 +12,6 @@ import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
 import dev.switchboard.config.ClientKey;
-import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.config.Route;
 import dev.switchboard.config.RouteReloader;
 import dev.switchboard.config.RouteTable;
@@ -30,11 +29,11 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Configuration(proxyBeanMethods = false)
 public class ConfigAdminHandler {
-    private final CurrentRouteTable routes;
+    private final AdminAccess access;
     private final RouteReloader reloader;
 
-    public ConfigAdminHandler(CurrentRouteTable routes, RouteReloader reloader) {
-        this.routes = routes;
+    public ConfigAdminHandler(AdminAccess access, RouteReloader reloader) {
+        this.access = access;
         this.reloader = reloader;
     }
 
@@ -44,7 +43,7 @@ public class ConfigAdminHandler {
     }
 
     Mono<ServerResponse> config(ServerRequest request) {
-        return AdminAccess.guarded(routes, request, this::config);
+        return access.guarded(request, this::config);
     }
 
     private Mono<ServerResponse> config(RouteTable table) {
@@ -77,7 +76,7 @@ public class ConfigAdminHandler {
     }
 
     Mono<ServerResponse> reload(ServerRequest request) {
-        return AdminAccess.guarded(routes, request, table -> Mono.fromCallable(reloader::reload)
+        return access.guarded(request, table -> Mono.fromCallable(reloader::reload)
                 .subscribeOn(Schedulers.boundedElastic()) // file I/O stays off the event loop
                 .flatMap(attempt -> {
                     ObjectNode body = Json.MAPPER.createObjectNode();

@@ -64,12 +64,14 @@ public class KeysAdminHandler {
     private static final Logger log = LoggerFactory.getLogger(KeysAdminHandler.class);
     private static final int MAX_BODY = 64 * 1024;
 
+    private final AdminAccess access;
     private final CurrentRouteTable routes;
     private final KeyDirectory directory;
     private final Budgets budgets;
     private final UsageLedger ledger;
 
-    public KeysAdminHandler(CurrentRouteTable routes, KeyDirectory directory, Budgets budgets, UsageLedger ledger) {
+    public KeysAdminHandler(AdminAccess access, CurrentRouteTable routes, KeyDirectory directory, Budgets budgets, UsageLedger ledger) {
+        this.access = access;
         this.routes = routes;
         this.directory = directory;
         this.budgets = budgets;
@@ -93,7 +95,7 @@ public class KeysAdminHandler {
     }
 
     private Mono<ServerResponse> guarded(ServerRequest request, Function<RouteTable, Mono<ServerResponse>> handler) {
-        return AdminAccess.guarded(routes, request, handler);
+        return access.guarded(request, handler);
     }
 
     // ---- keys
