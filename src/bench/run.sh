@@ -11,6 +11,8 @@
 #   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
 #   src/bench/run.sh jmh        # the JMH benchmarks of the hot-path pieces and of the ledger's store, with -prof gc
 #                               # (the PostgreSQL write paths too when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
+#   src/bench/run.sh dashboard  # every dashboard API call over HTTP with a million records in the ledger (SQLite,
+#                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -23,9 +25,14 @@ warmup="${WARMUP:-60s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-[ "${1:-}" = jmh ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
+[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
+if [ "${1:-}" = dashboard ]; then
+  # the dashboard's API calls over HTTP with a million records in the ledger (PostgreSQL with SWITCHBOARD_BENCH_POSTGRES_URL)
+  # with the container's JVM flags, as the gateway runs
+  exec java $(grep -v '^#' docker/jvm.options | tr '\n' ' ') -cp "$cp" dev.switchboard.usage.DashboardApiAtScale
+fi
 if [ "${1:-}" = jmh ]; then
   stores=sqlite,h2
   [ -n "${SWITCHBOARD_BENCH_POSTGRES_URL:-}" ] && stores="$stores,postgres-copy,postgres-insert"

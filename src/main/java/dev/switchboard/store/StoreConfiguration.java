@@ -105,6 +105,12 @@ public class StoreConfiguration {
      * lost), so a batch the network swallowed cannot hold locks the next batches wait on. TCP keep-alive lets
      * the kernel find a peer that vanished (on its own timers). The application name marks the gateway's
      * sessions in {@code pg_stat_activity}.
+     * <p>
+     * Every statement is planned for its own values ({@code plan_cache_mode=force_custom_plan}): the driver
+     * prepares statements once per connection, and after five runs PostgreSQL may switch to a generic plan
+     * that assumes an average value. For the request log that plan walks the time index filtering on, say,
+     * an outcome; for an outcome that is rare or absent it reads the whole table instead of finding nothing
+     * in the outcome index at once.
      */
     public static void deadlines(ConnectionFactoryOptions.Builder options, ConnectionFactoryOptions given, Map<String, String> properties) {
         BiConsumer<Option<Object>, Object> unlessSet = (option, value) -> {
@@ -115,7 +121,8 @@ public class StoreConfiguration {
         unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.LOCK_WAIT_TIMEOUT), Duration.ofSeconds(5));
         unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.TCP_KEEPALIVE), true);
         unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.APPLICATION_NAME), "switchboard");
-        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.OPTIONS), Map.of("idle_in_transaction_session_timeout", "15s"));
+        unlessSet.accept(cast(PostgresqlConnectionFactoryProvider.OPTIONS), Map.of("idle_in_transaction_session_timeout", "15s",
+                "plan_cache_mode", "force_custom_plan"));
     }
 
     @SuppressWarnings("unchecked")

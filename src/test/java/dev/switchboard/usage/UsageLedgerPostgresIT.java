@@ -232,14 +232,16 @@ class UsageLedgerPostgresIT {
     }
 
     @Test
-    void everyConnectionCarriesTheServerSideDeadlines() {
+    void everyConnectionCarriesTheServerSideDeadlinesAndPlansForItsValues() {
         Map<String, String> settings = DatabaseClient.create(viaProxy)
                 .sql("SELECT current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt, "
-                        + "current_setting('idle_in_transaction_session_timeout') AS it, current_setting('application_name') AS app")
+                        + "current_setting('idle_in_transaction_session_timeout') AS it, current_setting('application_name') AS app, "
+                        + "current_setting('plan_cache_mode') AS plans")
                 .map(row -> Map.of("st", row.get("st", String.class), "lt", row.get("lt", String.class),
-                        "it", row.get("it", String.class), "app", row.get("app", String.class)))
+                        "it", row.get("it", String.class), "app", row.get("app", String.class), "plans", row.get("plans", String.class)))
                 .one().block(Duration.ofSeconds(10));
-        assertThat(settings).containsEntry("st", "10s").containsEntry("lt", "5s").containsEntry("it", "15s").containsEntry("app", "switchboard");
+        assertThat(settings).containsEntry("st", "10s").containsEntry("lt", "5s").containsEntry("it", "15s").containsEntry("app", "switchboard")
+                .containsEntry("plans", "force_custom_plan");
     }
 
     private long queued() {
