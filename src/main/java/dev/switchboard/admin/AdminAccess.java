@@ -21,8 +21,8 @@ import reactor.core.publisher.Mono;
 /**
  * The one gate of the admin API: {@code Authorization: Bearer <admin-key>} compared in constant time, or the
  * dashboard's session cookie ({@link UiSessions}), whose changes (any method but GET and HEAD) must also carry
- * the session's CSRF token. 404 while no admin key is set; a handler's bad query
- * ({@link IllegalArgumentException}) becomes a 400.
+ * the session's CSRF token. The viewer key, and a viewer's session, may only read: a change is a 403. 404
+ * while no admin key is set; a handler's bad query ({@link IllegalArgumentException}) becomes a 400.
  */
 @Component
 public final class AdminAccess {
@@ -39,16 +39,20 @@ public final class AdminAccess {
         if (table.adminKey().isEmpty()) {
             return error(404, ErrorKind.INVALID_REQUEST, "The admin API is disabled: set admin-key in the routes file");
         }
+        boolean change = !HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method());
         String authorization = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
         if (authorization != null) {
             String presented = authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : "";
-            if (!MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), table.adminKey().getBytes(StandardCharsets.UTF_8))) {
-                return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
+            if (!equal(presented, table.adminKey())) {
+                if (table.viewerKey().isEmpty() || !equal(presented, table.viewerKey())) {
+                    return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
+                }
+                if (change) return readOnly();
             }
         } else {
-            UiSessions.Session session = sessions.of(request, table.adminKey());
+            UiSessions.Session session = sessions.of(request, table.adminKey(), table.viewerKey());
             if (session == null) return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
-            boolean change = !HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method());
+            if (change && session.role() == UiSessions.Role.VIEWER) return readOnly();
             if (change && !UiSessions.csrfMatches(session, request.headers().firstHeader(UiSessions.CSRF_HEADER))) {
                 return error(403, ErrorKind.PERMISSION, "Missing or wrong " + UiSessions.CSRF_HEADER + " header: reload the page");
             }
@@ -58,6 +62,14 @@ public final class AdminAccess {
         } catch (IllegalArgumentException e) {
             return error(400, ErrorKind.INVALID_REQUEST, e.getMessage());
         }
+    }
+
+    private static boolean equal(String presented, String key) {
+        return MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Mono<ServerResponse> readOnly() {
+        return error(403, ErrorKind.PERMISSION, "The viewer key may only read: changes need the admin key");
     }
 
     static Mono<ServerResponse> error(int status, ErrorKind kind, String message) {

@@ -9,6 +9,7 @@ import java.util.Map;
  *
  * @param keysByDigest client keys by the lower-case hex SHA-256 of the key, so raw keys are not kept
  * @param adminKey empty when the admin API is disabled
+ * @param viewerKey the admin API's read-only key (GET only, and the dashboard without its changes); empty for none
  * @param creditsPerUsd how many credits one USD buys (a request's credits are its cost times this, rounded up)
  * @param modelNames other names and patterns clients may send for a route, and the default route
  */
@@ -19,6 +20,7 @@ public record RouteTable(
         Map<String, Route> routes,
         Map<String, ClientKey> keysByDigest,
         String adminKey,
+        String viewerKey,
         HealthPolicy health,
         java.math.BigDecimal creditsPerUsd,
         ModelNames modelNames) {

@@ -71,6 +71,12 @@ final class RouteTableBuilder {
         if (perUsd.signum() <= 0) problems.add(doc.problem("credits.per-usd", "must be positive"));
         ModelNames names = modelNames(file, routes.keySet());
         String adminKey = file.adminKey() == null ? "" : file.adminKey();
+        String viewerKey = file.viewerKey() == null ? "" : file.viewerKey();
+        if (!viewerKey.isEmpty() && adminKey.isEmpty()) {
+            problems.add(doc.problem("viewer-key", "needs an admin-key: without one the admin API and the dashboard are off"));
+        } else if (!viewerKey.isEmpty() && viewerKey.equals(adminKey)) {
+            problems.add(doc.problem("viewer-key", "must differ from admin-key"));
+        }
         if (running != null) notLockingEveryoneOut(file, keys, adminKey, running);
         if (!problems.isEmpty()) throw new ConfigException(source, problems);
 
@@ -79,7 +85,7 @@ final class RouteTableBuilder {
                 u.name(), source, doc.lineOf("upstreams." + u.name() + ".api-key")));
         if (keys.isEmpty()) log.warn("No client key is configured in {}: every request will be refused with 401", source);
         return new RouteTable(source, Instant.now(), Collections.unmodifiableMap(upstreams),
-                Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, health, perUsd, names);
+                Collections.unmodifiableMap(routes), Map.copyOf(keys), adminKey, viewerKey, health, perUsd, names);
     }
 
     /**

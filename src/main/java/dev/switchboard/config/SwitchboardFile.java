@@ -15,6 +15,7 @@ public record SwitchboardFile(
         Map<String, RouteSpec> routes,
         List<KeySpec> keys,
         String adminKey,
+        String viewerKey,
         RoutingSpec routing,
         HealthSpec health,
         CreditsSpec credits,

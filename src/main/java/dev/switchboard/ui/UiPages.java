@@ -29,7 +29,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The dashboard's pages at {@code /ui}: sign-in with the admin key, sign-out, and one HTML shell per page whose
+ * The dashboard's pages at {@code /ui}: sign-in with the admin key (or the read-only viewer key), sign-out, and one HTML shell per page whose
  * script ({@code /ui/assets/app.js}) draws it from the admin API. The shell is served only with a session; a
  * browser without one is sent to the sign-in page. The scripts and styles are static files of the jar, and the
  * chart library a WebJar: nothing is built with Node.
@@ -71,9 +71,10 @@ public class UiPages {
             return ServerResponse.status(404).contentType(MediaType.TEXT_PLAIN).bodyValue("No such page: the dashboard starts at /ui");
         }
         RouteTable table = routes.get();
-        UiSessions.Session session = table.adminKey().isEmpty() ? null : sessions.of(request, table.adminKey());
+        UiSessions.Session session = table.adminKey().isEmpty() ? null : sessions.of(request, table.adminKey(), table.viewerKey());
         if (session == null) return redirect("/ui/login");
-        String html = shell.replace("{{page}}", page).replace("{{csrf}}", HtmlUtils.htmlEscape(session.csrfToken()));
+        String html = shell.replace("{{page}}", page).replace("{{csrf}}", HtmlUtils.htmlEscape(session.csrfToken()))
+                .replace("{{role}}", session.role().name().toLowerCase(java.util.Locale.ROOT));
         return html(200, html);
     }
 
@@ -83,11 +84,11 @@ public class UiPages {
         if (table.adminKey().isEmpty()) return loginPage(404, "The dashboard is off: set admin-key in the routes file.");
         return request.formData().flatMap(form -> {
             String presented = form.getFirst("key") == null ? "" : form.getFirst("key").strip();
-            if (!MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), table.adminKey().getBytes(StandardCharsets.UTF_8))) {
-                return loginPage(401, "That is not the admin key.");
-            }
+            UiSessions.Role role = equal(presented, table.adminKey()) ? UiSessions.Role.ADMIN
+                    : !table.viewerKey().isEmpty() && equal(presented, table.viewerKey()) ? UiSessions.Role.VIEWER : null;
+            if (role == null) return loginPage(401, "That is neither the admin key nor the viewer key.");
             // SecureRandom may read /dev/urandom: off the event loop
-            return Mono.fromCallable(() -> sessions.issue(table.adminKey())).subscribeOn(Schedulers.boundedElastic())
+            return Mono.fromCallable(() -> sessions.issue(table.adminKey(), table.viewerKey(), role)).subscribeOn(Schedulers.boundedElastic())
                     .flatMap(session -> ServerResponse.seeOther(URI.create("/ui/overview"))
                             .cookie(UiSessions.cookie(request, session, UiSessions.LIFETIME))
                             .header(HttpHeaders.CACHE_CONTROL, "no-store").build());
@@ -96,7 +97,7 @@ public class UiPages {
 
     private Mono<ServerResponse> signOut(ServerRequest request) {
         RouteTable table = routes.get();
-        UiSessions.Session session = table.adminKey().isEmpty() ? null : sessions.of(request, table.adminKey());
+        UiSessions.Session session = table.adminKey().isEmpty() ? null : sessions.of(request, table.adminKey(), table.viewerKey());
         if (session == null) return redirect("/ui/login");
         if (!sameOrigin(request)) return loginPage(403, "Sign-out must come from the dashboard.");
         return request.formData().flatMap(form -> {
@@ -126,6 +127,10 @@ public class UiPages {
         } catch (IllegalArgumentException e) {
             return false;
         }
+    }
+
+    private static boolean equal(String presented, String key) {
+        return MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8));
     }
 
     private Mono<ServerResponse> loginPage(int status, String error) {

@@ -21,10 +21,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.server.ServerRequest;
 
 /**
- * The dashboard's sign-in sessions: a cookie holding a random id and an end time, signed with a key derived
- * from the admin key. Nothing is stored, so every replica that shares the routes file accepts a session any of
- * them issued, and changing the admin key ends every session. Each session has its own CSRF token (derived
- * from the id), which every change made with the cookie must send back in {@value #CSRF_HEADER}.
+ * The dashboard's sign-in sessions: a cookie holding a random id, an end time and a role, signed with a key
+ * derived from the admin key (and, for a viewer's session, the viewer key). Nothing is stored, so every
+ * replica that shares the routes file accepts a session any of them issued, and changing the admin key ends
+ * every session (the viewer key, every viewer's). Each session has its own CSRF token (derived from the id),
+ * which every change made with the cookie must send back in {@value #CSRF_HEADER}.
  * <p>
  * Signing out clears the browser's cookie and remembers the id on this replica until it would have expired
  * anyway (at most {@value #MAX_SIGNED_OUT} ids, oldest dropped first).
@@ -50,46 +51,63 @@ public class UiSessions {
         this.clock = clock;
     }
 
-    /** A signed-in browser: the session's id, when it ends, and the token its changes must carry. */
-    public record Session(String id, Instant expires, String csrfToken) {}
+    /** What a session may do: everything the admin key may, or read only (the viewer key's). */
+    public enum Role {
+        ADMIN("a"), VIEWER("v");
+
+        final String code;
+
+        Role(String code) {
+            this.code = code;
+        }
+    }
+
+    /** A signed-in browser: the session's id, when it ends, its role, and the token its changes must carry. */
+    public record Session(String id, Instant expires, Role role, String csrfToken) {}
 
     /** A new session's cookie value. */
-    public String issue(String adminKey) {
+    public String issue(String adminKey, String viewerKey, Role role) {
         byte[] id = new byte[18];
         random.nextBytes(id);
-        String payload = B64.encodeToString(id) + "." + clock.instant().plus(LIFETIME).getEpochSecond();
-        return payload + "." + B64.encodeToString(mac(adminKey, "session:" + payload));
+        String payload = B64.encodeToString(id) + "." + clock.instant().plus(LIFETIME).getEpochSecond() + "." + role.code;
+        return payload + "." + B64.encodeToString(mac(signingKey(adminKey, viewerKey, role), "session:" + payload));
     }
 
     /** The session a cookie value stands for, or null when it is forged, expired, signed out or malformed. */
-    public Session verify(String adminKey, String value) {
+    public Session verify(String adminKey, String viewerKey, String value) {
         if (adminKey.isEmpty() || value == null || value.length() > 200) return null;
-        int lastDot = value.lastIndexOf('.');
-        int firstDot = value.indexOf('.');
-        if (firstDot <= 0 || lastDot <= firstDot) return null;
-        String payload = value.substring(0, lastDot);
+        String[] parts = value.split("\\.", -1);
+        if (parts.length != 4 || parts[0].isEmpty()) return null;
+        Role role = parts[2].equals(Role.ADMIN.code) ? Role.ADMIN : parts[2].equals(Role.VIEWER.code) ? Role.VIEWER : null;
+        if (role == null || role == Role.VIEWER && viewerKey.isEmpty()) return null;
+        String payload = parts[0] + "." + parts[1] + "." + parts[2];
         byte[] presented;
         try {
-            presented = B64_DECODER.decode(value.substring(lastDot + 1));
+            presented = B64_DECODER.decode(parts[3]);
         } catch (IllegalArgumentException e) {
             return null;
         }
-        if (!MessageDigest.isEqual(presented, mac(adminKey, "session:" + payload))) return null;
+        if (!MessageDigest.isEqual(presented, mac(signingKey(adminKey, viewerKey, role), "session:" + payload))) return null;
         Instant expires;
         try {
-            expires = Instant.ofEpochSecond(Long.parseLong(payload.substring(firstDot + 1)));
-        } catch (NumberFormatException e) {
+            expires = Instant.ofEpochSecond(Long.parseLong(parts[1]));
+        } catch (NumberFormatException | java.time.DateTimeException e) {
             return null;
         }
-        String id = payload.substring(0, firstDot);
+        String id = parts[0];
         if (!clock.instant().isBefore(expires) || signedOut.containsKey(id)) return null;
-        return new Session(id, expires, B64.encodeToString(mac(adminKey, "csrf:" + id)));
+        return new Session(id, expires, role, B64.encodeToString(mac(adminKey, "csrf:" + id)));
     }
 
     /** The session of the request's cookie, or null. */
-    public Session of(ServerRequest request, String adminKey) {
+    public Session of(ServerRequest request, String adminKey, String viewerKey) {
         HttpCookie cookie = request.cookies().getFirst(COOKIE);
-        return cookie == null ? null : verify(adminKey, cookie.getValue());
+        return cookie == null ? null : verify(adminKey, viewerKey, cookie.getValue());
+    }
+
+    /** A viewer's sessions are signed with the viewer key too, so changing it ends them. */
+    private static String signingKey(String adminKey, String viewerKey, Role role) {
+        return role == Role.ADMIN ? adminKey : adminKey + "\u0000" + viewerKey;
     }
 
     /** Whether a change sent with the session's cookie carries its CSRF token, compared in constant time. */

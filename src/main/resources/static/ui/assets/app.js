@@ -2,6 +2,8 @@
 // Every figure comes from the admin API with this session's cookie; changes send the session's CSRF token.
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const page = document.querySelector('meta[name="page"]').content;
+/** Signed in with the viewer key: the pages show no controls that change anything (the API would refuse them). */
+export const readOnly = document.querySelector('meta[name="role"]').content === 'viewer';
 
 export async function api(path, { method = 'GET', body } = {}) {
   const headers = { 'X-CSRF-Token': csrf };
@@ -96,6 +98,7 @@ function setUpTheme() {
 }
 
 setUpTheme();
+document.getElementById('read-only').hidden = !readOnly;
 for (const link of document.querySelectorAll('nav a')) {
   if (link.dataset.page === page) link.setAttribute('aria-current', 'page');
 }

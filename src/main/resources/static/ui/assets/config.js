@@ -1,11 +1,11 @@
 // The routes in force, when they were loaded, the last refused reload's problems, and a reload on demand.
-import { api, el, fmt, badge, failure, table } from './app.js';
+import { api, el, fmt, badge, failure, table, readOnly } from './app.js';
 
 export async function render(main) {
   const message = el('div', { id: 'message', role: 'status' });
   const body = el('div');
   main.replaceChildren(el('div', { class: 'row spread' }, el('h1', {}, 'Config'),
-    el('button', { type: 'button', id: 'reload', onclick: reload }, 'Reload routes file')), message, body);
+    readOnly ? null : el('button', { type: 'button', id: 'reload', onclick: reload }, 'Reload routes file')), message, body);
 
   async function reload() {
     try {

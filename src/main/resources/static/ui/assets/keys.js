@@ -1,13 +1,13 @@
 // Client keys and teams: each budget this period (spent, remaining, when it resets), limits; make, rotate and
 // revoke virtual keys. A new secret is shown once, here, and never again.
-import { api, el, fmt, badge, empty, failure, table } from './app.js';
+import { api, el, fmt, badge, empty, failure, table, readOnly } from './app.js';
 
 export async function render(main) {
   const secret = el('section', { class: 'card', id: 'secret', hidden: true });
   const keysCard = el('section', { class: 'card', id: 'keys' });
   const teamsCard = el('section', { class: 'card', id: 'teams' });
   const message = el('div', { id: 'message', role: 'status' });
-  main.replaceChildren(el('h1', {}, 'Keys'), message, secret, createForm(secret, message, () => refresh()), keysCard, teamsCard);
+  main.replaceChildren(el('h1', {}, 'Keys'), message, secret, readOnly ? null : createForm(secret, message, () => refresh()), keysCard, teamsCard);
   async function refresh() {
     try {
       const [keys, teams] = await Promise.all([api('/admin/keys'), api('/admin/teams')]);
@@ -97,7 +97,7 @@ function drawKeys(card, keys, secret, message, refresh) {
     { title: 'State', value: (k) => state(k.state) },
     { title: 'Budget', value: budget },
     { title: 'Limits', value: (k) => limits(k.limits) },
-    { title: '', value: (k) => (k.source !== 'api' || k.state === 'revoked' ? '' : el('div', { class: 'row' },
+    { title: '', value: (k) => (readOnly || k.source !== 'api' || k.state === 'revoked' ? '' : el('div', { class: 'row' },
       el('button', { type: 'button', class: 'ghost', 'data-action': 'rotate', onclick: () => act(`Rotated ${k.name}; its old secret works one more hour.`, async () => {
         const rotated = await api(`/admin/keys/${encodeURIComponent(k.name)}/rotate`, { method: 'POST', body: { grace_seconds: 3600 } });
         showSecret(secret, k.name, rotated.key, 'Rotated');

@@ -71,6 +71,8 @@ async function drawChart(card) {
   const groups = new Map();
   const totals = new Map();
   for (const p of series.points) {
+    // a request refused before it named a model has no alias (and one that reached no upstream, no upstream)
+    if (p.group === '-') p.group = state.group === 'key' ? '-' : '(none)';
     if (!groups.has(p.group)) groups.set(p.group, new Array(xs.length).fill(0));
     const i = Math.round((new Date(p.bucket).getTime() / 1000 - start) / step);
     if (i >= 0 && i < xs.length) groups.get(p.group)[i] += value(p);

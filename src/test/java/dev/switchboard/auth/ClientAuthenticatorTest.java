@@ -21,7 +21,7 @@ import dev.switchboard.protocol.GatewayException;
 
 class ClientAuthenticatorTest {
     private final RouteTable table = new RouteTable("t", Instant.now(), Map.of(), Map.of(),
-            Map.of(KeyDigest.sha256Hex("sk-team-a"), new ClientKey("team-a", null)), "", HealthPolicy.DEFAULTS,
+            Map.of(KeyDigest.sha256Hex("sk-team-a"), new ClientKey("team-a", null)), "", "", HealthPolicy.DEFAULTS,
             RouteTable.DEFAULT_CREDITS_PER_USD, dev.switchboard.config.ModelNames.NONE);
     private final ClientAuthenticator authenticator = new ClientAuthenticator(
             new KeyDirectory(new MemoryKeyTable(), BudgetCalendar.utc(), periods -> { }));

@@ -120,6 +120,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theViewerKeyNeedsAnAdminKeyAndMustDifferFromIt() {
+        String withAdmin = VALID.replace("admin-key: ${SWITCHBOARD_ADMIN_KEY:}", "admin-key: the-admin");
+        assertThat(loader.parse("routes.yaml", withAdmin + "viewer-key: the-viewer\n").viewerKey()).isEqualTo("the-viewer");
+        assertThat(loader.parse("routes.yaml", withAdmin).viewerKey()).isEmpty();
+        assertThatThrownBy(() -> loader.parse("routes.yaml", withAdmin + "viewer-key: the-admin\n"))
+                .hasMessageContaining("viewer-key: must differ from admin-key");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID.replace("admin-key: ${SWITCHBOARD_ADMIN_KEY:}", "admin-key: \"\"") + "viewer-key: the-viewer\n"))
+                .hasMessageContaining("viewer-key: needs an admin-key");
+    }
+
+    @Test
     void creditsStreamUsageAndKeyBudgets() {
         String yaml = VALID.replace("    auth: bearer\n    api-key: ${AIMLAPI_API_KEY}", "    auth: bearer\n    api-key: ${AIMLAPI_API_KEY}\n    stream-usage: off")
                 .replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    credits: 5000000") + "credits: {per-usd: 2000000}\n";

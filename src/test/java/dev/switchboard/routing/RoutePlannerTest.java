@@ -49,7 +49,7 @@ class RoutePlannerTest {
     private static RouteTable table(boolean translate, Target... targets) {
         Map<String, Route> routes = new LinkedHashMap<>();
         routes.put("m", new Route("m", List.of(targets), 256, 3, translate));
-        return new RouteTable("t", Instant.now(), Map.of(), routes, Map.of(), "", POLICY, RouteTable.DEFAULT_CREDITS_PER_USD, dev.switchboard.config.ModelNames.NONE);
+        return new RouteTable("t", Instant.now(), Map.of(), routes, Map.of(), "", "", POLICY, RouteTable.DEFAULT_CREDITS_PER_USD, dev.switchboard.config.ModelNames.NONE);
     }
 
     private RoutePlan plan(RouteTable table, Long maxTokens) {

@@ -21,8 +21,8 @@ import dev.switchboard.support.RawHttp;
 /**
  * Every endpoint of the admin API and the dashboard, read off the application's own router functions (so a
  * new one is covered the day it is added), refuses a caller without the admin key or a session: 401 for the
- * API, a redirect to sign-in for a page. A wrong key, a forged session cookie and a viewer of another site are
- * refused the same way.
+ * API, a redirect to sign-in for a page. A wrong key and a forged session cookie are refused the same way;
+ * the viewer key reads every {@code GET} and is refused every change.
  */
 class AdminEndpointsGuardIT extends GatewayIT {
     private static final Pattern ROUTE = Pattern.compile("\\((GET|POST|PATCH|PUT|DELETE) && (/(?:admin|ui)[^\\s)]*)\\)");
@@ -44,6 +44,11 @@ class AdminEndpointsGuardIT extends GatewayIT {
             String method = route.substring(0, route.indexOf(' '));
             String path = route.substring(route.indexOf(' ') + 1).replaceAll("\\{page}", "overview").replaceAll("\\{[^}]+}", "x");
             if (path.equals("/ui/login") || path.equals("/ui") || path.equals("/ui/")) continue; // the way in, and its redirect
+            if (path.startsWith("/admin/") && !method.equals("GET")) {
+                HttpResponse<byte[]> viewer = raw.send(raw.request(path).header("Authorization", "Bearer it-viewer-key")
+                        .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString("{}")).build());
+                assertThat(viewer.statusCode()).as(route + " with the viewer key").isEqualTo(403);
+            }
             for (String[] credentials : new String[][] {{}, {"Authorization", "Bearer wrong-key"},
                     {"Cookie", UiSessions.COOKIE + "=AAAA.9999999999.forged"}}) {
                 HttpRequest.Builder b = raw.request(path).method(method, method.equals("GET")

@@ -47,6 +47,7 @@ import tools.jackson.databind.JsonNode;
  */
 class DashboardIT extends GatewayIT {
     private static final String ADMIN_KEY = "it-admin-key";
+    private static final String VIEWER_KEY = "it-viewer-key";
     private static final String ANSWER = """
             {"id":"c","object":"chat.completion","created":1,"model":"cached-model",
              "choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
@@ -86,7 +87,7 @@ class DashboardIT extends GatewayIT {
         browser.findElement(By.id("key")).sendKeys("not-the-admin-key");
         browser.findElement(By.id("sign-in")).click();
         WebElement error = waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
-        assertThat(error.getText()).isEqualTo("That is not the admin key.");
+        assertThat(error.getText()).isEqualTo("That is neither the admin key nor the viewer key.");
         assertThat(browser.manage().getCookieNamed(UiSessions.COOKIE)).isNull();
         screenshot("sign-in");
         assertThat(form("/ui/login", "key=wrong", null).statusCode()).isEqualTo(401);
@@ -225,6 +226,35 @@ class DashboardIT extends GatewayIT {
         }
     }
 
+    // ---- the viewer key
+
+    @Test
+    void theViewerKeySeesEveryPageAndChangesNothing() {
+        signIn(VIEWER_KEY);
+        assertThat(browser.findElement(By.id("read-only")).isDisplayed()).isTrue();
+        browser.get(gatewayUrl() + "/ui/keys");
+        waitFor().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#keys table")));
+        assertThat(browser.findElements(By.id("create-key"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("button[data-action]"))).isEmpty();
+        browser.get(gatewayUrl() + "/ui/config");
+        waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dd[data-field='loaded_at']")));
+        assertThat(browser.findElements(By.id("reload"))).isEmpty();
+
+        String cookie = UiSessions.COOKIE + "=" + browser.manage().getCookieNamed(UiSessions.COOKIE).getValue();
+        String token = browser.findElement(By.cssSelector("meta[name='csrf-token']")).getAttribute("content");
+        String team = "{\"name\":\"viewer-team\"}";
+        assertThat(withCookie("GET", "/admin/keys", cookie, null, null).statusCode()).isEqualTo(200);
+        HttpResponse<byte[]> refused = withCookie("POST", "/admin/teams", cookie, token, team);
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(RawHttp.json(refused).get("error").get("message").asString()).contains("may only read");
+        HttpRequest.Builder bearer = raw.request("/admin/teams").header("Authorization", "Bearer " + VIEWER_KEY);
+        assertThat(raw.send(bearer.GET().build()).statusCode()).isEqualTo(200);
+        assertThat(raw.send(raw.request("/admin/teams").header("Authorization", "Bearer " + VIEWER_KEY)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(team)).build()).statusCode()).isEqualTo(403);
+        assertThat(raw.send(raw.request("/admin/reload").header("Authorization", "Bearer " + VIEWER_KEY)
+                .POST(HttpRequest.BodyPublishers.noBody()).build()).statusCode()).isEqualTo(403);
+    }
+
     // ---- the session over plain HTTP
 
     @Test
@@ -267,8 +297,12 @@ class DashboardIT extends GatewayIT {
     // ---- helpers
 
     private void signIn() {
+        signIn(ADMIN_KEY);
+    }
+
+    private void signIn(String key) {
         browser.get(gatewayUrl() + "/ui/login");
-        browser.findElement(By.id("key")).sendKeys(ADMIN_KEY);
+        browser.findElement(By.id("key")).sendKeys(key);
         browser.findElement(By.id("sign-in")).click();
         waitFor().until(ExpectedConditions.urlContains("/ui/overview"));
     }

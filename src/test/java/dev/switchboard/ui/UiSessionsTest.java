@@ -31,44 +31,57 @@ class UiSessionsTest {
 
     @Test
     void aSessionLivesTwelveHoursUnderTheAdminKeyThatIssuedIt() {
-        String cookie = sessions.issue("admin-1");
-        UiSessions.Session session = sessions.verify("admin-1", cookie);
+        String cookie = sessions.issue("admin-1", "", UiSessions.Role.ADMIN);
+        UiSessions.Session session = sessions.verify("admin-1", "", cookie);
         assertThat(session).isNotNull();
         assertThat(session.expires()).isEqualTo(now.plus(UiSessions.LIFETIME));
-        assertThat(sessions.verify("admin-2", cookie)).as("the admin key changed").isNull();
+        assertThat(sessions.verify("admin-2", "", cookie)).as("the admin key changed").isNull();
         now = now.plus(UiSessions.LIFETIME).minusSeconds(1);
-        assertThat(sessions.verify("admin-1", cookie)).isNotNull();
+        assertThat(sessions.verify("admin-1", "", cookie)).isNotNull();
         now = now.plusSeconds(1);
-        assertThat(sessions.verify("admin-1", cookie)).as("expired").isNull();
+        assertThat(sessions.verify("admin-1", "", cookie)).as("expired").isNull();
     }
 
     @Test
     void aForgedOrAlteredCookieIsRefused() {
-        String cookie = sessions.issue("admin");
+        String cookie = sessions.issue("admin", "", UiSessions.Role.ADMIN);
         String[] parts = cookie.split("\\.");
         long later = Long.parseLong(parts[1]) + Duration.ofDays(365).toSeconds();
-        assertThat(sessions.verify("admin", parts[0] + "." + later + "." + parts[2])).as("a longer life").isNull();
-        assertThat(sessions.verify("admin", "x" + cookie.substring(1))).as("another id").isNull();
+        assertThat(sessions.verify("admin", "", parts[0] + "." + later + "." + parts[2] + "." + parts[3])).as("a longer life").isNull();
+        assertThat(sessions.verify("admin", "", "x" + cookie.substring(1))).as("another id").isNull();
         for (String junk : new String[] {"", ".", "..", "a.b.c", "a.1.%%%", cookie + "x", "a".repeat(500)}) {
-            assertThat(sessions.verify("admin", junk)).as(junk).isNull();
+            assertThat(sessions.verify("admin", "", junk)).as(junk).isNull();
         }
-        assertThat(sessions.verify("", cookie)).as("no admin key, no session").isNull();
+        assertThat(sessions.verify("", "", cookie)).as("no admin key, no session").isNull();
+    }
+
+    @Test
+    void aViewersSessionReadsOnlyAndEndsWhenTheViewerKeyChanges() {
+        String viewer = sessions.issue("admin", "viewer", UiSessions.Role.VIEWER);
+        String admin = sessions.issue("admin", "viewer", UiSessions.Role.ADMIN);
+        assertThat(sessions.verify("admin", "viewer", viewer).role()).isEqualTo(UiSessions.Role.VIEWER);
+        assertThat(sessions.verify("admin", "viewer", admin).role()).isEqualTo(UiSessions.Role.ADMIN);
+        String[] parts = viewer.split("\\.");
+        assertThat(sessions.verify("admin", "viewer", parts[0] + "." + parts[1] + ".a." + parts[3])).as("promoted by hand").isNull();
+        assertThat(sessions.verify("admin", "another-viewer", viewer)).as("the viewer key changed").isNull();
+        assertThat(sessions.verify("admin", "", viewer)).as("the viewer key removed").isNull();
+        assertThat(sessions.verify("admin", "another-viewer", admin)).as("the admin's session lives on").isNotNull();
     }
 
     @Test
     void signingOutEndsTheSessionAndOnlyIt() {
-        String first = sessions.issue("admin");
-        String second = sessions.issue("admin");
-        UiSessions.Session session = sessions.verify("admin", first);
+        String first = sessions.issue("admin", "", UiSessions.Role.ADMIN);
+        String second = sessions.issue("admin", "", UiSessions.Role.ADMIN);
+        UiSessions.Session session = sessions.verify("admin", "", first);
         sessions.signOut(session);
-        assertThat(sessions.verify("admin", first)).isNull();
-        assertThat(sessions.verify("admin", second)).isNotNull();
+        assertThat(sessions.verify("admin", "", first)).isNull();
+        assertThat(sessions.verify("admin", "", second)).isNotNull();
     }
 
     @Test
     void eachSessionHasItsOwnCsrfToken() {
-        UiSessions.Session a = sessions.verify("admin", sessions.issue("admin"));
-        UiSessions.Session b = sessions.verify("admin", sessions.issue("admin"));
+        UiSessions.Session a = sessions.verify("admin", "", sessions.issue("admin", "", UiSessions.Role.ADMIN));
+        UiSessions.Session b = sessions.verify("admin", "", sessions.issue("admin", "", UiSessions.Role.ADMIN));
         assertThat(a.csrfToken()).isNotEqualTo(b.csrfToken()).hasSizeGreaterThan(30);
         assertThat(UiSessions.csrfMatches(a, a.csrfToken())).isTrue();
         assertThat(UiSessions.csrfMatches(a, b.csrfToken())).isFalse();

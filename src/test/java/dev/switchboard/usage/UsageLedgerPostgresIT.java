@@ -364,7 +364,7 @@ class UsageLedgerPostgresIT {
                  java.sql.ResultSet history = s.executeQuery("SELECT version, type, success FROM flyway_schema_history ORDER BY installed_rank")) {
                 List<String> applied = new java.util.ArrayList<>();
                 while (history.next()) applied.add(history.getString(1) + " " + history.getString(2) + " " + history.getBoolean(3));
-                assertThat(applied).containsExactly("0 BASELINE true", "1 SQL true", "2 SQL true", "3 SQL true");
+                assertThat(applied).containsExactly("0 BASELINE true", "1 SQL true", "2 SQL true", "3 SQL true", "4 SQL true");
             }
             assertThat(upgraded.byRequestId("req-old-2").blockFirst(Duration.ofSeconds(10)).costUsd()).isEqualByComparingTo("2.5");
             assertThat(upgraded.balances().block(Duration.ofSeconds(10))).containsEntry("old-key", new UsageStore.Balance(1000, 11));
