@@ -60,6 +60,8 @@ class AnswerRelay {
     private static final Logger log = LoggerFactory.getLogger(AnswerRelay.class);
     static final String UPSTREAM_HEADER = "x-switchboard-upstream";
     static final String ATTEMPTS_HEADER = "x-switchboard-attempts";
+    /** How long the gateway itself took, in ms: {@link RequestContext#overheadMillis}. */
+    static final String OVERHEAD_HEADER = "x-switchboard-overhead-ms";
     /** Set on a count_tokens answer the gateway counted itself. */
     static final String TOKEN_COUNT_HEADER = "x-switchboard-token-count";
     private static final int MAX_ERROR_BODY = 64 * 1024;
@@ -249,6 +251,7 @@ class AnswerRelay {
             headers.set(UPSTREAM_HEADER, context.upstream);
             headers.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
         }
+        headers.set(OVERHEAD_HEADER, context.overheadMillis());
         if (!retryable(error.kind().status())) {
             // the SDKs (and Claude Code through them) would otherwise retry what cannot succeed, a wrong key too
             headers.set("x-should-retry", "false");
@@ -286,6 +289,7 @@ class AnswerRelay {
         }
         to.set(UPSTREAM_HEADER, context.upstream);
         to.set(ATTEMPTS_HEADER, Integer.toString(context.attempts));
+        to.set(OVERHEAD_HEADER, context.overheadMillis());
         RateLimitHeaders limits = context.admission.headers();
         if (limits != null) limits.writeTo(to);
     }

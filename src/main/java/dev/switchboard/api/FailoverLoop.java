@@ -92,6 +92,7 @@ class FailoverLoop {
                 .doOnCancel(h::release)
                 .flatMap(outcome -> {
                     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+                    context.upstreamNanos += elapsed.toNanos();
                     metrics.attempt(context.alias, upstream, outcomeName(outcome));
                     switch (outcome) {
                         case AttemptOutcome.Delivered d -> {

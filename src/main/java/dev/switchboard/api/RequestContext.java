@@ -37,6 +37,8 @@ final class RequestContext {
     // written by FailoverLoop
     String upstream = "-";
     int attempts;
+    /** Time spent waiting on upstreams: each attempt from its send to its answer (a delivered stream's head). */
+    long upstreamNanos;
 
     // written by AnswerRelay
     int status;
@@ -80,5 +82,21 @@ final class RequestContext {
 
     long elapsedMillis() {
         return elapsedNanos() / 1_000_000;
+    }
+
+    /**
+     * The gateway's own time so far, in milliseconds to the microsecond: everything since the request arrived
+     * but the waits on upstreams. Sent as {@value AnswerRelay#OVERHEAD_HEADER} with the answer's head, so for a
+     * stream it covers the time until its head, not the relaying of its events.
+     */
+    String overheadMillis() {
+        return millis(elapsedNanos() - upstreamNanos);
+    }
+
+    /** Nanoseconds as milliseconds to the microsecond ({@code 0.213}); never negative. */
+    static String millis(long nanos) {
+        long micros = Math.max(0, nanos) / 1_000;
+        long fraction = micros % 1_000;
+        return micros / 1_000 + (fraction < 10 ? ".00" : fraction < 100 ? ".0" : ".") + fraction;
     }
 }
