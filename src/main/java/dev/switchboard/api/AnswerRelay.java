@@ -18,6 +18,7 @@ import org.springframework.stereotype.Component;
 
 import dev.switchboard.limits.RateLimitHeaders;
 import dev.switchboard.limits.RateLimitedException;
+import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.Secrets;
 import dev.switchboard.health.TargetHealth;
 import dev.switchboard.protocol.BodyBytes;
@@ -45,6 +46,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerResponse;
 import tools.jackson.databind.JsonNode;
@@ -73,10 +75,12 @@ class AnswerRelay {
 
     private final RequestCompletion completion;
     private final GatewayMetrics metrics;
+    private final Duration keepalive;
 
-    AnswerRelay(RequestCompletion completion, GatewayMetrics metrics) {
+    AnswerRelay(RequestCompletion completion, GatewayMetrics metrics, GatewayProperties properties) {
         this.completion = completion;
         this.metrics = metrics;
+        this.keepalive = properties.streamKeepalive();
     }
 
     /** The answer a target gave: a 2xx delivered, or a 4xx that says the client's request was at fault. */
@@ -98,7 +102,8 @@ class AnswerRelay {
             writeHead(response, from, context, translator.passthrough() ? null : MediaType.TEXT_EVENT_STREAM_VALUE);
             // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
             // own, and it releases the events still queued when the client drops the connection
-            return sendBuffers(response, stream(upstream, answer, context).map(NettyDataBufferFactory::toByteBuf));
+            return sendBuffers(response, StreamKeepalive.around(stream(upstream, answer, context).map(NettyDataBufferFactory::toByteBuf),
+                    keepalive, () -> context.answered, Schedulers.parallel()));
         }
         byte[] toClient;
         try {

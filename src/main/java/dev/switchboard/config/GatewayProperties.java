@@ -19,6 +19,9 @@ import org.springframework.util.unit.DataSize;
  * @param shutdownDrain at SIGTERM, how long an idle kept-alive connection may still send a request (answered
  *                      with {@code Connection: close}) before it is closed
  * @param limits what one client, or all of them together, can make the gateway hold
+ * @param streamKeepalive how long a stream to a client may be silent before the gateway sends it an SSE
+ *                        comment ({@code : keepalive}), so that proxies and load balancers do not close it as
+ *                        idle; 0 turns it off
  */
 @ConfigurationProperties("switchboard")
 public record GatewayProperties(
@@ -27,7 +30,8 @@ public record GatewayProperties(
         @DefaultValue("2s") Duration reloadInterval,
         @DefaultValue("1s") Duration reloadSettle,
         @DefaultValue("1s") Duration shutdownDrain,
-        @DefaultValue Limits limits) {
+        @DefaultValue Limits limits,
+        @DefaultValue("15s") Duration streamKeepalive) {
 
     /**
      * @param bodiesInFlight    the heap all request bodies in flight may hold together; past it a request is

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A loopback TCP forwarder to put between the gateway and its database, so a test can make the store go
  * away (port closed, open connections dropped) and come back on the same port, or go silent: a black hole
  * holds every byte in both directions, new connections' too, without closing anything, as a network that
- * drops packets does, until it is restored and what was held flows on.
+ * drops packets does, until it is restored and what was held flows on. It can also close a connection that
+ * has carried no byte either way for a while, as load balancers do ({@link #closeIdleAfter}).
  */
 public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
@@ -24,6 +25,7 @@ public final class TcpProxy implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile ServerSocket server;
     private volatile boolean blackHoled;
+    private volatile long idleNanos;
     private int port;
 
     public TcpProxy(String targetHost, int targetPort) {
@@ -78,6 +80,15 @@ public final class TcpProxy implements AutoCloseable {
         return accepted.get();
     }
 
+    /**
+     * Closes each connection that carries no byte in either direction for this long, as AWS ALB, nginx and
+     * Cloudflare do with their idle timeouts.
+     */
+    public TcpProxy closeIdleAfter(java.time.Duration idle) {
+        idleNanos = idle.toNanos();
+        return this;
+    }
+
     /** Holds every byte from now on, in both directions, on open and new connections alike. */
     public void blackHole() {
         blackHoled = true;
@@ -108,20 +119,30 @@ public final class TcpProxy implements AutoCloseable {
                 Socket upstream = new Socket(targetHost, targetPort);
                 open.add(client);
                 open.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                java.util.concurrent.atomic.AtomicLong lastByte = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+                pump(client, upstream, lastByte);
+                pump(upstream, client, lastByte);
             } catch (IOException e) {
                 return; // closed by stop()
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, java.util.concurrent.atomic.AtomicLong lastByte) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
+                from.setSoTimeout(50);
+                while (true) {
+                    int n;
+                    try {
+                        n = in.read(buffer);
+                    } catch (java.net.SocketTimeoutException quiet) {
+                        if (idleNanos > 0 && System.nanoTime() - lastByte.get() > idleNanos) break; // idle: closed below
+                        continue;
+                    }
+                    if (n < 0) break;
+                    lastByte.set(System.nanoTime());
                     while (blackHoled && !from.isClosed()) Thread.sleep(10);
                     out.write(buffer, 0, n);
                     out.flush();
