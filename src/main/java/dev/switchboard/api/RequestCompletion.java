@@ -67,9 +67,18 @@ class RequestCompletion {
         if (outcome == Outcome.OK) store(context);
         metrics.request(context.alias, context.upstream, context.status, outcome.wireName(), context.elapsedNanos());
         if (access.isInfoEnabled()) {
-            access.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
-                    context.requestId, context.keyName, context.endpoint.wireName(), context.alias, context.upstream, context.attempts,
-                    context.stream, context.status, outcome.wireName(), context.elapsedMillis());
+            // the same fields twice: in the text, for the plain log, and as key-value pairs, which Spring Boot's
+            // structured formats (logging.structured.format.console: ecs, logstash) write as JSON fields
+            long latency = context.elapsedMillis();
+            access.atInfo()
+                    .addKeyValue("request_id", context.requestId).addKeyValue("key", context.keyName)
+                    .addKeyValue("endpoint", context.endpoint.wireName()).addKeyValue("alias", context.alias)
+                    .addKeyValue("upstream", context.upstream).addKeyValue("attempts", context.attempts)
+                    .addKeyValue("stream", context.stream).addKeyValue("status", context.status)
+                    .addKeyValue("outcome", outcome.wireName()).addKeyValue("latency_ms", latency)
+                    .log("request id={} key={} endpoint={} alias={} upstream={} attempts={} stream={} status={} outcome={} latency_ms={}",
+                            context.requestId, context.keyName, context.endpoint.wireName(), context.alias, context.upstream,
+                            context.attempts, context.stream, context.status, outcome.wireName(), latency);
         }
     }
 
