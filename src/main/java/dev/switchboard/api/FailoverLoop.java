@@ -14,6 +14,7 @@ import dev.switchboard.config.Target;
 import dev.switchboard.health.HealthRegistry;
 import dev.switchboard.health.TargetHealth;
 import dev.switchboard.protocol.ErrorKind;
+import dev.switchboard.tracing.GatewayTracing;
 import dev.switchboard.protocol.GatewayException;
 import dev.switchboard.protocol.RequestScan;
 import dev.switchboard.routing.RoutePlan;
@@ -79,9 +80,10 @@ class FailoverLoop {
         context.meter.target(chosen);
         // the plan holds only targets some translator serves
         Translator translator = Translators.of(context.endpoint.protocol(), chosen.upstream().protocol(), scan);
+        GatewayTracing.AttemptSpan span = context.trace.attempt(chosen, context.alias);
         long start = System.nanoTime();
         return exchange.open(chosen, translator, context.endpoint.upstreamPath(chosen.upstream().protocol()), context.query, scan,
-                        headers, context.requestId, context.streamUsageWanted)
+                        headers, context.requestId, context.streamUsageWanted, span.traceparent())
                 .flatMap(response -> {
                     long firstByte = System.nanoTime() - start;
                     h.answered(Duration.ofNanos(firstByte));
@@ -89,11 +91,15 @@ class FailoverLoop {
                     return ResponseClassifier.classify(response, chosen.upstream(), policy.rateLimitCooldown());
                 })
                 .onErrorResume(e -> Mono.just(failure(e)))
-                .doOnCancel(h::release)
+                .doOnCancel(() -> {
+                    h.release();
+                    span.end("cancelled", false);
+                })
                 .flatMap(outcome -> {
                     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
                     context.upstreamNanos += elapsed.toNanos();
                     metrics.attempt(context.alias, upstream, outcomeName(outcome));
+                    span.end(outcomeName(outcome), !(outcome instanceof AttemptOutcome.Delivered || outcome instanceof AttemptOutcome.ClientError));
                     switch (outcome) {
                         case AttemptOutcome.Delivered d -> {
                             if (!d.streaming()) h.succeeded(elapsed);
@@ -112,6 +118,7 @@ class FailoverLoop {
                         case AttemptOutcome.CredentialsRefused c -> h.credentialsRefused(policy.authFailureCooldown(), c.reason());
                     }
                     metrics.failover(context.alias, upstream);
+                    context.trace.failover(chosen.id(), outcomeName(outcome));
                     failures.add(new Failure(chosen, outcome));
                     return attempt(plan, policy, next, failures, scan, headers, context);
                 });

@@ -6,6 +6,7 @@ import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.CurrentRouteTable;
 import dev.switchboard.protocol.ApiEndpoint;
+import dev.switchboard.tracing.GatewayTracing;
 import dev.switchboard.protocol.EchoedText;
 import dev.switchboard.protocol.ErrorEnvelope;
 import dev.switchboard.protocol.ErrorKind;
@@ -35,20 +36,23 @@ public class ProxyHandler {
     private final FailoverLoop failover;
     private final AnswerRelay relay;
     private final RequestCompletion completion;
+    private final GatewayTracing tracing;
 
     ProxyHandler(CurrentRouteTable routes, RequestIntake intake, FailoverLoop failover, AnswerRelay relay,
-                 RequestCompletion completion) {
+                 RequestCompletion completion, GatewayTracing tracing) {
         this.routes = routes;
         this.intake = intake;
         this.failover = failover;
         this.relay = relay;
         this.completion = completion;
+        this.tracing = tracing;
     }
 
     public Mono<Void> handle(HttpServerRequest request, HttpServerResponse response, ApiEndpoint endpoint) {
         RequestContext context = new RequestContext(RequestIdFilter.idFor(request.requestHeaders().get(RequestIdFilter.HEADER)),
                 endpoint, routes.get());
         response.header(RequestIdFilter.HEADER, context.requestId);
+        if (tracing.on()) context.trace = tracing.request(request.requestHeaders(), operation(endpoint), context.requestId);
         return intake.accept(request, context)
                 .flatMap(accepted -> intake.held(intake.plan(accepted, context), accepted, context).flatMap(plan -> {
                     if (endpoint == ApiEndpoint.COUNT_TOKENS && plan instanceof RoutePlan.NoTarget none
@@ -64,7 +68,17 @@ public class ProxyHandler {
                 .doFinally(signal -> {
                     if (signal == SignalType.CANCEL) completion.finished(context, SignalType.CANCEL);
                     if (context.body != null) context.body.release();
+                    if (!context.recorded) context.trace.end(context.status); // a recorded request's span ends with its record
                 });
+    }
+
+    /** The GenAI conventions' operation name of an endpoint. */
+    private static String operation(ApiEndpoint endpoint) {
+        return switch (endpoint) {
+            case EMBEDDINGS -> "embeddings";
+            case COUNT_TOKENS -> "count_tokens";
+            default -> "chat";
+        };
     }
 
     /** The answer of the plan's targets, or the error that says why there is none. */

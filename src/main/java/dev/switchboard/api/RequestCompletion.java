@@ -117,11 +117,19 @@ class RequestCompletion {
         int code = context.status, tries = context.attempts;
         long latency = context.elapsedMillis();
         Long ttft = context.ttftMillis();
+        var trace = context.trace;
+        long endEpochNanos = trace == dev.switchboard.tracing.GatewayTracing.RequestSpan.NONE ? 0 : epochNanos();
         ledger.record(used.estimateBytes(), () -> {
             UsageRecord record = used.toRecord(id, key, context.endpoint, alias, streamed, code, outcome, tries, latency, ttft, context.table);
             admission.settle(record.promptTokens() + record.completionTokens());
+            trace.end(record, endEpochNanos);
             return record;
         }, record -> reservation.settle(record.credits()));
         return true;
+    }
+
+    private static long epochNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 }

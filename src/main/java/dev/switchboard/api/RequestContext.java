@@ -17,6 +17,8 @@ final class RequestContext {
     /** The routes the request started with: a reload while it runs changes nothing for it. */
     final RouteTable table;
     final long startNanos = System.nanoTime();
+    /** The request's trace span; a no-op while traces are off. Ended by RequestCompletion, or ProxyHandler when nothing is recorded. */
+    dev.switchboard.tracing.GatewayTracing.RequestSpan trace = dev.switchboard.tracing.GatewayTracing.RequestSpan.NONE;
 
     // written by RequestIntake
     String keyName = "-";

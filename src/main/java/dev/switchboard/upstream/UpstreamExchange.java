@@ -31,7 +31,7 @@ import reactor.core.publisher.Mono;
 public class UpstreamExchange {
     /** Client headers a provider may need; everything else the client sent stays at the gateway. */
     private static final List<String> FORWARDED = List.of(
-            HttpHeaders.ACCEPT, "anthropic-version", "anthropic-beta");
+            HttpHeaders.ACCEPT, "anthropic-version", "anthropic-beta", "traceparent", "tracestate");
     private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 
     private final UpstreamClients clients;
@@ -51,9 +51,10 @@ public class UpstreamExchange {
      * @param query the client's query string, raw, or null: passed on when the client and the upstream both
      *              speak Anthropic's protocol (Claude Code's {@code ?beta=true}); other protocols define no
      *              query on these endpoints, and a provider may refuse one it does not know
+     * @param traceparent the W3C header of this attempt's span, or null when the gateway does not trace
      */
     public Mono<ClientHttpResponse> open(Target target, Translator translator, String path, String query, RequestScan scan,
-                                         HttpHeaders client, String requestId, boolean streamUsageWanted) {
+                                         HttpHeaders client, String requestId, boolean streamUsageWanted, String traceparent) {
         Upstream upstream = target.upstream();
         return Mono.defer(() -> {
                     // a translated request is written anew, then gets the same per-upstream edits as passthrough
@@ -61,7 +62,7 @@ public class UpstreamExchange {
                     ByteBuf body = RequestBodyRewriter.rewrite(translator.request(scan, target), target, injectUsage);
                     UpstreamClient http = clients.of(upstream);
                     return http.post(http.uri(path, translator.passthrough() && upstream.protocol() == Protocol.ANTHROPIC ? query : null),
-                            h -> headers(h, upstream, client, requestId, body.readableBytes()), body);
+                            h -> headers(h, upstream, client, requestId, traceparent, body.readableBytes()), body);
                 })
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
     }
@@ -74,7 +75,7 @@ public class UpstreamExchange {
 
     /** Written into the Netty request's own headers (no copy through a second map). */
     private static void headers(io.netty.handler.codec.http.HttpHeaders out, Upstream upstream, HttpHeaders client,
-                                String requestId, int contentLength) {
+                                String requestId, String traceparent, int contentLength) {
         for (String name : FORWARDED) {
             // anthropic-version and anthropic-beta mean something only to an upstream that speaks Anthropic
             if (name.startsWith("anthropic-") && upstream.protocol() != Protocol.ANTHROPIC) continue;
@@ -82,6 +83,8 @@ public class UpstreamExchange {
             if (values != null) out.set(name, values);
         }
         out.set("x-request-id", requestId);
+        // the attempt's own span when the gateway traces; else the client's traceparent went on unchanged above
+        if (traceparent != null) out.set("traceparent", traceparent);
         out.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         out.setInt(HttpHeaderNames.CONTENT_LENGTH, contentLength);
         switch (upstream.auth()) {
