@@ -8,6 +8,7 @@ import java.util.function.BooleanSupplier;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
@@ -47,7 +48,9 @@ final class StreamKeepalive {
                         return Unpooled.wrappedBuffer(COMMENT);
                     })
                     .takeUntilOther(done.asMono());
-            return Flux.merge(body, comments);
+            // the merge queues what the client has not taken yet; a client that leaves leaves those buffers to be
+            // released here (only ByteBufs: the events are, the upstream's DataBuffers before them are not)
+            return Flux.merge(body, comments).doOnDiscard(ByteBuf.class, ReferenceCountUtil::safeRelease);
         });
     }
 }

@@ -55,6 +55,18 @@ class StreamKeepaliveTest {
     }
 
     @Test
+    void eventsQueuedForAClientThatLeavesAreReleased() {
+        java.util.List<ByteBuf> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) events.add(event("data: " + i + "\n\n"));
+        StepVerifier.create(StreamKeepalive.around(reactor.core.publisher.Flux.fromIterable(events), SILENCE, () -> false,
+                        VirtualTimeScheduler.create()), 1)
+                .assertNext(first -> first.release())
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        assertThat(events).as("every event released, taken or not").allSatisfy(e -> assertThat(e.refCnt()).isZero());
+    }
+
+    @Test
     void zeroTurnsItOff() {
         Sinks.Many<ByteBuf> upstream = Sinks.many().unicast().onBackpressureBuffer();
         assertThat(StreamKeepalive.around(upstream.asFlux(), Duration.ZERO, () -> false, VirtualTimeScheduler.create()))
