@@ -1,7 +1,5 @@
 package dev.switchboard.admin;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.function.Function;
 
 import org.springframework.http.HttpHeaders;
@@ -12,6 +10,7 @@ import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 
 import dev.switchboard.config.CurrentRouteTable;
+import dev.switchboard.config.KeyDigest;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.protocol.ErrorKind;
 import dev.switchboard.protocol.openai.OpenAiErrors;
@@ -43,8 +42,8 @@ public final class AdminAccess {
         String authorization = request.headers().firstHeader(HttpHeaders.AUTHORIZATION);
         if (authorization != null) {
             String presented = authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : "";
-            if (!equal(presented, table.adminKey())) {
-                if (table.viewerKey().isEmpty() || !equal(presented, table.viewerKey())) {
+            if (!KeyDigest.matches(presented, table.adminKey())) {
+                if (table.viewerKey().isEmpty() || !KeyDigest.matches(presented, table.viewerKey())) {
                     return error(401, ErrorKind.AUTHENTICATION, "Missing or wrong admin key");
                 }
                 if (change) return readOnly();
@@ -62,10 +61,6 @@ public final class AdminAccess {
         } catch (IllegalArgumentException e) {
             return error(400, ErrorKind.INVALID_REQUEST, e.getMessage());
         }
-    }
-
-    private static boolean equal(String presented, String key) {
-        return MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8));
     }
 
     private static Mono<ServerResponse> readOnly() {

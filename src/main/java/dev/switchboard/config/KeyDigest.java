@@ -18,6 +18,11 @@ public final class KeyDigest {
 
     private KeyDigest() {}
 
+    /** Whether a presented secret is the expected one (the admin or viewer key), compared in constant time. */
+    public static boolean matches(String presented, String expected) {
+        return presented != null && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+    }
+
     public static String sha256Hex(String key) {
         // digest() resets the instance, so the next call on this thread starts clean
         return HexFormat.of().formatHex(SHA_256.get().digest(key.getBytes(StandardCharsets.UTF_8)));

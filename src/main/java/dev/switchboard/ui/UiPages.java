@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
@@ -24,6 +23,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.util.HtmlUtils;
 
 import dev.switchboard.config.CurrentRouteTable;
+import dev.switchboard.config.KeyDigest;
 import dev.switchboard.config.RouteTable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -84,8 +84,8 @@ public class UiPages {
         if (table.adminKey().isEmpty()) return loginPage(404, "The dashboard is off: set admin-key in the routes file.");
         return request.formData().flatMap(form -> {
             String presented = form.getFirst("key") == null ? "" : form.getFirst("key").strip();
-            UiSessions.Role role = equal(presented, table.adminKey()) ? UiSessions.Role.ADMIN
-                    : !table.viewerKey().isEmpty() && equal(presented, table.viewerKey()) ? UiSessions.Role.VIEWER : null;
+            UiSessions.Role role = KeyDigest.matches(presented, table.adminKey()) ? UiSessions.Role.ADMIN
+                    : !table.viewerKey().isEmpty() && KeyDigest.matches(presented, table.viewerKey()) ? UiSessions.Role.VIEWER : null;
             if (role == null) return loginPage(401, "That is neither the admin key nor the viewer key.");
             // SecureRandom may read /dev/urandom: off the event loop
             return Mono.fromCallable(() -> sessions.issue(table.adminKey(), table.viewerKey(), role)).subscribeOn(Schedulers.boundedElastic())
@@ -127,10 +127,6 @@ public class UiPages {
         } catch (IllegalArgumentException e) {
             return false;
         }
-    }
-
-    private static boolean equal(String presented, String key) {
-        return MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8));
     }
 
     private Mono<ServerResponse> loginPage(int status, String error) {

@@ -20,6 +20,8 @@ import org.springframework.http.ResponseCookie;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.server.ServerRequest;
 
+import dev.switchboard.config.KeyDigest;
+
 /**
  * The dashboard's sign-in sessions: a cookie holding a random id, an end time and a role, signed with a key
  * derived from the admin key (and, for a viewer's session, the viewer key). Nothing is stored, so every
@@ -112,8 +114,7 @@ public class UiSessions {
 
     /** Whether a change sent with the session's cookie carries its CSRF token, compared in constant time. */
     public static boolean csrfMatches(Session session, String presented) {
-        return presented != null && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8),
-                session.csrfToken().getBytes(StandardCharsets.UTF_8));
+        return KeyDigest.matches(presented, session.csrfToken());
     }
 
     public void signOut(Session session) {

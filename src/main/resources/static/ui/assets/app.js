@@ -1,11 +1,12 @@
 // The dashboard's frame: the API helper, formatting, a small DOM builder, and the page the shell names.
-// Every figure comes from the admin API with this session's cookie; changes send the session's CSRF token.
+// Pages read the admin API with the session's cookie; a change carries the session's CSRF token.
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const page = document.querySelector('meta[name="page"]').content;
 /** Signed in with the viewer key: the pages show no controls that change anything (the API would refuse them). */
 export const readOnly = document.querySelector('meta[name="role"]').content === 'viewer';
 
-export async function api(path, { method = 'GET', body } = {}) {
+/** A call of the admin API; `answers` lists the error statuses whose body the caller reads itself (422, say). */
+export async function api(path, { method = 'GET', body, answers = [] } = {}) {
   const headers = { 'X-CSRF-Token': csrf };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
@@ -14,7 +15,7 @@ export async function api(path, { method = 'GET', body } = {}) {
     throw new Error('Signed out');
   }
   const json = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error((json.error && json.error.message) || `${response.status} ${response.statusText}`);
+  if (!response.ok && !answers.includes(response.status)) throw new Error((json.error && json.error.message) || `${response.status} ${response.statusText}`);
   return json;
 }
 

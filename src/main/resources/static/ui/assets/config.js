@@ -9,13 +9,11 @@ export async function render(main) {
 
   async function reload() {
     try {
-      const response = await fetch('/admin/reload', { method: 'POST', credentials: 'same-origin',
-        headers: { 'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content } });
-      const result = await response.json();
+      const result = await api('/admin/reload', { method: 'POST', answers: [422] });
       message.replaceChildren(result.applied
         ? el('div', { class: 'notice' }, 'Reloaded: the routes file is in force.')
         : el('div', { class: 'notice bad' }, el('b', {}, 'Refused; the routes in force are unchanged:'),
-          el('ul', {}, (result.problems || [result.error && result.error.message]).map((p) => el('li', {}, p)))));
+          el('ul', {}, result.problems.map((p) => el('li', {}, p)))));
       draw();
     } catch (error) {
       message.replaceChildren(failure(error));

@@ -20,4 +20,12 @@ class KeyDigestTest {
         for (int i = 0; i < 3; i++) assertThat(KeyDigest.sha256Hex("abc")).isEqualTo(ABC);
         assertThat(CompletableFuture.supplyAsync(() -> KeyDigest.sha256Hex("abc")).get()).isEqualTo(ABC);
     }
+
+    @Test
+    void aSecretMatchesOnlyItselfAndNeverNull() {
+        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches("it-admin-key", "it-admin-key")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches("it-admin-kez", "it-admin-key")).isFalse();
+        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches("it-admin-key ", "it-admin-key")).isFalse();
+        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches(null, "it-admin-key")).isFalse();
+    }
 }
