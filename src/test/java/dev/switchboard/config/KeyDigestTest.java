@@ -23,9 +23,9 @@ class KeyDigestTest {
 
     @Test
     void aSecretMatchesOnlyItselfAndNeverNull() {
-        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches("it-admin-key", "it-admin-key")).isTrue();
-        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches("it-admin-kez", "it-admin-key")).isFalse();
-        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches("it-admin-key ", "it-admin-key")).isFalse();
-        org.assertj.core.api.Assertions.assertThat(KeyDigest.matches(null, "it-admin-key")).isFalse();
+        assertThat(KeyDigest.matches("it-admin-key", "it-admin-key")).isTrue();
+        assertThat(KeyDigest.matches("it-admin-kez", "it-admin-key")).isFalse();
+        assertThat(KeyDigest.matches("it-admin-key ", "it-admin-key")).isFalse();
+        assertThat(KeyDigest.matches(null, "it-admin-key")).isFalse();
     }
 }
