@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +46,10 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerResponse;
@@ -54,7 +58,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * A request's way out: the answer a target gave, passed to the client as the upstream's own bytes (each
  * stream event flushed as it comes) or through the attempt's translator; or the gateway's own answer, an
- * error in the client's envelope or a token count. Once the client has bytes there is no failover: a broken
+ * error in the client's envelope or a token count. Once the client has an event there is no failover: a broken
  * stream ends with an error event in the client's protocol.
  */
 @Component
@@ -83,8 +87,111 @@ class AnswerRelay {
         this.keepalive = properties.streamKeepalive();
     }
 
+    /**
+     * The answer of the plan's targets, once there is one. A client that asked for a stream is not left
+     * waiting in silence for it: when {@code stream-keepalive} passes with no answer yet, its head goes out
+     * (200, {@code text/event-stream}) with a comment, and comments follow each silence while the failover
+     * goes on behind them. The client has had no event yet, so a later target may still answer; but what
+     * would have been an error status (every target failed, an upstream's 4xx) then comes as an error event
+     * in the client's protocol, and the head names no upstream.
+     */
+    Mono<Void> relay(Mono<FailoverLoop.Answer> answer, RequestContext context, HttpServerResponse response) {
+        if (!context.stream || keepalive.isZero() || keepalive.isNegative()) return answer.flatMap(a -> relayAnswer(a, context, response));
+        return Mono.defer(() -> {
+            AwaitedAnswer awaited = new AwaitedAnswer(answer);
+            return awaited.arrived.asMono().map(Optional::of)
+                    .timeout(keepalive, Mono.fromSupplier(Optional::empty), Schedulers.parallel())
+                    .flatMap(first -> first.isPresent()
+                            ? awaited.take().flatMap(a -> relayAnswer(a, context, response))
+                            : relayCommittedEarly(awaited, context, response))
+                    .doOnCancel(awaited::abandon);
+        });
+    }
+
+    /**
+     * An answer the failover is still working on, taken once: by the relay, or, when the client left first,
+     * by {@link #abandon}, which closes its upstream response. Subscribed here rather than in the relay's
+     * chain, so that the keepalive's timer can go first without cancelling it.
+     */
+    private static final class AwaitedAnswer {
+        final Sinks.One<FailoverLoop.Answer> arrived = Sinks.one();
+        private final AtomicBoolean taken = new AtomicBoolean();
+        private final Disposable waiting;
+
+        AwaitedAnswer(Mono<FailoverLoop.Answer> answer) {
+            waiting = answer.subscribe(arrived::tryEmitValue, arrived::tryEmitError, arrived::tryEmitEmpty);
+        }
+
+        Mono<FailoverLoop.Answer> take() {
+            return arrived.asMono().filter(a -> taken.compareAndSet(false, true));
+        }
+
+        /** The client left: the attempt under way is cancelled, and an answer no one took is let go. */
+        void abandon() {
+            waiting.dispose();
+            arrived.asMono().subscribe(a -> {
+                if (taken.compareAndSet(false, true)) letGo(a);
+            }, e -> {});
+        }
+
+        private static void letGo(FailoverLoop.Answer answer) {
+            answer.health().release();
+            ClientHttpResponse upstream = switch (answer.outcome()) {
+                case AttemptOutcome.Delivered d -> d.streaming() ? d.response() : null;
+                case AttemptOutcome.ClientError c -> c.response();
+                default -> null;
+            };
+            // subscribed and cancelled at once: Reactor Netty closes the connection rather than read the rest
+            if (upstream != null) upstream.getBody().subscribe(DataBufferUtils::release).dispose();
+        }
+    }
+
+    /**
+     * The head now, before the answer: a comment first, the answer's events once they come (kept alive as
+     * every stream is), or the failover's error as the stream's one event.
+     */
+    private Mono<Void> relayCommittedEarly(AwaitedAnswer awaited, RequestContext context, HttpServerResponse response) {
+        context.status = HttpResponseStatus.OK.code();
+        response.status(HttpResponseStatus.OK);
+        io.netty.handler.codec.http.HttpHeaders headers = response.responseHeaders();
+        headers.set(HttpHeaderNames.CONTENT_TYPE, MediaType.TEXT_EVENT_STREAM_VALUE);
+        headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        headers.set(OVERHEAD_HEADER, context.overheadMillis());
+        RateLimitHeaders limits = context.admission.headers();
+        if (limits != null) limits.writeTo(headers);
+        Flux<ByteBuf> events = awaited.take()
+                .flatMapMany(answer -> eventsAfterEarlyHead(answer, context))
+                .onErrorResume(e -> Mono.fromSupplier(() -> Unpooled.wrappedBuffer(
+                        ErrorEnvelope.streamEvent(context.endpoint.protocol(), answeredWithError(e, context)))));
+        // a client that leaves while the failover still works is seen here, as the body is cancelled
+        Flux<ByteBuf> body = completion.whenDone(Flux.concat(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(StreamKeepalive.COMMENT)), events),
+                context).doOnCancel(awaited::abandon);
+        return Mono.defer(() -> response.send(StreamKeepalive.around(body, keepalive, () -> context.answered, Schedulers.parallel()))
+                .then());
+    }
+
+    /** What follows a head sent early: the stream a target delivered; anything else fails as an error event. */
+    private Flux<ByteBuf> eventsAfterEarlyHead(FailoverLoop.Answer answer, RequestContext context) {
+        return switch (answer.outcome()) {
+            case AttemptOutcome.Delivered d when d.streaming() -> {
+                context.status = d.response().getStatusCode().value();
+                yield stream(d.response(), answer, context).map(NettyDataBufferFactory::toByteBuf);
+            }
+            case AttemptOutcome.Delivered d -> Flux.error(new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE,
+                    "Upstream '" + context.upstream + "' answered the stream request with a whole answer"));
+            case AttemptOutcome.ClientError c -> {
+                int status = c.response().getStatusCode().value();
+                Secrets secrets = answer.target().upstream().secrets();
+                yield BodyBytes.read(c.response().getBody(), MAX_ERROR_BODY).defaultIfEmpty(new byte[0])
+                        .onErrorMap(DataBufferLimitException.class, e -> Translators.errorTooLarge(context.upstream, status, MAX_ERROR_BODY))
+                        .flatMapMany(raw -> Flux.error(Translators.upstreamError(context.upstream, status, secrets.redact(raw))));
+            }
+            default -> Flux.error(new IllegalStateException("not an answer: " + answer.outcome()));
+        };
+    }
+
     /** The answer a target gave: a 2xx delivered, or a 4xx that says the client's request was at fault. */
-    Mono<Void> relay(FailoverLoop.Answer answer, RequestContext context, HttpServerResponse response) {
+    private Mono<Void> relayAnswer(FailoverLoop.Answer answer, RequestContext context, HttpServerResponse response) {
         return switch (answer.outcome()) {
             case AttemptOutcome.Delivered d -> deliver(d, answer, context, response);
             case AttemptOutcome.ClientError c -> passBackClientError(c.response(), answer, context, response);
@@ -239,17 +346,7 @@ class AnswerRelay {
             return Mono.empty();
         }
         if (response.hasSentHeaders()) return Mono.error(failure);
-        GatewayException error = failure instanceof GatewayException g ? g
-                : new GatewayException(ErrorKind.INTERNAL, "Internal gateway error (request " + context.requestId + ")", null, failure);
-        context.status = error.kind().status();
-        if (error.kind() == ErrorKind.INTERNAL) {
-            log.error("request id={} failed inside the gateway", context.requestId, failure);
-        }
-        metrics.request(context.alias, context.upstream, context.status, "error", context.elapsedNanos());
-        completion.failed(context);
-        log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} status={} error={} latency_ms={}",
-                context.requestId, context.keyName, context.endpoint.wireName(), context.alias, context.upstream, context.attempts,
-                context.status, error.kind(), context.elapsedMillis());
+        GatewayException error = answeredWithError(failure, context);
         response.status(error.kind().status());
         io.netty.handler.codec.http.HttpHeaders headers = response.responseHeaders();
         if (context.attempts > 0) {
@@ -269,6 +366,22 @@ class AnswerRelay {
             headers.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         }
         return sendJson(response, ErrorEnvelope.body(context.endpoint.protocol(), error));
+    }
+
+    /** The gateway's error as the request's answer, counted, recorded and logged: as a status, or as a stream's event. */
+    private GatewayException answeredWithError(Throwable failure, RequestContext context) {
+        GatewayException error = failure instanceof GatewayException g ? g
+                : new GatewayException(ErrorKind.INTERNAL, "Internal gateway error (request " + context.requestId + ")", null, failure);
+        context.status = error.kind().status();
+        if (error.kind() == ErrorKind.INTERNAL) {
+            log.error("request id={} failed inside the gateway", context.requestId, failure);
+        }
+        metrics.request(context.alias, context.upstream, context.status, "error", context.elapsedNanos());
+        completion.failed(context);
+        log.info("request id={} key={} endpoint={} alias={} upstream={} attempts={} status={} error={} latency_ms={}",
+                context.requestId, context.keyName, context.endpoint.wireName(), context.alias, context.upstream, context.attempts,
+                context.status, error.kind(), context.elapsedMillis());
+        return error;
     }
 
     /** Whether the same request may succeed if sent again: timeouts, conflicts, rate limits and server errors. */

@@ -82,6 +82,7 @@ class FailoverLoop {
         Translator translator = Translators.of(context.endpoint.protocol(), chosen.upstream().protocol(), scan);
         GatewayTracing.AttemptSpan span = context.trace.attempt(chosen, context.alias);
         long start = System.nanoTime();
+        context.attemptStartNanos = start;
         return exchange.open(chosen, translator, context.endpoint.upstreamPath(chosen.upstream().protocol()), context.query, scan,
                         headers, context.requestId, context.streamUsageWanted, span.traceparent())
                 .flatMap(response -> {
@@ -98,6 +99,7 @@ class FailoverLoop {
                 .flatMap(outcome -> {
                     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
                     context.upstreamNanos += elapsed.toNanos();
+                    context.attemptStartNanos = 0;
                     metrics.attempt(context.alias, upstream, outcomeName(outcome));
                     span.end(outcomeName(outcome), !(outcome instanceof AttemptOutcome.Delivered || outcome instanceof AttemptOutcome.ClientError));
                     switch (outcome) {

@@ -59,7 +59,7 @@ public class ProxyHandler {
                             && none.route().targets().stream().anyMatch(t -> t.upstream().enabled())) {
                         return relay.countedHere(accepted.scan().body(), context, response); // no Anthropic upstream to ask
                     }
-                    return follow(plan, accepted, context).flatMap(answer -> relay.relay(answer, context, response));
+                    return relay.relay(follow(plan, accepted, context), context, response);
                 }))
                 .onErrorResume(e -> relay.error(e, context, response))
                 // the connection closed while the upstream was still working on the request: the server cancels

@@ -41,6 +41,11 @@ final class RequestContext {
     int attempts;
     /** Time spent waiting on upstreams: each attempt from its send to its answer (a delivered stream's head). */
     long upstreamNanos;
+    /**
+     * When the attempt under way was sent, 0 between attempts. Volatile: a stream's head may be committed
+     * early, from the keepalive's timer, while an attempt runs, and its overhead header leaves that wait out.
+     */
+    volatile long attemptStartNanos;
 
     // written by AnswerRelay
     int status;
@@ -92,7 +97,10 @@ final class RequestContext {
      * stream it covers the time until its head, not the relaying of its events.
      */
     String overheadMillis() {
-        return millis(elapsedNanos() - upstreamNanos);
+        long now = System.nanoTime();
+        long attemptStart = attemptStartNanos;
+        long waiting = attemptStart == 0 ? 0 : now - attemptStart;
+        return millis(now - startNanos - upstreamNanos - waiting);
     }
 
     /** Nanoseconds as milliseconds to the microsecond ({@code 0.213}); never negative. */

@@ -51,6 +51,14 @@ public final class Translators {
         return UpstreamErrors.parse(body, parsed);
     }
 
+    /**
+     * An upstream's 4xx as the gateway's error, whatever the client's protocol: for a stream whose head went
+     * out before the upstream answered, where the error can only be an event.
+     */
+    public static GatewayException upstreamError(String upstream, int status, byte[] body) {
+        return UpstreamErrors.clientError(upstream, status, body);
+    }
+
     /** An upstream's 4xx whose body is too long to read and pass on. */
     public static GatewayException errorTooLarge(String upstream, int status, int limit) {
         return UpstreamErrors.clientError(upstream, status,

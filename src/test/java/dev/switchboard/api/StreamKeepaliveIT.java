@@ -1,6 +1,11 @@
 package dev.switchboard.api;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,13 +38,15 @@ import dev.switchboard.support.GatewayIT;
 import dev.switchboard.support.RawHttp;
 import dev.switchboard.support.ScriptedUpstream;
 import dev.switchboard.support.TcpProxy;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A stream whose upstream goes quiet mid-answer, as a reasoning model does while it thinks, reached through a
  * proxy that closes connections idle for {@value #IDLE_CUT_MS} ms, as load balancers do. With the gateway's
  * keepalive at {@value #KEEPALIVE_MS} ms the stream outlives a pause of {@value #PAUSE_MS} ms: SSE comments
  * fill the silence between whole events, the official SDKs read through them, and without them the bytes are
- * the upstream's exactly.
+ * the upstream's exactly. An upstream that says nothing before its head, not even the head, gets the same:
+ * the client's head goes out early, the failover goes on behind it, and a failure arrives as an error event.
  */
 class StreamKeepaliveIT extends GatewayIT {
     private static final long KEEPALIVE_MS = 250;
@@ -160,5 +167,145 @@ class StreamKeepaliveIT extends GatewayIT {
 
                 """);
         assertThat(text.get(15, TimeUnit.SECONDS)).isEqualTo("Hello world");
+    }
+
+    // ---- the wait for the first byte: the head goes out early, and the failover goes on behind it
+
+    private static final String THINKING = "/thinking/v1/chat/completions";
+    private static final String THINKING_SPARE = "/thinking-spare/v1/chat/completions";
+
+    /** A stream whose upstream says nothing at all, not even its head, for {@value #PAUSE_MS} ms. */
+    private void thinksBeforeItsHead(String path) {
+        wireMock().stubFor(post(path).willReturn(aResponse().withHeader("Content-Type", "text/event-stream")
+                .withBody(FIRST + SECOND).withFixedDelay((int) PAUSE_MS)));
+    }
+
+    private HttpResponse<String> streamRequest(String alias) throws Exception {
+        RawHttp raw = new RawHttp(viaLoadBalancer());
+        return raw.client().send(raw.request("/v1/chat/completions")
+                .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + alias + "\",\"stream\":true,"
+                        + "\"stream_options\":{\"include_usage\":true},\"messages\":[]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String withoutComments(String body) {
+        return body.replace(new String(StreamKeepalive.COMMENT, StandardCharsets.US_ASCII), "");
+    }
+
+    @Test
+    void aStreamWaitingForItsHeadIsCommittedEarlyAndOutlivesTheIdleCut() throws Exception {
+        thinksBeforeItsHead(THINKING);
+        HttpResponse<String> response = streamRequest("thinking");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/event-stream"));
+        assertThat(response.headers().firstValue(AnswerRelay.UPSTREAM_HEADER)).as("not known when the head went").isEmpty();
+        assertThat(response.headers().firstValue(AnswerRelay.OVERHEAD_HEADER)).isPresent();
+        String comment = new String(StreamKeepalive.COMMENT, StandardCharsets.US_ASCII);
+        assertThat(response.body()).startsWith(comment + comment);
+        assertThat(withoutComments(response.body())).as("otherwise the upstream's bytes").isEqualTo(FIRST + SECOND);
+
+        JsonNode record = usageRecord(response.headers().firstValue(RequestIdFilter.HEADER).orElseThrow());
+        assertThat(record.get("outcome").asString()).isEqualTo("ok");
+        assertThat(record.get("upstream").asString()).isEqualTo("thinking");
+        assertThat(record.get("ttft_ms").asLong()).as("the first event, not the first comment").isGreaterThanOrEqualTo(PAUSE_MS);
+    }
+
+    @Test
+    void theFailoverGoesOnBehindAnEarlyHead() throws Exception {
+        wireMock().stubFor(post(THINKING).willReturn(aResponse().withStatus(500).withBody("overloaded").withFixedDelay((int) PAUSE_MS)));
+        thinksBeforeItsHead(THINKING_SPARE);
+        var client = OpenAIOkHttpClient.builder().baseUrl(viaLoadBalancer() + "/v1").apiKey(KEY).maxRetries(0).build();
+        try (var stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+                .model("thinking-failover").addUserMessage("Think first").build())) {
+            String text = stream.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse(""))
+                    .collect(Collectors.joining());
+            assertThat(text).isEqualTo("Hello world");
+        }
+        wireMock().verify(1, postRequestedFor(urlEqualTo(THINKING)));
+        wireMock().verify(1, postRequestedFor(urlEqualTo(THINKING_SPARE)));
+    }
+
+    @Test
+    void anAnthropicClientOnAThinkingOpenAiUpstreamReadsTheTranslatedStream() {
+        thinksBeforeItsHead(THINKING);
+        var client = AnthropicOkHttpClient.builder().baseUrl(viaLoadBalancer()).apiKey(KEY).maxRetries(0).build();
+        MessageAccumulator accumulator = MessageAccumulator.create();
+        try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+                .model("thinking").maxTokens(64).addUserMessage("Think first").build())) {
+            stream.stream().forEach(accumulator::accumulate);
+        }
+        assertThat(accumulator.message().content().get(0).text().orElseThrow().text()).isEqualTo("Hello world");
+    }
+
+    @Test
+    void whenEveryTargetFailsAfterAnEarlyHeadTheErrorIsAnEventInTheClientsEnvelope() throws Exception {
+        wireMock().stubFor(post(THINKING).willReturn(aResponse().withStatus(500).withBody("overloaded").withFixedDelay((int) PAUSE_MS)));
+        HttpResponse<String> response = streamRequest("thinking");
+        assertThat(response.statusCode()).as("the head went before the failure").isEqualTo(200);
+        String events = withoutComments(response.body());
+        assertThat(events).startsWith("data: {\"error\":").endsWith("\n\n").contains("upstream_unreachable", "HTTP 500");
+        JsonNode record = usageRecord(response.headers().firstValue(RequestIdFilter.HEADER).orElseThrow());
+        assertThat(record.get("outcome").asString()).isEqualTo("upstream_error");
+        assertThat(record.get("status").asInt()).isEqualTo(502);
+
+        wireMock().resetAll();
+        health.reset();
+        wireMock().stubFor(post(THINKING).willReturn(aResponse().withStatus(500).withBody("overloaded").withFixedDelay((int) PAUSE_MS)));
+        var client = OpenAIOkHttpClient.builder().baseUrl(viaLoadBalancer() + "/v1").apiKey(KEY).maxRetries(0).build();
+        assertThatThrownBy(() -> {
+            try (var stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+                    .model("thinking").addUserMessage("Think first").build())) {
+                stream.stream().forEach(chunk -> {});
+            }
+        }).as("the SDK raises the error event").isInstanceOf(com.openai.errors.OpenAIException.class).hasMessageContaining("HTTP 500");
+    }
+
+    @Test
+    void anUpstreamsRefusalAfterAnEarlyHeadIsAnErrorEventWithItsMessage() {
+        wireMock().stubFor(post(THINKING).willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":{\"message\":\"context length exceeded\",\"type\":\"invalid_request_error\"}}")
+                .withFixedDelay((int) PAUSE_MS)));
+        var client = AnthropicOkHttpClient.builder().baseUrl(viaLoadBalancer()).apiKey(KEY).maxRetries(0).build();
+        assertThatThrownBy(() -> {
+            try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+                    .model("thinking").maxTokens(64).addUserMessage("Think first").build())) {
+                stream.stream().forEach(event -> {});
+            }
+        }).isInstanceOf(com.anthropic.errors.AnthropicException.class).hasMessageContaining("context length exceeded");
+        wireMock().verify(1, postRequestedFor(urlEqualTo(THINKING)));
+    }
+
+    @Test
+    void aClientThatLeavesDuringTheWaitClosesTheUpstreamAttempt() throws Exception {
+        ScriptedUpstream.Exchange upstream;
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            String body = "{\"model\":\"thinking-held\",\"stream\":true,\"messages\":[]}";
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer " + KEY
+                    + "\r\nContent-Type: application/json\r\nx-request-id: left-during-wait\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            upstream = UPSTREAMS.scripted().nextExchange();
+            upstream.requestBody.get(10, TimeUnit.SECONDS);
+            String head = readUntil(socket.getInputStream(), new String(StreamKeepalive.COMMENT, StandardCharsets.US_ASCII));
+            assertThat(head).startsWith("HTTP/1.1 200").contains("text/event-stream");
+            assertThat(upstream.connectionClosed).as("still waiting on the upstream").isNotDone();
+        }
+        // the attempt the client left is cancelled: the gateway closes the upstream connection it was waiting on
+        upstream.connectionClosed.get(10, TimeUnit.SECONDS);
+        JsonNode record = usageRecord("left-during-wait");
+        assertThat(record.get("outcome").asString()).isEqualTo("client_cancelled");
+    }
+
+    /** What the socket gives until {@code end} has come, at most 64 KiB. */
+    private static String readUntil(InputStream in, String end) throws IOException {
+        StringBuilder read = new StringBuilder();
+        while (read.indexOf(end) < 0 && read.length() < 65_536) {
+            int b = in.read();
+            if (b < 0) break;
+            read.append((char) b);
+        }
+        return read.toString();
     }
 }

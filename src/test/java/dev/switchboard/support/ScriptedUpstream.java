@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
@@ -25,6 +26,8 @@ public final class ScriptedUpstream implements AutoCloseable {
         public final CompletableFuture<String> requestBody = new CompletableFuture<>();
         /** Completes when the connection the request came on is closed. */
         public final CompletableFuture<Void> connectionClosed = new CompletableFuture<>();
+        /** On a path under {@code /held-head/}: the response's head waits for this, as a thinking model's may. */
+        public final CompletableFuture<Void> headReleased = new CompletableFuture<>();
 
         Exchange(String path) {
             this.path = path;
@@ -57,8 +60,10 @@ public final class ScriptedUpstream implements AutoCloseable {
                     Exchange exchange = new Exchange(request.uri());
                     response.withConnection(c -> c.onDispose(() -> exchange.connectionClosed.complete(null)));
                     exchanges.add(exchange);
+                    Mono<Void> head = request.uri().contains("/held-head/") ? Mono.fromFuture(exchange.headReleased) : Mono.empty();
                     return request.receive().aggregate().asString()
                             .doOnNext(exchange.requestBody::complete)
+                            .then(head)
                             .then(response.header("content-type", "text/event-stream")
                                     .sendString(exchange.chunks.asFlux())
                                     .then());
