@@ -66,8 +66,8 @@ class GatewayRouter {
     /**
      * The router functions (the model list's and the admin API's) are looked up first. Spring asks the
      * actuator's endpoint mapping before them, and for a path it does not serve that mapping works out why not
-     * (which methods and media types would have matched) on every request; this cost 1.3% of the CPU when the
-     * proxied endpoints were router functions too. No router function matches an actuator path, so the
+     * (which methods and media types would have matched) on every request, work wasted on each request when
+     * the proxied endpoints were router functions too. No router function matches an actuator path, so the
      * actuator still answers its own.
      */
     @Bean

@@ -8,7 +8,7 @@ class ConfigFailureAnalyzer extends AbstractFailureAnalyzer<ConfigException> {
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, ConfigException cause) {
         return new FailureAnalysis(cause.getMessage(),
-                "Fix the routes file (see the configuration reference in README.md), or point SWITCHBOARD_CONFIG at another.",
+                "Fix the routes file (every field: docs/configuration.md), or point SWITCHBOARD_CONFIG at another.",
                 cause);
     }
 }

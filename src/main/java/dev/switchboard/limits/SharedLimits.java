@@ -28,8 +28,8 @@ import reactor.core.scheduler.Schedulers;
  * subject's requests-a-minute and tokens-a-minute buckets and its requests in flight are checked and taken in
  * one call ({@link #ADMIT}), a budget's hold in one more ({@link SharedHolds}). Atomic in Redis, so replicas
  * taking from one bucket at once never overdraw it, and one round trip with no retries: Bucket4j's Redis
- * buckets (compare-and-swap, a read then a swap) cost two round trips and, on a key 32 connections share, a
- * hundred commands a request in retries (docs/benchmark.md). The local buckets stay Bucket4j's. Never
+ * buckets (compare-and-swap, a read then a swap) cost two round trips and, on a key many connections share,
+ * retries that multiply the commands a request sends (docs/benchmark.md). The local buckets stay Bucket4j's. Never
  * blocks: Lettuce answers on its own threads, and the request goes on off them.
  * <p>
  * Redis going away stops nothing: a call that fails or takes longer than the timeout marks Redis away, the

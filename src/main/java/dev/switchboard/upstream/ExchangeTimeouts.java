@@ -17,7 +17,7 @@ import reactor.netty.NettyPipeline;
  * flight.
  * <p>
  * Installed once per connection and armed for each exchange, because adding and removing a handler and
- * setting and cancelling two timers per exchange cost about 1.5% of the gateway's CPU under load. One timer
+ * setting and cancelling two timers per exchange is work on every request's hot path. One timer
  * at a time, moved only when a deadline comes closer: a timer left from an earlier exchange fires early at
  * worst, finds nothing due, and is set again for what is due then.
  */

@@ -25,8 +25,8 @@ import reactor.netty.resources.ConnectionProvider;
  * One pool per event loop. Reactor Netty opens a client connection on the event loop that asks for it, so a
  * request handled on a loop takes an upstream connection living on that same loop: the request, its upstream
  * exchange and the answer's way back run on one thread. A single shared pool hands out whichever connection is
- * idle, on any loop, and such an exchange costs two wake-ups of another thread (measured with strace: an
- * eventfd write after the request is read and another after the upstream answers). The price is warm
+ * idle, on any loop, and such an exchange costs two wake-ups of another thread (an eventfd write after the
+ * request is read and another after the upstream answers). The price is warm
  * connections per loop rather than per upstream.
  */
 public final class UpstreamClient implements AutoCloseable {
@@ -103,8 +103,8 @@ public final class UpstreamClient implements AutoCloseable {
      * go back to the pool with the upstream still working on the request.
      * <p>
      * Reactor Netty's client used directly, headers written into its own: Spring's connector over it kept a
-     * second header map per request, copied it across, and added its commit plumbing, about 2% of the
-     * gateway's CPU and 8% of the bytes it allocated.
+     * second header map per request, copied it across, and added its commit plumbing, all on the hot path
+     * (docs/benchmark.md has what it cost).
      */
     Mono<ClientHttpResponse> post(URI uri, Consumer<HttpHeaders> headers, ByteBuf body) {
         AtomicReference<Connection> sent = new AtomicReference<>();

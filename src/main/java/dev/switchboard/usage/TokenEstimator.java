@@ -14,8 +14,8 @@ import reactor.core.scheduler.Schedulers;
  * text sent and received ({@link MessageText}), not of JSON syntax; other model families tokenize
  * differently, so the record says "estimated".
  *
- * <p>Counting costs about 70 ns a character, so a long text is counted on threads of its own, never on an
- * event loop: a 300 KB conversation would hold a loop, and every connection on it, for about 20 ms.
+ * <p>Counting takes time in proportion to the text, so a long text is counted on threads of its own, never
+ * on an event loop, where a long conversation would hold up every connection of that loop.
  */
 public final class TokenEstimator {
     private static final O200kTokenCounter TOKENS = O200kTokenCounter.load();

@@ -48,10 +48,10 @@ public class UsageLedger implements SmartLifecycle {
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
     /**
-     * Records the heap holds while the store falls behind (about 5 MB; half a second at 20,000 requests a
-     * second); the rest wait in the journal. Unbounded, a store slower than the traffic (a growing embedded
-     * file, a slow database) filled the old generation with queued records, and the full collections that
-     * followed slowed everything, the writer too (README, Benchmark).
+     * Records the heap holds while the store falls behind (a few megabytes); the rest wait in the journal.
+     * Unbounded, a store slower than the traffic (a growing embedded file, a slow database) filled the old
+     * generation with queued records, and the full collections that followed slowed everything, the writer
+     * too (docs/benchmark.md).
      */
     static final int MAX_QUEUED = 10_000;
     /** The most credits one grant may add: a billion dollars at the default million credits a dollar. */
