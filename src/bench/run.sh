@@ -13,6 +13,7 @@
 #                               # (the PostgreSQL write paths too when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh dashboard  # every dashboard API call over HTTP with a million records in the ledger (SQLite,
 #                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
+#   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -25,7 +26,7 @@ warmup="${WARMUP:-60s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
+[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = dashboard ]; then
@@ -65,38 +66,6 @@ redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the re
 java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
 pids+=($!)
 
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-error_log $work/nginx/error.log;
-pid $work/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  upstream mock { server 127.0.0.1:$mock_port; keepalive 64; }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_buffering off; proxy_request_buffering off;
-    }
-  }
-}
-NGINX
-"$nginx_bin" -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
-nginx_pid=$!
-pids+=($nginx_pid)
-
-# the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
-MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
-  --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
-  --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
-  --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
-gateway_pid=$!
-pids+=($gateway_pid)
-
 answers() {  # waits until a POST on the port is answered with 200
   local port=$1 code
   for _ in $(seq 1 120); do
@@ -107,7 +76,6 @@ answers() {  # waits until a POST on the port is answered with 200
   done
   echo "run.sh: nothing answers on port $port"; cat "$work"/*.log; exit 1
 }
-for port in $mock_port $nginx_port $gateway_port; do answers "$port"; done
 
 to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
   awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
@@ -160,6 +128,69 @@ measure() {
   jit=$(awk -v j=$(( ${jit1:-0} - ${jit0:-0} )) -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }')
   echo "$rps $p50 $p99 $p50one $p99one $first $cpu $jit"
 }
+
+# src/bench/run.sh tracing: what traces cost. The gateway alone, traces off then on (every trace sampled, the
+# spans exported to the mock's OTLP sink), each a fresh JVM with the container's flags and the same warm-up,
+# twice in turn so that the machine's drift shows beside the difference
+if [ "${1:-}" = tracing ]; then
+  answers $mock_port
+  echo "traces   req/s@32  p50@1 ms  p99@1 ms  1st event p50  proxy CPU/req"
+  for round in 1 2; do
+    for traces in false true; do
+      dir="$work/tracing-$round-$traces"; mkdir -p "$dir"
+      MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
+        --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+        --switchboard.tracing.enabled=$traces --switchboard.tracing.otlp-endpoint="http://127.0.0.1:$mock_port/v1/traces" \
+        --switchboard.ledger.file="$dir/ledger.db" --switchboard.usage.record-log="$dir/usage-log" \
+        --switchboard.usage.journal="$dir/journal.jsonl" > "$dir/gateway.log" 2>&1 &
+      traced_pid=$!
+      pids+=($traced_pid)
+      answers $gateway_port
+      read -r t_rps t_p50 t_p99 t_p50one t_p99one t_first t_cpu t_jit <<< "$(measure "switchboard-traces-$traces-$round" $gateway_port "$warmup" "$traced_pid")"
+      printf '%-8s %9s %9s %9s %13s %14s\n' "$( [ $traces = true ] && echo on || echo off )" "$t_rps" "$t_p50one" "$t_p99one" "$t_first" "${t_cpu} us"
+      kill "$traced_pid" 2>/dev/null || true
+      wait "$traced_pid" 2>/dev/null || true
+    done
+  done
+  echo "traces on: every request a server span and an attempt span, exported in batches over OTLP/HTTP to the mock," \
+    "which received $(curl -s "http://127.0.0.1:$mock_port/v1/traces/count") exports (${duration} runs, ${warmup} warm-up)"
+  exit 0
+fi
+
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+error_log $work/nginx/error.log;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  upstream mock { server 127.0.0.1:$mock_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_buffering off; proxy_request_buffering off;
+    }
+  }
+}
+NGINX
+"$nginx_bin" -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+pids+=($nginx_pid)
+
+# the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
+MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
+  --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+  --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
+  --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
+gateway_pid=$!
+pids+=($gateway_pid)
+
+for port in $mock_port $nginx_port $gateway_port; do answers "$port"; done
+
 
 read -r d_rps d_p50 d_p99 d_p50one d_p99one d_first d_cpu d_jit <<< "$(measure direct $mock_port 5s)"
 nginx_procs="$nginx_pid $(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')"  # the master and its worker

@@ -31,6 +31,8 @@ public final class MockUpstream {
             "text":"Benchmarks measure what you ask them to."}],"stop_reason":"end_turn","stop_sequence":null,\
             "usage":{"input_tokens":250,"output_tokens":10}}""".getBytes(StandardCharsets.UTF_8);
 
+    private static final java.util.concurrent.atomic.AtomicLong TRACE_EXPORTS = new java.util.concurrent.atomic.AtomicLong();
+
     private MockUpstream() {}
 
     private static byte[][] sse(String... events) {
@@ -70,7 +72,11 @@ public final class MockUpstream {
                         .post("/v1/messages", (request, response) -> request.receive().then(
                                 response.header("content-type", "application/json")
                                         .header("content-length", Integer.toString(MESSAGE.length))
-                                        .send(Mono.<ByteBuf>just(Unpooled.wrappedBuffer(MESSAGE))).then())))
+                                        .send(Mono.<ByteBuf>just(Unpooled.wrappedBuffer(MESSAGE))).then()))
+                        // an OTLP/HTTP sink for the gateway's traces (run.sh tracing), counting the exports it takes
+                        .post("/v1/traces", (request, response) -> request.receive().then(Mono.fromRunnable(TRACE_EXPORTS::incrementAndGet))
+                                .then(response.status(200).header("content-length", "0").send()))
+                        .get("/v1/traces/count", (request, response) -> response.sendString(Mono.fromSupplier(() -> Long.toString(TRACE_EXPORTS.get())))))
                 .bindNow(Duration.ofSeconds(10));
         System.out.println("mock upstream listening on " + server.port());
         server.onDispose().block();
