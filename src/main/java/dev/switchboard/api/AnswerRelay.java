@@ -98,7 +98,7 @@ class AnswerRelay {
     Mono<Void> relay(Mono<FailoverLoop.Answer> answer, RequestContext context, HttpServerResponse response) {
         if (!context.stream || keepalive.isZero() || keepalive.isNegative()) return answer.flatMap(a -> relayAnswer(a, context, response));
         return Mono.defer(() -> {
-            AwaitedAnswer awaited = new AwaitedAnswer(answer);
+            AwaitedAnswer awaited = new AwaitedAnswer(answer, context);
             return awaited.arrived.asMono().map(Optional::of)
                     .timeout(keepalive, Mono.fromSupplier(Optional::empty), Schedulers.parallel())
                     .flatMap(first -> first.isPresent()
@@ -109,16 +109,18 @@ class AnswerRelay {
     }
 
     /**
-     * An answer the failover is still working on, taken once: by the relay, or, when the client left first,
-     * by {@link #abandon}, which closes its upstream response. Subscribed here rather than in the relay's
-     * chain, so that the keepalive's timer can go first without cancelling it.
+     * An answer the failover is still working on, taken once by the relay. Subscribed here rather than in the
+     * relay's chain, so that the keepalive's timer can go first without cancelling it; and so a client that
+     * leaves reaches the upstream only through {@link #abandon}.
      */
     private static final class AwaitedAnswer {
         final Sinks.One<FailoverLoop.Answer> arrived = Sinks.one();
         private final AtomicBoolean taken = new AtomicBoolean();
         private final Disposable waiting;
+        private final RequestContext context;
 
-        AwaitedAnswer(Mono<FailoverLoop.Answer> answer) {
+        AwaitedAnswer(Mono<FailoverLoop.Answer> answer, RequestContext context) {
+            this.context = context;
             waiting = answer.subscribe(arrived::tryEmitValue, arrived::tryEmitError, arrived::tryEmitEmpty);
         }
 
@@ -126,23 +128,22 @@ class AnswerRelay {
             return arrived.asMono().filter(a -> taken.compareAndSet(false, true));
         }
 
-        /** The client left: the attempt under way is cancelled, and an answer no one took is let go. */
+        /**
+         * The client left: the attempt under way is cancelled, and an answer that came is closed, taken or
+         * not. The relay may have taken it on the upstream's event loop just as the cancel came on the
+         * client's, and then never read its body.
+         */
         void abandon() {
             waiting.dispose();
             arrived.asMono().subscribe(a -> {
-                if (taken.compareAndSet(false, true)) letGo(a);
+                // the target's permission: a stream the relay started releases it as it is cancelled
+                if (taken.compareAndSet(false, true) || !context.streamRelayed) a.health().release();
+                switch (a.outcome()) {
+                    case AttemptOutcome.Delivered d when d.streaming() -> UpstreamExchange.abandon(d.response());
+                    case AttemptOutcome.ClientError c -> UpstreamExchange.abandon(c.response());
+                    default -> { }
+                }
             }, e -> {});
-        }
-
-        private static void letGo(FailoverLoop.Answer answer) {
-            answer.health().release();
-            ClientHttpResponse upstream = switch (answer.outcome()) {
-                case AttemptOutcome.Delivered d -> d.streaming() ? d.response() : null;
-                case AttemptOutcome.ClientError c -> c.response();
-                default -> null;
-            };
-            // subscribed and cancelled at once: Reactor Netty closes the connection rather than read the rest
-            if (upstream != null) upstream.getBody().subscribe(DataBufferUtils::release).dispose();
         }
     }
 
@@ -293,6 +294,7 @@ class AnswerRelay {
                     return Mono.just(BUFFERS.wrap(failed != null ? failed : ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
                 })
                 .doOnCancel(health::release)
+                .doOnSubscribe(s -> context.streamRelayed = true)
                 .transform(body -> completion.whenDone(body, context));
     }
 

@@ -51,6 +51,11 @@ final class RequestContext {
     int status;
     /** The upstream broke a stream the client had started to receive. */
     boolean streamBroke;
+    /**
+     * The upstream's stream is being relayed (subscribed), and releases its target's permission if cancelled.
+     * Volatile: a client that leaves is seen on its own event loop, the upstream's answer on another.
+     */
+    volatile boolean streamRelayed;
     /** The client's key, once authenticated. */
     ClientKey key;
     /** The key's rate limits' hold on this request: released and settled once, when it is recorded. */

@@ -108,4 +108,12 @@ public class UpstreamExchange {
         }
         return new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE, who + " failed: " + e, null, e);
     }
+
+    /**
+     * Closes the connection of an upstream response the gateway will not read to its end, because its client
+     * left; a response read whole is left alone.
+     */
+    public static void abandon(ClientHttpResponse response) {
+        if (response instanceof UpstreamResponse upstream) upstream.abandon();
+    }
 }

@@ -26,6 +26,8 @@ final class UpstreamResponse implements ClientHttpResponse {
     private final HttpClientResponse response;
     private final Connection connection;
     private final HttpHeaders headers;
+    /** The body was read to its end. */
+    private volatile boolean read;
 
     UpstreamResponse(HttpClientResponse response, Connection connection) {
         this.response = response;
@@ -52,6 +54,15 @@ final class UpstreamResponse implements ClientHttpResponse {
     @Override
     public Flux<DataBuffer> getBody() {
         // Reactor Netty releases each buffer once it is handed on; retained, it lives until the reader is done
-        return connection.inbound().receive().map(buffer -> BUFFERS.wrap(buffer.retain()));
+        return connection.inbound().receive().<DataBuffer>map(buffer -> BUFFERS.wrap(buffer.retain())).doOnComplete(() -> read = true);
+    }
+
+    /**
+     * A response no one will read to its end (its client left): its connection is closed, as it cannot go
+     * back to the pool half read. Not once read whole: the connection is then back in the pool, perhaps
+     * carrying another request.
+     */
+    void abandon() {
+        if (!read) connection.dispose();
     }
 }
