@@ -3,7 +3,7 @@
 # through Switchboard (usage recording on), through Spring Cloud Gateway's plain route (src/bench/scg, the
 # WebFlux reference) and through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
 # SCG share, with nothing on it), measured with wrk and a first-event probe; Switchboard also with a Responses
-# API stream it translates to the mock's chat completions (first event); then one table; then 2,000
+# API stream it translates to the mock's chat completions (first event); then one table; then 10,000
 # streams held open at once through Switchboard while its RSS is sampled. Switchboard is measured again with
 # a key whose rate limits and budget are all on (bench-limited, never reached): in memory, and, when Redis
 # answers on REDIS_URL (default redis://127.0.0.1:6379), through Redis on a second gateway.
@@ -14,6 +14,7 @@
 #   src/bench/run.sh dashboard  # every dashboard API call over HTTP with a million records in the ledger (SQLite,
 #                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
+#   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30)
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -26,7 +27,7 @@ warmup="${WARMUP:-60s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
+[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || [ "${1:-}" = streams ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = dashboard ]; then
@@ -52,8 +53,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# the held streams take two descriptors each in the gateway, and the mock's and the client's too
-ulimit -n 65536 2>/dev/null || true
+# the held streams take two descriptors each in the gateway (the client's and the upstream's), one in the mock and
+# one in the client: raise the limit where this shell may; where its hard limit is lower, the streams are capped to it
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+hold_seconds="${HOLD_SECONDS:-30}"
+wanted_streams="${HELD_STREAMS:-10000}"
+fd_room=$(( ($(ulimit -n) - 500) / 2 ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
+held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))
+[ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes two in the gateway"
 mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 redis_hostport="${redis_url#redis://}"; redis_hostport="${redis_hostport%%/*}"
@@ -63,7 +70,7 @@ redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the re
   timeout 2 cat <&3 | head -c 65536 || true
   exec 3<&-
 }
-java -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
+java -Dbench.hold-seconds="$hold_seconds" -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
 pids+=($!)
 
 answers() {  # waits until a POST on the port is answered with 200
@@ -128,6 +135,44 @@ measure() {
   jit=$(awk -v j=$(( ${jit1:-0} - ${jit0:-0} )) -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }')
   echo "$rps $p50 $p99 $p50one $p99one $first $cpu $jit"
 }
+
+# held_streams streams open at once through the gateway ($1: its pid), each held hold_seconds by the mock, its RSS
+# sampled meanwhile -> $held (HeldStreams' lines) and $held_peak (MB)
+hold_streams() {
+  local pid=$1 sampler
+  ( peak=0; while kill -0 "$pid" 2>/dev/null; do
+      r=$(ps -o rss= -p "$pid" || echo 0); r=${r// /}
+      if [ "${r:-0}" -gt "$peak" ]; then peak=$r; echo $(( peak / 1024 )) > "$work/held-peak"; fi
+      sleep 0.5
+    done ) &
+  sampler=$!
+  pids+=($sampler)
+  held=$(timeout $(( hold_seconds + 150 )) java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
+    2> "$work/held.log" || true)
+  kill "$sampler" 2>/dev/null || true
+  held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
+}
+
+# src/bench/run.sh streams: only the held streams, through a gateway with the container's JVM flags, warmed up by
+# WARMUP (default here 20 s) of plain requests first
+if [ "${1:-}" = streams ]; then
+  answers $mock_port
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
+    --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+    --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
+    --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
+  gateway_pid=$!
+  pids+=($gateway_pid)
+  answers $gateway_port
+  wrk -t2 -c32 -d"${WARMUP:-20s}" -s src/bench/wrk/chat.lua "http://127.0.0.1:$gateway_port/v1/chat/completions" > /dev/null 2>&1 || true
+  hold_streams "$gateway_pid"
+  echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid") / 1024 )) MB"
+  echo "$held" | tail -n +2
+  echo "gateway log lines at WARN or ERROR: $(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)"
+  grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
+  [ -z "${held_cap_note:-}" ] || echo "$held_cap_note"
+  exit 0
+fi
 
 # src/bench/run.sh tracing: what traces cost. The gateway alone, traces off then on (every trace sampled, the
 # spans exported to the mock's OTLP sink), each a fresh JVM with the container's flags and the same warm-up,
@@ -198,6 +243,23 @@ read -r n_rps n_p50 n_p99 n_p50one n_p99one n_first n_cpu n_jit <<< "$(measure n
 read -r s_rps s_p50 s_p99 s_p50one s_p99one s_first s_cpu s_jit <<< "$(measure switchboard $gateway_port "$warmup" "$gateway_pid")"
 # a Responses API stream, translated by the gateway to the mock's chat completions and back, event by event
 responses_first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$gateway_port" /v1/responses 300)
+# and an Anthropic Messages stream, translated the same way
+messages_first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$gateway_port" /v1/messages 300)
+# the gateway's CPU per stream, passed through (chat) and translated (responses, messages), under wrk at 32
+# connections: the mock's stream is six events, so a sixth of it is the CPU an upstream event costs
+stream_load() {  # api -> "streams/s cpu-us-per-stream"
+  local url="http://127.0.0.1:$gateway_port" c0 c1 n r
+  STREAM_API=$1 wrk -t2 -c32 -d5s -s src/bench/wrk/stream.lua "$url" > /dev/null 2>&1 || true
+  c0=$(ticks "$gateway_pid")
+  STREAM_API=$1 wrk -t2 -c32 -d"$duration" -s src/bench/wrk/stream.lua "$url" > "$work/stream-$1.txt" 2>&1 || true
+  c1=$(ticks "$gateway_pid")
+  n=$(awk '/requests in/ { print $1 }' "$work/stream-$1.txt")
+  r=$(awk '/Requests\/sec/ { print $2 }' "$work/stream-$1.txt")
+  awk -v c=$(( c1 - c0 )) -v hz="$hz" -v n="${n:-0}" -v r="${r:--}" 'BEGIN { if (n > 0) printf "%s %.0f\n", r, c * 1e6 / hz / n; else print "- -" }'
+}
+read -r stream_chat_rps stream_chat_cpu <<< "$(stream_load chat)"
+read -r stream_responses_rps stream_responses_cpu <<< "$(stream_load responses)"
+read -r stream_messages_rps stream_messages_cpu <<< "$(stream_load messages)"
 rss_mb=$(( $(ps -o rss= -p "$gateway_pid") / 1024 ))
 # young and full collections since the gateway started (jstat's YGC and FGC columns), to size the heap by
 gcs=$(jstat -gc "$gateway_pid" 2>/dev/null | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
@@ -250,18 +312,7 @@ read -r r_rps r_p50 r_p99 r_p50one r_p99one r_first r_cpu r_jit <<< "$(measure b
 kill "$bare_pid" 2>/dev/null || true
 wait "$bare_pid" 2>/dev/null || true
 
-# 2,000 streams open at once through the gateway, each held 15 s by the mock; the gateway's RSS sampled meanwhile
-held_streams="${HELD_STREAMS:-2000}"
-( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
-    r=$(ps -o rss= -p "$gateway_pid" || echo 0); r=${r// /}
-    if [ "${r:-0}" -gt "$peak" ]; then peak=$r; echo $(( peak / 1024 )) > "$work/held-peak"; fi
-    sleep 0.5
-  done ) &
-sampler=$!
-pids+=($sampler)
-held=$(timeout 150 java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" 2> "$work/held.log" || true)
-kill "$sampler" 2>/dev/null || true
-held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
+hold_streams "$gateway_pid"
 sleep 1  # the ledger's writer stores a batch every 100 ms
 records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
   | grep -o '"requests":[0-9]*' | cut -d: -f2 | awk '{ n += $1 } END { print n }' || true)
@@ -286,10 +337,13 @@ awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v g="$g_rps" -v dl="$d_p50one" -v
   printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nl - dl, sl - dl, gl - dl, rl - dl
   printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nf - df, sf - df, gf - df, rf - df }'
 echo "switchboard, a Responses API stream translated to chat completions: first event $responses_first ms (chat passthrough p50 ${s_first} ms)"
+echo "switchboard, an Anthropic Messages stream translated to chat completions: first event $messages_first ms"
+echo "streams at 32 connections (six upstream events each): chat passed through ${stream_chat_rps}/s at ${stream_chat_cpu} us CPU a stream;" \
+  "responses translated ${stream_responses_rps}/s at ${stream_responses_cpu} us; messages translated ${stream_messages_rps}/s at ${stream_messages_cpu} us"
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
 echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
-echo "${held_streams} concurrent streams held 15 s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
+echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
 # what the gateway logged at WARN or above during the run (a clean run logs none)
 warnings=$(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)
@@ -297,4 +351,5 @@ echo "gateway log lines at WARN or ERROR: ${warnings:-0}"
 grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
 echo "+limits: switchboard with a key whose rate limits and monthly budget are all on, in memory; +redis: the same through Redis" \
   "(${q_cmds} Redis calls a request; the first-event column is the plain key's)"
+[ -z "${held_cap_note:-}" ] || echo "$held_cap_note"
 [ -z "${netfilter_note:-}" ] || echo "$netfilter_note"

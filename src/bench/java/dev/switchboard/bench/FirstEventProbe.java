@@ -12,8 +12,9 @@ import java.util.List;
  * Time from sending a streaming request to the first SSE event, over a fresh connection each time, the way a
  * client opening a stream sees it; each stream is then read to its end. Prints the p50 and p99 in ms.
  * {@code java ... FirstEventProbe <port> <path> <requests>}: a chat completions request to {@code path};
- * with {@code /v1/responses}, a Responses API request (which the gateway translates when the alias's target
- * speaks chat completions, as the benchmark's mock does).
+ * with {@code /v1/responses}, a Responses API request, and with {@code /v1/messages} an Anthropic Messages
+ * request (which the gateway translates when the alias's target speaks chat completions, as the benchmark's
+ * mock does).
  */
 public final class FirstEventProbe {
     /**
@@ -35,11 +36,15 @@ public final class FirstEventProbe {
         String path = args[1];
         int n = Integer.parseInt(args[2]);
         boolean responses = path.endsWith("/responses");
+        boolean messages = path.endsWith("/messages");
         String body = responses
                 ? "{\"model\":\"bench\",\"stream\":true,\"store\":false,\"input\":\"Say something short.\"}"
+                : messages
+                ? "{\"model\":\"bench\",\"stream\":true,\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"Say something short.\"}]}"
                 : "{\"model\":\"bench\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say something short.\"}]}";
-        // a stream's last event: chat's [DONE]; the Responses API's response.completed (or failed)
-        List<String> lastEvents = responses ? List.of("event: response.completed", "event: response.failed") : List.of("data: [DONE]");
+        // a stream's last event: chat's [DONE]; the Responses API's response.completed (or failed); Messages' message_stop (or error)
+        List<String> lastEvents = responses ? List.of("event: response.completed", "event: response.failed")
+                : messages ? List.of("event: message_stop", "event: error") : List.of("data: [DONE]");
         byte[] request = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-key\r\n"
                 + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
         double[] ms = new double[n];

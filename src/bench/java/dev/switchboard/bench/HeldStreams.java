@@ -14,9 +14,11 @@ import reactor.netty.resources.LoopResources;
 
 /**
  * Opens {@code streams} streaming requests at once, each on its own connection, on an alias whose upstream
- * holds every stream open for 15 s; counts the streams that ended with {@code [DONE]} and those that did not.
- * Prints one line: {@code streams=N complete=N failed=N peak_open=N}, then the first failures.
- * {@code java ... HeldStreams <port> <streams>}; gives up after 120 s.
+ * holds every stream open for {@code hold-seconds} (its first event at once); counts the streams that ended
+ * with {@code [DONE]} and those that did not, and times each stream's first event from its request's send.
+ * Prints {@code streams=N complete=N failed=N peak_open=N}, then {@code first_event_ms p50=.. p99=.. max=..},
+ * then the first failures. {@code java ... HeldStreams <port> <streams> [hold-seconds]}; gives up 120 s after
+ * the hold's end.
  */
 public final class HeldStreams {
     private HeldStreams() {}
@@ -24,6 +26,8 @@ public final class HeldStreams {
     public static void main(String[] args) {
         int port = Integer.parseInt(args[0]);
         int streams = Integer.parseInt(args[1]);
+        int holdSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 15;
+        long[] firstEventNanos = new long[streams];
         String body = "{\"model\":\"bench-hold\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hold on.\"}]}";
         ConnectionProvider pool = ConnectionProvider.builder("held").maxConnections(streams).pendingAcquireMaxCount(-1).build();
         HttpClient client = HttpClient.create(pool).runOn(LoopResources.create("held", 2, true))
@@ -34,7 +38,9 @@ public final class HeldStreams {
         AtomicInteger complete = new AtomicInteger();
         ConcurrentHashMap<String, AtomicInteger> failures = new ConcurrentHashMap<>();
         Flux.range(0, streams)
-                .flatMap(i -> client.post().uri("http://127.0.0.1:" + port + "/v1/chat/completions")
+                .flatMap(i -> Mono.defer(() -> {
+                    long sent = System.nanoTime();
+                    return client.post().uri("http://127.0.0.1:" + port + "/v1/chat/completions")
                         .send(ByteBufFlux.fromString(Mono.just(body)))
                         .response((response, content) -> {
                             if (response.status().code() != 200) {
@@ -43,10 +49,15 @@ public final class HeldStreams {
                             }
                             int now = open.incrementAndGet();
                             peak.accumulateAndGet(now, Math::max);
-                            return content.asString().reduce(new StringBuilder(), StringBuilder::append).map(StringBuilder::toString)
+                            return content.asString()
+                                    .doOnNext(text -> {
+                                        if (firstEventNanos[i] == 0 && text.contains("data: ")) firstEventNanos[i] = System.nanoTime() - sent;
+                                    })
+                                    .reduce(new StringBuilder(), StringBuilder::append).map(StringBuilder::toString)
                                     .doFinally(signal -> open.decrementAndGet());
                         })
-                        .single()
+                        .single();
+                    })
                         .doOnNext(text -> {
                             if (text.endsWith("data: [DONE]\n\n")) complete.incrementAndGet();
                             else failures.computeIfAbsent("ended without [DONE]", k -> new AtomicInteger()).incrementAndGet();
@@ -56,9 +67,14 @@ public final class HeldStreams {
                             return Mono.empty();
                         }), streams)
                 .then()
-                .block(Duration.ofSeconds(120));
+                .block(Duration.ofSeconds(holdSeconds + 120L));
         int failed = failures.values().stream().mapToInt(AtomicInteger::get).sum();
         System.out.printf("streams=%d complete=%d failed=%d peak_open=%d%n", streams, complete.get(), failed, peak.get());
+        long[] first = java.util.Arrays.stream(firstEventNanos).filter(n -> n > 0).sorted().toArray();
+        if (first.length > 0) {
+            System.out.printf("first_event_ms p50=%.1f p99=%.1f max=%.1f (of %d streams)%n", first[first.length / 2] / 1e6,
+                    first[Math.min(first.length - 1, (int) (first.length * 0.99))] / 1e6, first[first.length - 1] / 1e6, first.length);
+        }
         failures.entrySet().stream().limit(5).forEach(f -> System.out.println("  " + f.getValue() + " x " + f.getKey()));
         pool.dispose();
         System.exit(failed == 0 && complete.get() == streams ? 0 : 1);

@@ -41,8 +41,11 @@ public final class MockUpstream {
         return out;
     }
 
-    /** A stream held open: one event a second for {@link #HOLD_SECONDS} s, then usage and [DONE] (model "hold"). */
-    static final int HOLD_SECONDS = 15;
+    /**
+     * A stream held open: its first event at once, then one a second for {@link #HOLD_SECONDS} s, then usage
+     * and [DONE] (model "hold"); {@code -Dbench.hold-seconds} sets the length (15 s by default).
+     */
+    static final int HOLD_SECONDS = Integer.getInteger("bench.hold-seconds", 15);
 
     private static Flux<ByteBuf> held() {
         return Flux.concat(
