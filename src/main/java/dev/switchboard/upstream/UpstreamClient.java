@@ -99,8 +99,8 @@ public final class UpstreamClient implements AutoCloseable {
     /**
      * POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller. The
      * request body is copied when sent and not released here: a heap buffer, left to the garbage collector.
-     * Cancelled before the response arrives (the client left), the connection is closed: otherwise it could
-     * go back to the pool with the upstream still working on the request.
+     * Cancelled before the response arrives or is read (the client left), the connection is closed: otherwise
+     * it could go back to the pool with the upstream still working on the request.
      * <p>
      * Reactor Netty's client used directly, headers written into its own: Spring's connector over it kept a
      * second header map per request, copied it across, and added its commit plumbing, all on the hot path
@@ -108,6 +108,7 @@ public final class UpstreamClient implements AutoCloseable {
      */
     Mono<ClientHttpResponse> post(URI uri, Consumer<HttpHeaders> headers, ByteBuf body) {
         AtomicReference<Connection> sent = new AtomicReference<>();
+        AtomicReference<UpstreamResponse> answered = new AtomicReference<>();
         return Mono.defer(() -> currentLane().http().post().uri(uri)
                         .send((request, outbound) -> {
                             headers.accept(request.requestHeaders());
@@ -119,12 +120,19 @@ public final class UpstreamClient implements AutoCloseable {
                             body.getBytes(body.readerIndex(), direct, length);
                             return outbound.send(Mono.just(direct));
                         })
-                        .responseConnection((response, connection) ->
-                                Mono.<ClientHttpResponse>just(new UpstreamResponse(response, connection)))
+                        .responseConnection((response, connection) -> {
+                            UpstreamResponse made = new UpstreamResponse(response, connection);
+                            answered.set(made);
+                            return Mono.<ClientHttpResponse>just(made);
+                        })
                         .next())
+                // a cancel reaches here also after the answer (a Mono's flatMap passes its cancel upstream): a
+                // response read whole has given its connection back to the pool, maybe to another exchange
                 .doOnCancel(() -> {
+                    UpstreamResponse response = answered.get();
                     Connection connection = sent.get();
-                    if (connection != null) connection.dispose();
+                    if (response != null) response.abandon();
+                    else if (connection != null) connection.dispose();
                 })
                 .contextWrite(context -> context.put(CONNECTION, sent));
     }

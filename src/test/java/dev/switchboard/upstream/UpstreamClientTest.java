@@ -151,6 +151,34 @@ class UpstreamClientTest {
     }
 
     /**
+     * A cancel that comes after the answer was read whole (a Mono's flatMap passes a client's leaving upstream
+     * even then) leaves the connection, back in its pool by then, open for the next exchange. Closing it then
+     * would close a connection another exchange may have taken.
+     */
+    @Test
+    void aCancelAfterTheAnswerWasReadWholeLeavesThePooledConnectionOpen() throws InterruptedException {
+        java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        client.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"),
+                        headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5), Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8)))
+                .flatMap(response -> DataBufferUtils.join(response.getBody()).map(buffer -> {
+                    String text = buffer.toString(StandardCharsets.UTF_8);
+                    DataBufferUtils.release(buffer);
+                    return text;
+                }))
+                .subscribe(new reactor.core.publisher.BaseSubscriber<String>() {
+                    @Override
+                    protected void hookOnNext(String text) {
+                        cancel(); // after the value: MonoFlatMap still cancels its source
+                        first.complete(text);
+                    }
+                });
+        assertThat(first).succeedsWithin(Duration.ofSeconds(3)).isEqualTo("echo hello");
+        Thread.sleep(200); // the connection goes back to its pool just after the answer's end
+        assertThat(call(client, "/v1/chat/completions")).isEqualTo("echo hello");
+        assertThat(upstreamConnections).as("the second exchange on the first's connection").hasSize(1);
+    }
+
+    /**
      * A connection reused from the pool is timed again: its second exchange, a slow one, times out rather than
      * getting the upstream's answer 2 s later.
      */
