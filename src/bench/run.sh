@@ -3,7 +3,7 @@
 # through Switchboard (usage recording on), through Spring Cloud Gateway's plain route (src/bench/scg, the
 # WebFlux reference) and through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
 # SCG share, with nothing on it), measured with wrk and a first-event probe; Switchboard also with a Responses
-# API stream it translates to the mock's chat completions (first event); then one table; then 10,000
+# API stream it translates to the mock's chat completions (first event); then one table; then 2,000
 # streams held open at once through Switchboard while its RSS is sampled. Switchboard is measured again with
 # a key whose rate limits and budget are all on (bench-limited, never reached): in memory, and, when Redis
 # answers on REDIS_URL (default redis://127.0.0.1:6379), through Redis on a second gateway.
@@ -14,7 +14,8 @@
 #   src/bench/run.sh dashboard  # every dashboard API call over HTTP with a million records in the ledger (SQLite,
 #                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
-#   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30)
+#   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30;
+#                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance)
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -57,7 +58,8 @@ trap cleanup EXIT
 # one in the client: raise the limit where this shell may; where its hard limit is lower, the streams are capped to it
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 hold_seconds="${HOLD_SECONDS:-30}"
-wanted_streams="${HELD_STREAMS:-10000}"
+# the full run holds what the container's 96 MB heap holds; run.sh streams, 10,000 (with GATEWAY_JVM_OPTIONS for the heap)
+wanted_streams="${HELD_STREAMS:-$( [ "${1:-}" = streams ] && echo 10000 || echo 2000 )}"
 fd_room=$(( ($(ulimit -n) - 500) / 2 ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
 held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))
 [ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes two in the gateway"
@@ -147,7 +149,7 @@ hold_streams() {
     done ) &
   sampler=$!
   pids+=($sampler)
-  held=$(timeout $(( hold_seconds + 150 )) java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
+  held=$(timeout $(( hold_seconds + 150 + held_streams / 1000 )) java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
     2> "$work/held.log" || true)
   kill "$sampler" 2>/dev/null || true
   held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
@@ -157,7 +159,9 @@ hold_streams() {
 # WARMUP (default here 20 s) of plain requests first
 if [ "${1:-}" = streams ]; then
   answers $mock_port
-  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
+  # GATEWAY_JVM_OPTIONS: flags after the container's (a later -Xmx wins), to find what the streams need
+  # shellcheck disable=SC2086
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options ${GATEWAY_JVM_OPTIONS:-} -jar target/switchboard.jar \
     --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
     --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
     --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
@@ -166,7 +170,8 @@ if [ "${1:-}" = streams ]; then
   answers $gateway_port
   wrk -t2 -c32 -d"${WARMUP:-20s}" -s src/bench/wrk/chat.lua "http://127.0.0.1:$gateway_port/v1/chat/completions" > /dev/null 2>&1 || true
   hold_streams "$gateway_pid"
-  echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid") / 1024 )) MB"
+  if ! kill -0 "$gateway_pid" 2>/dev/null; then echo "run.sh: the gateway died during the held streams:"; tail -20 "$work/gateway.log"; exit 1; fi
+  echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid" || echo 0) / 1024 )) MB"
   echo "$held" | tail -n +2
   echo "gateway log lines at WARN or ERROR: $(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)"
   grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true

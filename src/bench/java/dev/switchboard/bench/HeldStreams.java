@@ -13,12 +13,14 @@ import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
 
 /**
- * Opens {@code streams} streaming requests at once, each on its own connection, on an alias whose upstream
+ * Opens {@code streams} streaming requests, each on its own connection, {@code per-second} a second (1,000 by
+ * default: clients arrive over time, and ten thousand connects in one millisecond measure the kernel's SYN
+ * queue, whose overflow costs seconds of retransmits, not the gateway), on an alias whose upstream
  * holds every stream open for {@code hold-seconds} (its first event at once); counts the streams that ended
  * with {@code [DONE]} and those that did not, and times each stream's first event from its request's send.
  * Prints {@code streams=N complete=N failed=N peak_open=N}, then {@code first_event_ms p50=.. p99=.. max=..},
- * then the first failures. {@code java ... HeldStreams <port> <streams> [hold-seconds]}; gives up 120 s after
- * the hold's end.
+ * then the first failures. {@code java ... HeldStreams <port> <streams> [hold-seconds [per-second]]}; gives up
+ * 120 s after the last stream's hold would end.
  */
 public final class HeldStreams {
     private HeldStreams() {}
@@ -27,6 +29,7 @@ public final class HeldStreams {
         int port = Integer.parseInt(args[0]);
         int streams = Integer.parseInt(args[1]);
         int holdSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 15;
+        int perSecond = args.length > 3 ? Integer.parseInt(args[3]) : 1_000;
         long[] firstEventNanos = new long[streams];
         String body = "{\"model\":\"bench-hold\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hold on.\"}]}";
         ConnectionProvider pool = ConnectionProvider.builder("held").maxConnections(streams).pendingAcquireMaxCount(-1).build();
@@ -38,6 +41,7 @@ public final class HeldStreams {
         AtomicInteger complete = new AtomicInteger();
         ConcurrentHashMap<String, AtomicInteger> failures = new ConcurrentHashMap<>();
         Flux.range(0, streams)
+                .delayElements(Duration.ofNanos(1_000_000_000L / perSecond))
                 .flatMap(i -> Mono.defer(() -> {
                     long sent = System.nanoTime();
                     return client.post().uri("http://127.0.0.1:" + port + "/v1/chat/completions")
@@ -67,7 +71,7 @@ public final class HeldStreams {
                             return Mono.empty();
                         }), streams)
                 .then()
-                .block(Duration.ofSeconds(holdSeconds + 120L));
+                .block(Duration.ofSeconds(holdSeconds + 120L + streams / perSecond));
         int failed = failures.values().stream().mapToInt(AtomicInteger::get).sum();
         System.out.printf("streams=%d complete=%d failed=%d peak_open=%d%n", streams, complete.get(), failed, peak.get());
         long[] first = java.util.Arrays.stream(firstEventNanos).filter(n -> n > 0).sorted().toArray();

@@ -38,6 +38,7 @@ public final class UpstreamClient implements AutoCloseable {
     private final ConcurrentHashMap<Thread, Lane> lanes = new ConcurrentHashMap<>();
     /** The pool of every other thread (none on the request path; a test's main thread, say). */
     private final Lane shared;
+    private final int maxConnections;
     private volatile boolean closed;
     /** The URI of each endpoint path sent to (a handful): a lookup costs less than parsing one per request. */
     private final ConcurrentHashMap<String, URI> uris = new ConcurrentHashMap<>();
@@ -46,13 +47,24 @@ public final class UpstreamClient implements AutoCloseable {
     private record Lane(ConnectionProvider pool, HttpClient http) {}
 
     UpstreamClient(Upstream upstream) {
+        this(upstream, 20_000);
+    }
+
+    /**
+     * @param maxConnections the connections each loop's pool may hold. A stream holds its upstream connection
+     *                       for as long as it lasts, so a pool smaller than the client connections a loop can
+     *                       take makes streams past it wait for earlier ones to end before their first byte;
+     *                       the client connections (switchboard.limits.max-connections) bound it instead.
+     */
+    UpstreamClient(Upstream upstream, int maxConnections) {
         this.upstream = upstream;
+        this.maxConnections = maxConnections;
         this.shared = lane("shared");
     }
 
     private Lane lane(String owner) {
         ConnectionProvider pool = ConnectionProvider.builder("upstream-" + upstream.name() + "-" + owner)
-                .maxConnections(2048)
+                .maxConnections(maxConnections)
                 .pendingAcquireMaxCount(-1)
                 .pendingAcquireTimeout(upstream.timeouts().firstByte())
                 // providers drop idle keep-alive connections; reusing one that is about to close costs a failed request

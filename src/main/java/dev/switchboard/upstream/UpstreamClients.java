@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
+import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.Upstream;
 import reactor.core.publisher.Mono;
 
@@ -15,6 +16,12 @@ import reactor.core.publisher.Mono;
 @Component
 public class UpstreamClients implements DisposableBean {
     private final ConcurrentHashMap<String, UpstreamClient> clients = new ConcurrentHashMap<>();
+    /** Each upstream's connections a loop may hold: as many as the gateway takes client connections. */
+    private final int maxConnections;
+
+    UpstreamClients(GatewayProperties properties) {
+        this.maxConnections = properties.limits().maxConnections();
+    }
 
     public UpstreamClient of(Upstream upstream) {
         UpstreamClient client = clients.get(upstream.name());
@@ -25,7 +32,7 @@ public class UpstreamClients implements DisposableBean {
                 // requests that started on the old definition keep its pool until they cannot be running any more
                 Mono.delay(existing.upstream().timeouts().total()).subscribe(tick -> existing.close());
             }
-            return new UpstreamClient(upstream);
+            return new UpstreamClient(upstream, maxConnections);
         });
     }
 

@@ -87,7 +87,7 @@ class UpstreamClientTest {
                     DataBufferUtils.release(buffer);
                     return text;
                 }))
-                .block(Duration.ofSeconds(3));
+                .block(Duration.ofSeconds(10));
     }
 
     @AfterEach
@@ -148,6 +148,27 @@ class UpstreamClientTest {
         Thread.sleep(1_000);
         assertThat(call(timed, "/v1/chat/completions")).isEqualTo("echo hello");
         assertThat(upstreamConnections).hasSize(1);
+    }
+
+    /**
+     * A pool holds as many connections as it is given (the gateway gives each the client connections it takes),
+     * and no more: two slow exchanges at once on a pool of one take turns on one connection; on a pool of two,
+     * each has its own. A stream holds its connection as long as it lasts, so a pool too small for the streams
+     * open makes the later ones wait for the earlier ones to end.
+     */
+    @Test
+    void aPoolHoldsTheConnectionsItIsGivenAndNoMore() {
+        for (int size : new int[] {1, 2}) {
+            upstreamConnections.clear();
+            UpstreamClient sized = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
+                    AuthStyle.NONE, "", null, null, Map.of(), new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10),
+                    Duration.ofSeconds(10), Duration.ofSeconds(20)), StreamUsage.INJECT, true), size);
+            clients.add(sized);
+            Mono<String> slow = Mono.fromCallable(() -> call(sized, "/v1/slow")).subscribeOn(Schedulers.boundedElastic());
+            var both = Mono.zip(slow, slow).block(Duration.ofSeconds(10));
+            assertThat(List.of(both.getT1(), both.getT2())).containsExactly("late", "late");
+            assertThat(upstreamConnections).as("connections of a pool of %d", size).hasSize(size);
+        }
     }
 
     /**
