@@ -136,10 +136,14 @@ class AnswerRelay {
         void abandon() {
             waiting.dispose();
             arrived.asMono().subscribe(a -> {
-                // the target's permission: a stream the relay started releases it as it is cancelled
-                if (taken.compareAndSet(false, true) || !context.streamRelayed) a.health().release();
+                boolean unclaimed = taken.compareAndSet(false, true);
                 switch (a.outcome()) {
-                    case AttemptOutcome.Delivered d when d.streaming() -> UpstreamExchange.abandon(d.response());
+                    case AttemptOutcome.Delivered d when d.streaming() -> {
+                        // a stream holds its target's permission until it ends; one the relay started releases
+                        // it as it is cancelled
+                        if (unclaimed || !context.streamRelayed) a.health().release();
+                        UpstreamExchange.abandon(d.response());
+                    }
                     case AttemptOutcome.ClientError c -> UpstreamExchange.abandon(c.response());
                     default -> { }
                 }
