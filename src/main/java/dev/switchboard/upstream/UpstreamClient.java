@@ -46,6 +46,7 @@ public final class UpstreamClient implements AutoCloseable {
     /** One pool and the client over it. */
     private record Lane(ConnectionProvider pool, HttpClient http) {}
 
+    /** With pools as large as the default of switchboard.limits.max-connections. */
     UpstreamClient(Upstream upstream) {
         this(upstream, 20_000);
     }
