@@ -1,6 +1,7 @@
 package dev.switchboard.bench;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -74,7 +75,7 @@ public final class HeldStreams {
                 .block(Duration.ofSeconds(holdSeconds + 120L + streams / perSecond));
         int failed = failures.values().stream().mapToInt(AtomicInteger::get).sum();
         System.out.printf("streams=%d complete=%d failed=%d peak_open=%d%n", streams, complete.get(), failed, peak.get());
-        long[] first = java.util.Arrays.stream(firstEventNanos).filter(n -> n > 0).sorted().toArray();
+        long[] first = Arrays.stream(firstEventNanos).filter(n -> n > 0).sorted().toArray();
         if (first.length > 0) {
             System.out.printf("first_event_ms p50=%.1f p99=%.1f max=%.1f (of %d streams)%n", first[first.length / 2] / 1e6,
                     first[Math.min(first.length - 1, (int) (first.length * 0.99))] / 1e6, first[first.length - 1] / 1e6, first.length);

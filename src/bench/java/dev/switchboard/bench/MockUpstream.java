@@ -2,6 +2,7 @@ package dev.switchboard.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -31,7 +32,7 @@ public final class MockUpstream {
             "text":"Benchmarks measure what you ask them to."}],"stop_reason":"end_turn","stop_sequence":null,\
             "usage":{"input_tokens":250,"output_tokens":10}}""".getBytes(StandardCharsets.UTF_8);
 
-    private static final java.util.concurrent.atomic.AtomicLong TRACE_EXPORTS = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong TRACE_EXPORTS = new AtomicLong();
 
     private MockUpstream() {}
 

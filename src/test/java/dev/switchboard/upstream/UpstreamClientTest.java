@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.commons.logging.LogFactory;
@@ -28,6 +29,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.concurrent.EventExecutor;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -178,7 +180,7 @@ class UpstreamClientTest {
      */
     @Test
     void aCancelAfterTheAnswerWasReadWholeLeavesThePooledConnectionOpen() throws InterruptedException {
-        java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<String> first = new CompletableFuture<>();
         client.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"),
                         headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5), Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8)))
                 .flatMap(response -> DataBufferUtils.join(response.getBody()).map(buffer -> {
@@ -186,7 +188,7 @@ class UpstreamClientTest {
                     DataBufferUtils.release(buffer);
                     return text;
                 }))
-                .subscribe(new reactor.core.publisher.BaseSubscriber<String>() {
+                .subscribe(new BaseSubscriber<String>() {
                     @Override
                     protected void hookOnNext(String text) {
                         cancel(); // after the value: MonoFlatMap still cancels its source
