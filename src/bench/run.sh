@@ -73,7 +73,8 @@ redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the re
   exec 3<&-
 }
 java -Dbench.hold-seconds="$hold_seconds" -cp "$cp" dev.switchboard.bench.MockUpstream "$mock_port" > "$work/mock.log" 2>&1 &
-pids+=($!)
+mock_pid=$!
+pids+=($mock_pid)
 
 answers() {  # waits until a POST on the port is answered with 200
   local port=$1 code
@@ -149,14 +150,36 @@ hold_streams() {
     done ) &
   sampler=$!
   pids+=($sampler)
+  local gateway_ticks mock_ticks
+  gateway_ticks=$(ticks "$pid"); mock_ticks=$(ticks "$mock_pid")
   held=$(timeout $(( hold_seconds + 150 + held_streams / 1000 )) java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
     2> "$work/held.log" || true)
   kill "$sampler" 2>/dev/null || true
+  held="$held
+cpu_s gateway=$(awk -v t=$(( $(ticks "$pid") - gateway_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }') mock=$(awk -v t=$(( $(ticks "$mock_pid") - mock_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')"
   held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
 }
 
+# the live heap of a JVM in MB, after the full collection that jcmd's class histogram makes
+live_heap_mb() {
+  jcmd "$1" GC.class_histogram 2>/dev/null | awk '/^Total/ { printf "%.0f", $3 / 1048576 }'
+}
+
+# hold_streams with the live heap taken once every stream is open ($1: the JVM's pid) -> $held_live_mb
+hold_streams_measuring_heap() {
+  ( sleep $(( held_streams / 1000 + hold_seconds / 2 )); live_heap_mb "$1" > "$work/held-live" ) &
+  local probe=$!
+  pids+=($probe)
+  hold_streams "$1"
+  wait "$probe" 2>/dev/null || true
+  held_live_mb=$(cat "$work/held-live" 2>/dev/null || echo "?")
+}
+
 # src/bench/run.sh streams: only the held streams, through a gateway with the container's JVM flags, warmed up by
-# WARMUP (default here 20 s) of plain requests first
+# WARMUP (default here 20 s) of plain requests and as long of short streams first; then the same streams
+# through the bare Reactor Netty proxy with the same flags and warm-up, the stack's own floor. The live heap is
+# taken before the streams and once they are all open (a full collection each, the second after every first
+# event has come): their difference over the streams is what one open stream keeps.
 if [ "${1:-}" = streams ]; then
   answers $mock_port
   # GATEWAY_JVM_OPTIONS: flags after the container's (a later -Xmx wins), to find what the streams need
@@ -168,13 +191,34 @@ if [ "${1:-}" = streams ]; then
   gateway_pid=$!
   pids+=($gateway_pid)
   answers $gateway_port
-  wrk -t2 -c32 -d"${WARMUP:-20s}" -s src/bench/wrk/chat.lua "http://127.0.0.1:$gateway_port/v1/chat/completions" > /dev/null 2>&1 || true
-  hold_streams "$gateway_pid"
+  warm_streams() {  # port: plain requests, then short streams, WARMUP each
+    wrk -t2 -c32 -d"${WARMUP:-20s}" -s src/bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions" > /dev/null 2>&1 || true
+    STREAM_API=chat wrk -t2 -c32 -d"${WARMUP:-20s}" -s src/bench/wrk/stream.lua "http://127.0.0.1:$1" > /dev/null 2>&1 || true
+  }
+  warm_streams $gateway_port
+  live_before=$(live_heap_mb "$gateway_pid")
+  hold_streams_measuring_heap "$gateway_pid"
   if ! kill -0 "$gateway_pid" 2>/dev/null; then echo "run.sh: the gateway died during the held streams:"; tail -20 "$work/gateway.log"; exit 1; fi
-  echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid" || echo 0) / 1024 )) MB"
+  echo "switchboard: ${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid" || echo 0) / 1024 )) MB"
   echo "$held" | tail -n +2
+  echo "live heap before the streams ${live_before} MB, with them open ${held_live_mb} MB: $(awk -v a="$live_before" -v b="$held_live_mb" -v n="$held_streams" 'BEGIN { if (b > a) printf "%.1f", (b - a) * 1024 / n; else print "?" }') KB a stream"
   echo "gateway log lines at WARN or ERROR: $(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)"
   grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
+  kill "$gateway_pid" 2>/dev/null || true
+  wait "$gateway_pid" 2>/dev/null || true
+
+  # shellcheck disable=SC2086
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options ${GATEWAY_JVM_OPTIONS:-} -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
+    > "$work/bare.log" 2>&1 &
+  bare_pid=$!
+  pids+=($bare_pid)
+  answers $bare_port
+  warm_streams $bare_port
+  live_before=$(live_heap_mb "$bare_pid")
+  gateway_port=$bare_port hold_streams_measuring_heap "$bare_pid"
+  echo "bare Reactor Netty proxy: $(echo "$held" | head -1); RSS peak ${held_peak} MB"
+  echo "$held" | tail -n +2
+  echo "live heap before the streams ${live_before} MB, with them open ${held_live_mb} MB: $(awk -v a="$live_before" -v b="$held_live_mb" -v n="$held_streams" 'BEGIN { if (b > a) printf "%.1f", (b - a) * 1024 / n; else print "?" }') KB a stream"
   [ -z "${held_cap_note:-}" ] || echo "$held_cap_note"
   exit 0
 fi

@@ -1,10 +1,12 @@
 package dev.switchboard.bench;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -80,6 +82,15 @@ public final class HeldStreams {
             System.out.printf("first_event_ms p50=%.1f p99=%.1f max=%.1f (of %d streams)%n", first[first.length / 2] / 1e6,
                     first[Math.min(first.length - 1, (int) (first.length * 0.99))] / 1e6, first[first.length - 1] / 1e6, first.length);
         }
+        // the first event's p50 for each tenth of the streams in the order they were sent: a queue that builds up
+        // as streams arrive shows as a rising line, a pause (a collection) as one slow tenth
+        StringBuilder byTenth = new StringBuilder("first_event_ms p50 by tenth sent:");
+        for (int tenth = 0; tenth < 10; tenth++) {
+            long[] part = Arrays.stream(firstEventNanos, tenth * streams / 10, (tenth + 1) * streams / 10).filter(n -> n > 0).sorted().toArray();
+            byTenth.append(part.length == 0 ? " -" : String.format(" %.0f", part[part.length / 2] / 1e6));
+        }
+        System.out.println(byTenth);
+        System.out.printf("client_cpu_s=%.1f%n", ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9);
         failures.entrySet().stream().limit(5).forEach(f -> System.out.println("  " + f.getValue() + " x " + f.getKey()));
         pool.dispose();
         System.exit(failed == 0 && complete.get() == streams ? 0 : 1);

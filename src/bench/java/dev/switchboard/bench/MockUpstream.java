@@ -44,7 +44,7 @@ public final class MockUpstream {
 
     /**
      * A stream held open: its first event at once, then one a second for {@link #HOLD_SECONDS} s, then usage
-     * and [DONE] (model "hold"); {@code -Dbench.hold-seconds} sets the length (15 s by default).
+     * and [DONE]; {@code -Dbench.hold-seconds} sets the length (15 s by default).
      */
     static final int HOLD_SECONDS = Integer.getInteger("bench.hold-seconds", 15);
 
@@ -53,6 +53,11 @@ public final class MockUpstream {
                 Mono.just(CHUNKS[0]),
                 Flux.interval(Duration.ofSeconds(1)).take(HOLD_SECONDS).map(tick -> CHUNKS[1]),
                 Flux.fromArray(CHUNKS).skip(2)).map(Unpooled::wrappedBuffer);
+    }
+
+    /** Model "hold" through the gateway (its alias bench-hold), "bench-hold" as the bare proxy passes it on. */
+    private static boolean held(String body) {
+        return body.contains("\"model\":\"hold\"") || body.contains("\"model\":\"bench-hold\"");
     }
 
     private static boolean streaming(String body) {
@@ -65,7 +70,7 @@ public final class MockUpstream {
                 .route(routes -> routes
                         .post("/v1/chat/completions", (request, response) -> request.receive().aggregate().asString()
                                 .defaultIfEmpty("")
-                                .flatMap(body -> body.contains("\"model\":\"hold\"")
+                                .flatMap(body -> held(body)
                                         ? response.header("content-type", "text/event-stream").send(held(), b -> true).then()
                                         : streaming(body)
                                         ? response.header("content-type", "text/event-stream")
