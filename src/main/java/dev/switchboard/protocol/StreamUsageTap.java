@@ -52,8 +52,12 @@ public final class StreamUsageTap {
     private final StringBuilder earlierText = new StringBuilder();
     /** The buffer being inspected, copied out, once the stream's text is no longer kept. */
     private byte[] scratch = new byte[0];
-    /** Reduced to text each time this much has come: short streams, most of them, are never parsed. */
-    static final int RECENT_LIMIT = 32 * 1024;
+    /**
+     * Reduced to text each time this much has come: short streams are never parsed. Small, as every open stream
+     * keeps up to this much: ten thousand streams of a few thousand tokens each would otherwise hold hundreds of
+     * megabytes of events that are parsed the same, only later.
+     */
+    static final int RECENT_LIMIT = 4 * 1024;
     /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
     private static final int MAX_TEXT_CHARS = 1 << 20;
 
@@ -291,8 +295,10 @@ public final class StreamUsageTap {
             return size;
         }
 
+        /** Empties it, and gives back an array one large buffer grew past twice the limit. */
         void clear() {
             size = 0;
+            if (bytes.length > 2 * RECENT_LIMIT) bytes = new byte[RECENT_LIMIT];
         }
     }
 }
