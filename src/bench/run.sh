@@ -58,7 +58,7 @@ trap cleanup EXIT
 # one in the client: raise the limit where this shell may; where its hard limit is lower, the streams are capped to it
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 hold_seconds="${HOLD_SECONDS:-30}"
-# the full run holds what the container's 96 MB heap holds; run.sh streams, 10,000 (with GATEWAY_JVM_OPTIONS for the heap)
+# the full run holds 2,000 streams (its other parts take long enough); run.sh streams, 10,000
 wanted_streams="${HELD_STREAMS:-$( [ "${1:-}" = streams ] && echo 10000 || echo 2000 )}"
 fd_room=$(( ($(ulimit -n) - 500) / 2 ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
 held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))

@@ -78,7 +78,7 @@ class HostileClientsIT {
 
     @Test
     void connectionsThatDeclareTenMegabytesAndSendFourteenBytesHoldFourteenBytesEach() throws IOException {
-        // with the declared length allocated up front, six of these exhausted the container's 96 MB heap
+        // with the declared length allocated up front, each would take 10 MB of heap: a few dozen exhaust the container's
         for (int i = 0; i < 40; i++) {
             Socket s = open();
             send(s, head(10_000_000) + "{\"model\":\"m1\"");
