@@ -112,6 +112,14 @@ compiler_ticks() {
   done
   echo "$t"
 }
+# the collections of a proxy started with -Xlog:gc:file=$work/<name>-gc.log: the log's line count, and a summary
+# of the pauses between two counts, to set beside the latency percentiles of the same run
+gc_lines() { [ -f "$work/$1-gc.log" ] && wc -l < "$work/$1-gc.log" || echo 0; }
+gc_pauses() {
+  awk -v from="$2" -v to="$3" 'NR > from && NR <= to && / Pause / { ms = $NF; sub("ms", "", ms); n++; sum += ms; if (ms > max) max = ms }
+    END { printf "%d collections, %.0f ms paused in all, the longest %.1f ms", n, sum, max }' "$work/$1-gc.log"
+}
+
 # name port warm-up [proxy pids] -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50 cpu-us-per-request compiler-%"
 # The proxy's own CPU per request, over the 32-connection run, is steadier than req/s on cores shared with wrk
 # and the mock; the compiler's share of it says whether the JIT was still at work.
@@ -121,10 +129,15 @@ measure() {
   local cpu0 jit0 cpu1 jit1
   # shellcheck disable=SC2086
   cpu0=$(ticks $proxy); jit0=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  local gc0 gc1 gc2
+  gc0=$(gc_lines "$1")
   wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
   # shellcheck disable=SC2086
   cpu1=$(ticks $proxy); jit1=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  gc1=$(gc_lines "$1")
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
+  gc2=$(gc_lines "$1")
+  [ ! -f "$work/$1-gc.log" ] || echo "at 32 connections $(gc_pauses "$1" "$gc0" "$gc1"); at 1 connection $(gc_pauses "$1" "$gc1" "$gc2")" > "$work/$1-gc-pauses.txt"
   local rps p50 p99 p50one p99one first
   rps=$(awk '/Requests\/sec/ { print $2 }' "$work/$1-32.txt")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-32.txt")")
@@ -276,7 +289,7 @@ nginx_pid=$!
 pids+=($nginx_pid)
 
 # the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
-MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
+MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -Xlog:gc:file="$work/switchboard-gc.log" -jar target/switchboard.jar \
   --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
   --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
   --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
@@ -352,7 +365,7 @@ wait "$scg_pid" 2>/dev/null || true  # its shutdown done before the held streams
 
 # the floor of the stack itself: Reactor Netty's server and client, no Spring, JSON, routing or usage; same
 # JVM flags and warm-up. Switchboard's distance from it is Switchboard's own work, SCG's is SCG's
-MALLOC_ARENA_MAX=2 java @docker/jvm.options -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
+MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/bare-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
   > "$work/bare.log" 2>&1 &
 bare_pid=$!
 pids+=($bare_pid)
@@ -391,6 +404,8 @@ echo "streams at 32 connections (six upstream events each): chat passed through 
   "responses translated ${stream_responses_rps}/s at ${stream_responses_cpu} us; messages translated ${stream_messages_rps}/s at ${stream_messages_cpu} us"
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
 echo "switchboard collections up to then: ${gcs:-unknown}"
+echo "collections while wrk measured (each run ${duration}): switchboard $(cat "$work/switchboard-gc-pauses.txt" 2>/dev/null);" \
+  "bare proxy $(cat "$work/bare-gc-pauses.txt" 2>/dev/null)"
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
 echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
