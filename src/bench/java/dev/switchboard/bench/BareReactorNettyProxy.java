@@ -24,7 +24,7 @@ public final class BareReactorNettyProxy {
         int port = Integer.parseInt(args[0]);
         String mock = "http://127.0.0.1:" + Integer.parseInt(args[1]);
         // as many connections to the mock as the gateway's default max-connections: a held stream keeps its own
-        HttpClient client = HttpClient.create(ConnectionProvider.builder("mock").maxConnections(20_000)
+        HttpClient client = HttpClient.create(ConnectionProvider.builder("mock").maxConnections(10_000)
                 .pendingAcquireMaxCount(-1).build());
         DisposableServer server = HttpServer.create().host("127.0.0.1").port(port)
                 .handle((request, response) -> request.receive().aggregate().retain()

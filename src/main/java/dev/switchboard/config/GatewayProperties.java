@@ -40,14 +40,15 @@ public record GatewayProperties(
      *                          from its first byte; then the connection is closed
      * @param bodyReadTimeout   the longest a request's body may take to arrive; then 408 and the connection closes
      * @param idleTimeout       how long a connection may wait for its next request (keep-alive); then it is closed
-     * @param maxConnections    client connections open at once; more are closed as they arrive
+     * @param maxConnections    client connections open at once; more are closed as they arrive. Sized to the
+     *                          container's heap, which holds this many open streams (about 20 KB of heap each)
      */
     public record Limits(
             DataSize bodiesInFlight,
             @DefaultValue("10s") Duration headerReadTimeout,
             @DefaultValue("60s") Duration bodyReadTimeout,
             @DefaultValue("60s") Duration idleTimeout,
-            @DefaultValue("20000") int maxConnections) {
+            @DefaultValue("10000") int maxConnections) {
 
         /** The body budget in bytes: as set, or a quarter of the maximum heap. */
         public long bodiesInFlightBytes() {
