@@ -4,7 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
@@ -46,10 +48,12 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerResponse;
@@ -77,6 +81,8 @@ class AnswerRelay {
     private static final List<String> PASSED_BACK = List.of(
             HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_LENGTH, HttpHeaders.RETRY_AFTER, HttpHeaders.CACHE_CONTROL);
 
+    private static final Map<EventExecutor, Scheduler> LOOP_TIMERS = new ConcurrentHashMap<>();
+
     private final RequestCompletion completion;
     private final GatewayMetrics metrics;
     private final Duration keepalive;
@@ -100,12 +106,24 @@ class AnswerRelay {
         return Mono.defer(() -> {
             AwaitedAnswer awaited = new AwaitedAnswer(answer, context);
             return awaited.arrived.asMono().map(Optional::of)
-                    .timeout(keepalive, Mono.fromSupplier(Optional::empty), Schedulers.parallel())
+                    .timeout(keepalive, Mono.fromSupplier(Optional::empty), timerOf(response))
                     .flatMap(first -> first.isPresent()
                             ? awaited.take().flatMap(a -> relayAnswer(a, context, response))
                             : relayCommittedEarly(awaited, context, response))
                     .doOnCancel(awaited::abandon);
         });
+    }
+
+    /**
+     * The client connection's own event loop, as the scheduler of its stream's timers: a timer set and cancelled
+     * there takes no lock and wakes no other thread, where one on a shared scheduler did both for every stream.
+     * One per event loop, and the loops are fixed for the server's life.
+     */
+    private static Scheduler timerOf(HttpServerResponse response) {
+        Scheduler[] timer = {Schedulers.parallel()};
+        response.withConnection(connection -> timer[0] = LOOP_TIMERS.computeIfAbsent(connection.channel().eventLoop(),
+                loop -> Schedulers.fromExecutorService(loop, "event-loop-timer")));
+        return timer[0];
     }
 
     /**
@@ -171,7 +189,7 @@ class AnswerRelay {
         // a client that leaves while the failover still works is seen here, as the body is cancelled
         Flux<ByteBuf> body = completion.whenDone(Flux.concat(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(StreamKeepalive.COMMENT)), events),
                 context).doOnCancel(awaited::abandon);
-        return Mono.defer(() -> response.send(StreamKeepalive.around(body, keepalive, () -> context.answered, Schedulers.parallel()))
+        return Mono.defer(() -> response.send(StreamKeepalive.around(body, keepalive, () -> context.answered, timerOf(response)))
                 .then());
     }
 
@@ -215,7 +233,7 @@ class AnswerRelay {
             // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
             // own, and it releases the events still queued when the client drops the connection
             return sendBuffers(response, StreamKeepalive.around(stream(upstream, answer, context).map(NettyDataBufferFactory::toByteBuf),
-                    keepalive, () -> context.answered, Schedulers.parallel()));
+                    keepalive, () -> context.answered, timerOf(response)));
         }
         byte[] toClient;
         try {
