@@ -54,8 +54,8 @@ public final class StreamUsageTap {
     private byte[] scratch = new byte[0];
     /**
      * Reduced to text each time this much has come: short streams are never parsed. Small, as every open stream
-     * keeps up to this much: ten thousand streams of a few thousand tokens each would otherwise hold hundreds of
-     * megabytes of events that are parsed the same, only later.
+     * keeps up to this much: with ten thousand long streams open, 32 KB each was hundreds of megabytes of heap.
+     * The price: a stream longer than this is parsed for its text even when its usage comes at its end.
      */
     static final int RECENT_LIMIT = 4 * 1024;
     /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
@@ -125,6 +125,11 @@ public final class StreamUsageTap {
         StringBuilder text = new StringBuilder(earlierText);
         MessageText.appendStream(recent.bytes(), recent.size(), text);
         return text.toString();
+    }
+
+    /** The bytes the tap holds for a stream's latest events, whatever of them is in use. */
+    int keptCapacity() {
+        return recent.bytes().length;
     }
 
     /** About how many characters {@link #text} will parse and count. */

@@ -139,6 +139,22 @@ class StreamUsageTapTest {
         assertThat(tap.usage()).isNull();
     }
 
+    /** One event far larger than the limit grows the kept array; once reduced to text, the array shrinks back. */
+    @Test
+    void aLargeEventDoesNotLeaveItsStreamHoldingALargeArray() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+        String large = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "x".repeat(10 * StreamUsageTap.RECENT_LIMIT)
+                + "\"}}],\"usage\":null}\n\n";
+        assertThat(pass(tap, large, heap)).isEqualTo(large);
+        String small = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" y\"}}],\"usage\":null}\n\n";
+        assertThat(pass(tap, small, heap)).isEqualTo(small);
+
+        assertThat(tap.keptCapacity()).isLessThanOrEqualTo(2 * StreamUsageTap.RECENT_LIMIT);
+        assertThat(tap.text()).isEqualTo(MessageText.ofStream((large + small).getBytes(StandardCharsets.UTF_8)));
+        assertThat(tap.text()).contains("x".repeat(10 * StreamUsageTap.RECENT_LIMIT)).endsWith(" y\n");
+    }
+
     @Test
     void theClosingEventOfEachProtocolSaysTheAnswerIsWhole() {
         DefaultDataBufferFactory buffers = new DefaultDataBufferFactory();
