@@ -120,6 +120,28 @@ gc_pauses() {
     END { printf "%d collections, %.0f ms paused in all, the longest %.1f ms", n, sum, max }' "$work/$1-gc.log"
 }
 
+# a gateway with the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the
+# Dockerfiles): $1 the folder of its ledger, journal, record log and log, $2 its port, $3 JVM flags after the
+# container's (a later -Xmx wins), the rest more Spring arguments -> $started_pid
+start_gateway() {
+  local dir=$1 port=$2 jvm=$3
+  shift 3
+  mkdir -p "$dir"
+  # shellcheck disable=SC2086
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options $jvm -jar target/switchboard.jar \
+    --server.port="$port" --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+    --switchboard.ledger.file="$dir/ledger.db" --switchboard.usage.record-log="$dir/usage-log" \
+    --switchboard.usage.journal="$dir/journal.jsonl" "$@" > "$dir/gateway.log" 2>&1 &
+  started_pid=$!
+  pids+=($started_pid)
+}
+
+# what a gateway logged at WARN or above ($1: its log; a clean run logs none): the count, then the commonest
+log_warnings() {
+  echo "gateway log lines at WARN or ERROR: $(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$1" || true)"
+  grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$1" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
+}
+
 # name port warm-up [proxy pids] -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50 cpu-us-per-request compiler-%"
 # The proxy's own CPU per request, over the 32-connection run, is steadier than req/s on cores shared with wrk
 # and the mock; the compiler's share of it says whether the JIT was still at work.
@@ -194,15 +216,14 @@ hold_streams_measuring_heap() {
 # taken before the streams and once they are all open (a full collection each, the second after every first
 # event has come): their difference over the streams is what one open stream keeps.
 if [ "${1:-}" = streams ]; then
+  live_heap_line() {  # from $live_before and $held_live_mb
+    echo "live heap before the streams ${live_before} MB, with them open ${held_live_mb} MB: $(awk -v a="$live_before" -v b="$held_live_mb" \
+      -v n="$held_streams" 'BEGIN { if (b > a) printf "%.1f", (b - a) * 1024 / n; else print "?" }') KB a stream"
+  }
   answers $mock_port
-  # GATEWAY_JVM_OPTIONS: flags after the container's (a later -Xmx wins), to find what the streams need
-  # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options ${GATEWAY_JVM_OPTIONS:-} -jar target/switchboard.jar \
-    --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
-    --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
-    --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
-  gateway_pid=$!
-  pids+=($gateway_pid)
+  # GATEWAY_JVM_OPTIONS: flags after the container's, to find what the streams need
+  start_gateway "$work" $gateway_port "${GATEWAY_JVM_OPTIONS:-}"
+  gateway_pid=$started_pid
   answers $gateway_port
   warm_streams() {  # port: plain requests, then short streams, WARMUP each
     wrk -t2 -c32 -d"${WARMUP:-20s}" -s src/bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions" > /dev/null 2>&1 || true
@@ -214,9 +235,8 @@ if [ "${1:-}" = streams ]; then
   if ! kill -0 "$gateway_pid" 2>/dev/null; then echo "run.sh: the gateway died during the held streams:"; tail -20 "$work/gateway.log"; exit 1; fi
   echo "switchboard: ${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid" || echo 0) / 1024 )) MB"
   echo "$held" | tail -n +2
-  echo "live heap before the streams ${live_before} MB, with them open ${held_live_mb} MB: $(awk -v a="$live_before" -v b="$held_live_mb" -v n="$held_streams" 'BEGIN { if (b > a) printf "%.1f", (b - a) * 1024 / n; else print "?" }') KB a stream"
-  echo "gateway log lines at WARN or ERROR: $(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)"
-  grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
+  live_heap_line
+  log_warnings "$work/gateway.log"
   kill "$gateway_pid" 2>/dev/null || true
   wait "$gateway_pid" 2>/dev/null || true
 
@@ -231,7 +251,7 @@ if [ "${1:-}" = streams ]; then
   gateway_port=$bare_port hold_streams_measuring_heap "$bare_pid"
   echo "bare Reactor Netty proxy: $(echo "$held" | head -1); RSS peak ${held_peak} MB"
   echo "$held" | tail -n +2
-  echo "live heap before the streams ${live_before} MB, with them open ${held_live_mb} MB: $(awk -v a="$live_before" -v b="$held_live_mb" -v n="$held_streams" 'BEGIN { if (b > a) printf "%.1f", (b - a) * 1024 / n; else print "?" }') KB a stream"
+  live_heap_line
   [ -z "${held_cap_note:-}" ] || echo "$held_cap_note"
   exit 0
 fi
@@ -244,14 +264,9 @@ if [ "${1:-}" = tracing ]; then
   echo "traces   req/s@32  p50@1 ms  p99@1 ms  1st event p50  proxy CPU/req"
   for round in 1 2; do
     for traces in false true; do
-      dir="$work/tracing-$round-$traces"; mkdir -p "$dir"
-      MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
-        --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
-        --switchboard.tracing.enabled=$traces --switchboard.tracing.otlp-endpoint="http://127.0.0.1:$mock_port/v1/traces" \
-        --switchboard.ledger.file="$dir/ledger.db" --switchboard.usage.record-log="$dir/usage-log" \
-        --switchboard.usage.journal="$dir/journal.jsonl" > "$dir/gateway.log" 2>&1 &
-      traced_pid=$!
-      pids+=($traced_pid)
+      start_gateway "$work/tracing-$round-$traces" $gateway_port "" \
+        --switchboard.tracing.enabled=$traces --switchboard.tracing.otlp-endpoint="http://127.0.0.1:$mock_port/v1/traces"
+      traced_pid=$started_pid
       answers $gateway_port
       read -r t_rps t_p50 t_p99 t_p50one t_p99one t_first t_cpu t_jit <<< "$(measure "switchboard-traces-$traces-$round" $gateway_port "$warmup" "$traced_pid")"
       printf '%-8s %9s %9s %9s %13s %14s\n' "$( [ $traces = true ] && echo on || echo off )" "$t_rps" "$t_p50one" "$t_p99one" "$t_first" "${t_cpu} us"
@@ -288,13 +303,8 @@ NGINX
 nginx_pid=$!
 pids+=($nginx_pid)
 
-# the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the Dockerfiles)
-MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -Xlog:gc:file="$work/switchboard-gc.log" -jar target/switchboard.jar \
-  --server.port=$gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
-  --switchboard.ledger.file="$work/ledger.db" --switchboard.usage.record-log="$work/usage-log" \
-  --switchboard.usage.journal="$work/journal.jsonl" > "$work/gateway.log" 2>&1 &
-gateway_pid=$!
-pids+=($gateway_pid)
+start_gateway "$work" $gateway_port "-Xlog:gc:file=$work/switchboard-gc.log"
+gateway_pid=$started_pid
 
 for port in $mock_port $nginx_port $gateway_port; do answers "$port"; done
 
@@ -332,13 +342,8 @@ read -r l_rps l_p50 l_p99 l_p50one l_p99one l_first l_cpu l_jit <<< "$(BENCH_KEY
 # and through Redis, on a gateway of its own with the same flags and warm-up; Redis's commands counted per request
 q_rps="-"; q_p50="-"; q_p99="-"; q_p50one="-"; q_p99one="-"; q_first="-"; q_cpu="-"; q_cmds="-"
 if redis_cmd PING 2>/dev/null | grep -q PONG; then
-  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar target/switchboard.jar \
-    --server.port=$redis_gateway_port --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
-    --switchboard.redis.url="$redis_url" --switchboard.redis.prefix="bench-$$:" \
-    --switchboard.ledger.file="$work/ledger-redis.db" --switchboard.usage.record-log="$work/usage-log-redis" \
-    --switchboard.usage.journal="$work/journal-redis.jsonl" > "$work/gateway-redis.log" 2>&1 &
-  redis_gateway_pid=$!
-  pids+=($redis_gateway_pid)
+  start_gateway "$work/redis" $redis_gateway_port "" --switchboard.redis.url="$redis_url" --switchboard.redis.prefix="bench-$$:"
+  redis_gateway_pid=$started_pid
   answers $redis_gateway_port
   # the calls the gateway makes (all scripts), not the commands the scripts run inside Redis
   commands() { redis_cmd "INFO commandstats" | awk -F'[=,:]' '/^cmdstat_(eval|evalsha):/ { n += $3 } END { print n + 0 }'; }
@@ -409,10 +414,7 @@ echo "collections while wrk measured (each run ${duration}): switchboard $(cat "
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
 echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
-# what the gateway logged at WARN or above during the run (a clean run logs none)
-warnings=$(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" || true)
-echo "gateway log lines at WARN or ERROR: ${warnings:-0}"
-grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$work/gateway.log" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
+log_warnings "$work/gateway.log"
 echo "+limits: switchboard with a key whose rate limits and monthly budget are all on, in memory; +redis: the same through Redis" \
   "(${q_cmds} Redis calls a request; the first-event column is the plain key's)"
 [ -z "${held_cap_note:-}" ] || echo "$held_cap_note"
