@@ -21,8 +21,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The ledger in the embedded SQLite file. The writer's batches go through one connection it holds, as one
- * JDBC batch of inserts whose counts say which records were new (a replay that overlaps what is stored needs
+ * The ledger in the embedded SQLite file. The writer's batches go through one connection it holds, as JDBC
+ * batches of a few dozen inserts whose counts say which records were new (a replay that overlaps what is stored needs
  * no second pass), then one debit per key and one rollup update per group, in one transaction. Reads take a
  * pooled connection each (see {@link SqliteDatabase}).
  */
@@ -45,6 +45,13 @@ public final class SqliteUsageStore implements UsageStore {
             + "cost_usd_micros = cost_usd_micros + excluded.cost_usd_micros, "
             + "cost_usd_femto_rest = cost_usd_femto_rest + excluded.cost_usd_femto_rest, credits = credits + excluded.credits";
     }
+
+    /**
+     * Records inserted between two yields of the writer's core. A batch is milliseconds of CPU: in one go it
+     * kept an event loop woken on the same core waiting for its time slice to end, which was the p99 of
+     * requests at one connection; a yield every few dozen records lets the loop in (docs/benchmark.md).
+     */
+    private static final int CHUNK = 32;
 
     private final SqliteDatabase db;
     /** The writer's: open between batches, dropped after a failure so the next batch starts on a fresh one. */
@@ -77,14 +84,18 @@ public final class SqliteUsageStore implements UsageStore {
     synchronized int writeNew(List<UsageRecord> records) throws SQLException {
         try {
             Connection c = writer();
-            for (UsageRecord r : records) {
-                bind(insert, r);
-                insert.addBatch();
-            }
-            int[] counts = insert.executeBatch();
             List<UsageRecord> stored = new ArrayList<>(records.size());
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] > 0) stored.add(records.get(i));
+            for (int from = 0; from < records.size(); from += CHUNK) {
+                if (from > 0) Thread.yield();
+                List<UsageRecord> chunk = records.subList(from, Math.min(records.size(), from + CHUNK));
+                for (UsageRecord r : chunk) {
+                    bind(insert, r);
+                    insert.addBatch();
+                }
+                int[] counts = insert.executeBatch();
+                for (int i = 0; i < counts.length; i++) {
+                    if (counts[i] > 0) stored.add(chunk.get(i));
+                }
             }
             for (Map.Entry<String, Long> e : UsageStore.creditsPerKey(stored).entrySet()) {
                 debit.setString(1, e.getKey());

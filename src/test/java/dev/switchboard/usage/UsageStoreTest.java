@@ -77,6 +77,24 @@ class UsageStoreTest {
         assertThat(summary.credits()).isEqualTo(23);
     }
 
+    /** The store inserts a batch a few dozen records at a time: what is new is found across those pieces. */
+    @Test
+    void aLongReplayCountsTheNewRecordsWhereverTheyFallInIt() {
+        List<UsageRecord> all = new ArrayList<>();
+        for (int i = 0; i < 150; i++) all.add(record("team-a", i + 1, null, T));
+        List<UsageRecord> stored = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) if (i % 3 != 1 && (i < 40 || i > 90)) stored.add(all.get(i));
+        store.write(stored).block(WAIT);
+        long before = store.balances().block(WAIT).get("team-a").used();
+
+        store.write(all).block(WAIT);
+
+        long missing = 0;
+        for (int i = 0; i < all.size(); i++) if (!stored.contains(all.get(i))) missing += i + 1;
+        assertThat(store.balances().block(WAIT).get("team-a").used()).isEqualTo(before + missing);
+        assertThat(store.summary(UsageStore.Grouping.KEY, null, null).blockFirst(WAIT).requests()).isEqualTo(all.size());
+    }
+
     @Test
     void summariesAreExactToTheFemtoDollarPastWhatALongOfFemtoDollarsHolds() {
         // $5,000 a record: two records pass the $9,223 a long of femto-dollars holds; the odd digits must survive
