@@ -22,9 +22,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * The ledger in the embedded SQLite file. The writer's batches go through one connection it holds, as JDBC
- * batches of a few dozen inserts whose counts say which records were new (a replay that overlaps what is stored needs
- * no second pass), then one debit per key and one rollup update per group, in one transaction. Reads take a
- * pooled connection each (see {@link SqliteDatabase}).
+ * batches of a few dozen inserts whose counts say which records were new (a replay that overlaps what is
+ * stored needs no second pass), then one debit per key and one rollup update per group, in one transaction.
+ * Reads take a pooled connection each (see {@link SqliteDatabase}).
  */
 public final class SqliteUsageStore implements UsageStore {
     private static final String INSERT = "INSERT INTO usage_records (" + COLUMNS + ") VALUES ("
