@@ -1,32 +1,65 @@
 package dev.switchboard.health;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Component;
 
 import dev.switchboard.config.HealthPolicy;
 import dev.switchboard.config.Target;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The {@link TargetHealth} of every target, by target id ({@code upstream/model}). Kept across route table
- * swaps, so a reload does not forget which targets are failing. Breakers live in Resilience4j's registry,
- * which exports their state and rates through Micrometer.
+ * swaps, so a reload does not forget which targets are failing.
+ * <p>
+ * The breakers are in a Resilience4j registry of the gateway's own, and nothing subscribes to their events:
+ * a breaker with any event consumer makes an event object (and reads the time zone's clock) for every call it
+ * records, and the consumers Resilience4j's Spring Boot and Micrometer integrations add keep the last hundred
+ * in a buffer behind a lock, on the event loop, for every answer. Each breaker's state and failure rate are
+ * exported under Resilience4j's own meter names, read from the breaker when scraped.
  */
 @Component
 public class HealthRegistry {
-    private final CircuitBreakerRegistry breakers;
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    private final MeterRegistry meters;
     private final ConcurrentHashMap<String, TargetHealth> targets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, List<Meter>> targetMeters = new ConcurrentHashMap<>();
 
-    public HealthRegistry(CircuitBreakerRegistry breakers) {
-        this.breakers = breakers;
+    public HealthRegistry(MeterRegistry meters) {
+        this.meters = meters;
     }
 
     public TargetHealth of(Target target, HealthPolicy policy) {
         TargetHealth health = targets.get(target.id());
-        return health != null ? health : targets.computeIfAbsent(target.id(),
-                id -> new TargetHealth(id, breakers.circuitBreaker(id, breakerConfig(policy))));
+        return health != null ? health : targets.computeIfAbsent(target.id(), id -> {
+            CircuitBreaker breaker = breakers.circuitBreaker(id, breakerConfig(policy));
+            targetMeters.put(id, meters(breaker));
+            return new TargetHealth(id, breaker);
+        });
+    }
+
+    /**
+     * {@code resilience4j_circuitbreaker_state} (1 for the state the circuit is in, 0 for the others) and
+     * {@code resilience4j_circuitbreaker_failure_rate}, as Resilience4j's Micrometer binding names them.
+     */
+    private List<Meter> meters(CircuitBreaker breaker) {
+        List<Meter> made = new ArrayList<>();
+        for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN)) {
+            made.add(Gauge.builder("resilience4j.circuitbreaker.state", breaker, b -> b.getState() == state ? 1 : 0)
+                    .description("The states of the circuit breaker").tag("name", breaker.getName())
+                    .tag("state", state.name().toLowerCase(Locale.ROOT)).register(meters));
+        }
+        made.add(Gauge.builder("resilience4j.circuitbreaker.failure.rate", breaker, b -> b.getMetrics().getFailureRate())
+                .description("The failure rate of the circuit breaker").tag("name", breaker.getName()).register(meters));
+        return made;
     }
 
     /** The state of a target, or null if it has not been used yet. */
@@ -38,6 +71,8 @@ public class HealthRegistry {
     public void reset() {
         targets.keySet().forEach(breakers::remove);
         targets.clear();
+        targetMeters.values().forEach(made -> made.forEach(meters::remove));
+        targetMeters.clear();
     }
 
     static CircuitBreakerConfig breakerConfig(HealthPolicy policy) {

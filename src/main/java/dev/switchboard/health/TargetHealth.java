@@ -3,6 +3,7 @@ package dev.switchboard.health;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,18 +29,12 @@ public final class TargetHealth {
     private volatile String lastError;
     private volatile Instant lastErrorAt;
     private volatile Instant openedAt;
+    /** The circuit's state as last said in the log: each change is said once, by whichever thread sees it first. */
+    private final AtomicReference<CircuitBreaker.State> seen = new AtomicReference<>(CircuitBreaker.State.CLOSED);
 
     TargetHealth(String id, CircuitBreaker breaker) {
         this.id = id;
         this.breaker = breaker;
-        breaker.getEventPublisher().onStateTransition(event -> {
-            if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
-                openedAt = Instant.now();
-                log.warn("Circuit of target {} opened: failure rate {}%", id, breaker.getMetrics().getFailureRate());
-            } else if (event.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
-                log.info("Circuit of target {} closed again", id);
-            }
-        });
     }
 
     public String id() {
@@ -58,13 +53,17 @@ public final class TargetHealth {
 
     /** Takes the breaker's permission for one attempt; false if the circuit refuses it now. */
     public boolean tryAcquire() {
-        return !coolingDown() && breaker.tryAcquirePermission();
+        boolean permitted = !coolingDown() && breaker.tryAcquirePermission();
+        noticeState();
+        return permitted;
     }
 
     /** A probe of a target whose circuit is open: half-open it now and take a permission. */
     public boolean acquireProbe() {
         if (breaker.getState() == CircuitBreaker.State.OPEN) breaker.transitionToHalfOpenState();
-        return breaker.tryAcquirePermission();
+        boolean permitted = breaker.tryAcquirePermission();
+        noticeState();
+        return permitted;
     }
 
     /** The attempt ended without telling anything about the target (the client left first). */
@@ -81,12 +80,31 @@ public final class TargetHealth {
 
     public void succeeded(Duration elapsed) {
         breaker.onSuccess(elapsed.toNanos(), TimeUnit.NANOSECONDS);
+        noticeState();
         if (cooldown != Cooldown.NONE && !coolingDown()) cooldown = Cooldown.NONE;
     }
 
     public void failed(Duration elapsed, String reason) {
         remember(reason);
         breaker.onError(elapsed.toNanos(), TimeUnit.NANOSECONDS, new UpstreamFailure(reason));
+        noticeState();
+    }
+
+    /**
+     * Logs a change of the circuit's state (and when it opened) once. Read after each call that can change
+     * it, rather than from the breaker's events: a breaker with an event consumer makes an event for every
+     * call it records. A circuit that opened again after a timed-out probe is noticed at the next attempt.
+     */
+    private void noticeState() {
+        CircuitBreaker.State now = breaker.getState();
+        CircuitBreaker.State before = seen.get();
+        if (now == before || !seen.compareAndSet(before, now)) return;
+        if (now == CircuitBreaker.State.OPEN) {
+            openedAt = Instant.now();
+            log.warn("Circuit of target {} opened: failure rate {}%", id, breaker.getMetrics().getFailureRate());
+        } else if (now == CircuitBreaker.State.CLOSED) {
+            log.info("Circuit of target {} closed again", id);
+        }
     }
 
     /** A 429: out of the rotation until {@code retryAfter} has passed; not a failure of the circuit. */

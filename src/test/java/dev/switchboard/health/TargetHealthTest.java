@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -19,7 +20,7 @@ import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -35,7 +36,7 @@ class TargetHealthTest {
 
     private final Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), AuthStyle.NONE, "",
             null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
-    private final TargetHealth health = new HealthRegistry(CircuitBreakerRegistry.ofDefaults()).of(
+    private final TargetHealth health = new HealthRegistry(new SimpleMeterRegistry()).of(
             new Target(upstream, "m", new Price(BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO)),
             HealthPolicy.DEFAULTS);
 
@@ -50,6 +51,34 @@ class TargetHealthTest {
         onEventLoopsAtOnce(h -> h.failed(Duration.ofMillis(1), "boom"));
         assertThat(health.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(health.available()).isFalse();
+    }
+
+    @Test
+    void aCircuitThatOpensIsExportedUnderResilience4jsNamesAndRemembersWhenItOpened() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        HealthRegistry registry = new HealthRegistry(meters);
+        TargetHealth target = registry.of(new Target(upstream, "exported", new Price(BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO,
+                BigDecimal.ZERO, BigDecimal.ZERO)), HealthPolicy.DEFAULTS);
+        assertThat(state(meters, "closed")).isEqualTo(1);
+        assertThat(target.openedAt()).isNull();
+
+        Instant before = Instant.now();
+        for (int i = 0; i < 200 && target.circuitState() == CircuitBreaker.State.CLOSED; i++) {
+            if (target.tryAcquire()) target.failed(Duration.ofMillis(1), "HTTP 503");
+        }
+
+        assertThat(target.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(target.openedAt()).isNotNull().isAfterOrEqualTo(before);
+        assertThat(state(meters, "open")).isEqualTo(1);
+        assertThat(state(meters, "closed")).isZero();
+        assertThat(meters.get("resilience4j.circuitbreaker.failure.rate").tag("name", "u/exported").gauge().value()).isEqualTo(100);
+
+        registry.reset();
+        assertThat(meters.find("resilience4j.circuitbreaker.state").gauges()).isEmpty();
+    }
+
+    private static double state(SimpleMeterRegistry meters, String state) {
+        return meters.get("resilience4j.circuitbreaker.state").tag("name", "u/exported").tag("state", state).gauge().value();
     }
 
     /** {@code CALLS_EACH} calls of {@code call} on each of {@code THREADS} non-blocking threads, all at once. */

@@ -24,11 +24,11 @@ import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
 import dev.switchboard.health.HealthRegistry;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class RoutePlannerTest {
     private static final HealthPolicy POLICY = new HealthPolicy(50, 4, 2, Duration.ofMinutes(5), 1, Duration.ofSeconds(10), Duration.ofMinutes(10));
-    private final HealthRegistry health = new HealthRegistry(CircuitBreakerRegistry.ofDefaults());
+    private final HealthRegistry health = new HealthRegistry(new SimpleMeterRegistry());
     private final RoutePlanner planner = new RoutePlanner(health);
 
     private static Target target(String name, Protocol protocol, boolean enabled, String input, String output, String perRequest) {
