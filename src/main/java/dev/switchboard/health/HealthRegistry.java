@@ -1,6 +1,5 @@
 package dev.switchboard.health;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,7 +12,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -28,10 +26,12 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 @Component
 public class HealthRegistry {
+    private static final String STATE_METER = "resilience4j.circuitbreaker.state";
+    private static final String FAILURE_RATE_METER = "resilience4j.circuitbreaker.failure.rate";
+
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     private final MeterRegistry meters;
     private final ConcurrentHashMap<String, TargetHealth> targets = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, List<Meter>> targetMeters = new ConcurrentHashMap<>();
 
     public HealthRegistry(MeterRegistry meters) {
         this.meters = meters;
@@ -41,7 +41,7 @@ public class HealthRegistry {
         TargetHealth health = targets.get(target.id());
         return health != null ? health : targets.computeIfAbsent(target.id(), id -> {
             CircuitBreaker breaker = breakers.circuitBreaker(id, breakerConfig(policy));
-            targetMeters.put(id, meters(breaker));
+            registerMeters(breaker);
             return new TargetHealth(id, breaker);
         });
     }
@@ -50,16 +50,14 @@ public class HealthRegistry {
      * {@code resilience4j_circuitbreaker_state} (1 for the state the circuit is in, 0 for the others) and
      * {@code resilience4j_circuitbreaker_failure_rate}, as Resilience4j's Micrometer binding names them.
      */
-    private List<Meter> meters(CircuitBreaker breaker) {
-        List<Meter> made = new ArrayList<>();
+    private void registerMeters(CircuitBreaker breaker) {
         for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN)) {
-            made.add(Gauge.builder("resilience4j.circuitbreaker.state", breaker, b -> b.getState() == state ? 1 : 0)
+            Gauge.builder(STATE_METER, breaker, b -> b.getState() == state ? 1 : 0)
                     .description("The states of the circuit breaker").tag("name", breaker.getName())
-                    .tag("state", state.name().toLowerCase(Locale.ROOT)).register(meters));
+                    .tag("state", state.name().toLowerCase(Locale.ROOT)).register(meters);
         }
-        made.add(Gauge.builder("resilience4j.circuitbreaker.failure.rate", breaker, b -> b.getMetrics().getFailureRate())
-                .description("The failure rate of the circuit breaker").tag("name", breaker.getName()).register(meters));
-        return made;
+        Gauge.builder(FAILURE_RATE_METER, breaker, b -> b.getMetrics().getFailureRate())
+                .description("The failure rate of the circuit breaker").tag("name", breaker.getName()).register(meters);
     }
 
     /** The state of a target, or null if it has not been used yet. */
@@ -69,10 +67,11 @@ public class HealthRegistry {
 
     /** Forgets every target's state, breakers included (tests, and operators starting over). */
     public void reset() {
-        targets.keySet().forEach(breakers::remove);
+        for (String id : targets.keySet()) {
+            breakers.remove(id);
+            for (String meter : List.of(STATE_METER, FAILURE_RATE_METER)) meters.find(meter).tag("name", id).meters().forEach(meters::remove);
+        }
         targets.clear();
-        targetMeters.values().forEach(made -> made.forEach(meters::remove));
-        targetMeters.clear();
     }
 
     static CircuitBreakerConfig breakerConfig(HealthPolicy policy) {

@@ -37,6 +37,11 @@ public final class TargetHealth {
         this.breaker = breaker;
     }
 
+    /** The breaker itself, for tests that look at what it does with its events. */
+    CircuitBreaker breaker() {
+        return breaker;
+    }
+
     public String id() {
         return id;
     }

@@ -20,6 +20,7 @@ import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.core.EventProcessor;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
@@ -75,6 +76,16 @@ class TargetHealthTest {
 
         registry.reset();
         assertThat(meters.find("resilience4j.circuitbreaker.state").gauges()).isEmpty();
+        assertThat(meters.find("resilience4j.circuitbreaker.failure.rate").gauges()).isEmpty();
+    }
+
+    /** With any consumer, a breaker makes an event (and reads the zone's clock) for every call it records. */
+    @Test
+    void theBreakersHaveNoEventConsumersSoTheyMakeNoEvents() {
+        assertThat(((EventProcessor<?>) health.breaker().getEventPublisher()).hasConsumers()).isFalse();
+        health.failed(Duration.ofMillis(1), "HTTP 503");
+        health.succeeded(Duration.ofMillis(1));
+        assertThat(((EventProcessor<?>) health.breaker().getEventPublisher()).hasConsumers()).isFalse();
     }
 
     private static double state(SimpleMeterRegistry meters, String state) {
