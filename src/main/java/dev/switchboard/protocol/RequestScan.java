@@ -10,7 +10,6 @@ import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.TokenStreamLocation;
-import tools.jackson.core.json.JsonFactory;
 
 /**
  * One pass of a streaming JSON parser over a request body (no tree is built): it checks that the body is
@@ -18,7 +17,6 @@ import tools.jackson.core.json.JsonFactory;
  * can be read and the body rewritten by splicing bytes rather than re-serialising it.
  */
 public final class RequestScan {
-    private static final JsonFactory JSON = new JsonFactory();
     /**
      * Top-level fields one body may have. A request of either protocol has a few dozen; a body with more is
      * refused, so what a hostile body can make the gateway keep per request stays small.
@@ -51,7 +49,7 @@ public final class RequestScan {
         List<Field> fields = new ArrayList<>(16);
         Map<String, Field> byName = new HashMap<>(32);
         String model = null;
-        try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), body)) {
+        try (JsonParser p = Json.FACTORY.createParser(ObjectReadContext.empty(), body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw invalid("the request body must be a JSON object");
             int objectStart = offset(p.currentTokenLocation());
             while (p.nextToken() == JsonToken.PROPERTY_NAME) {
@@ -120,7 +118,7 @@ public final class RequestScan {
     public tools.jackson.databind.JsonNode valueTree(String name) {
         Field f = field(name);
         if (f == null) return null;
-        try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), body, f.valueStart(), f.valueEnd() - f.valueStart())) {
+        try (JsonParser p = Json.FACTORY.createParser(ObjectReadContext.empty(), body, f.valueStart(), f.valueEnd() - f.valueStart())) {
             return Json.MAPPER.readTree(p);
         }
     }

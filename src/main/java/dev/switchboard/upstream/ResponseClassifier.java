@@ -34,10 +34,21 @@ public final class ResponseClassifier {
 
     private ResponseClassifier() {}
 
+    /**
+     * Whether a Content-Type names an event stream, parameters aside. Read off the header's text: Spring's
+     * MediaType parse goes through a cache behind a lock, once for every answer.
+     */
+    static boolean isEventStream(String contentType) {
+        if (contentType == null) return false;
+        int end = contentType.indexOf(';');
+        String type = (end < 0 ? contentType : contentType.substring(0, end)).strip();
+        return type.equalsIgnoreCase(MediaType.TEXT_EVENT_STREAM_VALUE);
+    }
+
     public static Mono<AttemptOutcome> classify(ClientHttpResponse response, Upstream upstream, Duration defaultRetryAfter) {
         int status = response.getStatusCode().value();
         if (status >= 200 && status < 300) {
-            if (MediaType.TEXT_EVENT_STREAM.isCompatibleWith(response.getHeaders().getContentType())) {
+            if (isEventStream(response.getHeaders().getFirst(HttpHeaders.CONTENT_TYPE))) {
                 return Mono.just(new AttemptOutcome.Delivered(response, null, null));
             }
             return read(response, MAX_BUFFERED_BODY).map(body -> {

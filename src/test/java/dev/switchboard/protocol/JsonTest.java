@@ -7,6 +7,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import tools.jackson.core.util.JsonRecyclerPools;
 import tools.jackson.databind.node.ObjectNode;
 
 class JsonTest {
@@ -26,5 +27,11 @@ class JsonTest {
         assertThat(Json.fields("[1,2]".getBytes(StandardCharsets.UTF_8), Set.of("usage"))).isNull();
         assertThat(Json.fields("{\"usage\":".getBytes(StandardCharsets.UTF_8), Set.of("usage"))).isNull();
         assertThat(Json.fields("{\"a\":1}".getBytes(StandardCharsets.UTF_8), Set.of("usage"))).isEmpty();
+    }
+
+    @Test
+    void everyParserAndWriterTakesItsBuffersFromItsThreadsOwnPool() {
+        assertThat(Json.FACTORY._getRecyclerPool()).isSameAs(JsonRecyclerPools.threadLocalPool());
+        assertThat(Json.MAPPER.tokenStreamFactory()).isSameAs(Json.FACTORY);
     }
 }

@@ -32,4 +32,15 @@ class ResponseClassifierTest {
         assertThat(retryAfter(null)).isEqualTo(DEFAULT);
         assertThat(retryAfter("soon")).isEqualTo(DEFAULT);
     }
+
+    @Test
+    void anEventStreamIsKnownByItsTypeWhateverItsParametersAndCase() {
+        assertThat(ResponseClassifier.isEventStream("text/event-stream")).isTrue();
+        assertThat(ResponseClassifier.isEventStream("text/event-stream; charset=utf-8")).isTrue();
+        assertThat(ResponseClassifier.isEventStream(" Text/Event-Stream ;charset=UTF-8")).isTrue();
+        assertThat(ResponseClassifier.isEventStream("application/json")).isFalse();
+        assertThat(ResponseClassifier.isEventStream("text/event-streaming")).isFalse();
+        assertThat(ResponseClassifier.isEventStream("")).isFalse();
+        assertThat(ResponseClassifier.isEventStream(null)).isFalse();
+    }
 }
