@@ -54,10 +54,12 @@ public final class StreamUsageTap {
     private byte[] scratch = new byte[0];
     /**
      * Reduced to text each time this much has come: short streams are never parsed. Small, as every open stream
-     * keeps up to this much: with ten thousand long streams open, 32 KB each was hundreds of megabytes of heap.
-     * The price: a stream longer than this is parsed for its text even when its usage comes at its end.
+     * keeps up to this much and more: with ten thousand long streams open, 32 KB each was hundreds of megabytes
+     * of heap, and 4 KB, with the array grown past it, half of what a held stream kept. The price: a stream
+     * longer than this is parsed for its text even when its usage comes at its end; a model's answer of more
+     * than a few dozen tokens is longer than 4 KB of events too, so it is parsed either way.
      */
-    static final int RECENT_LIMIT = 4 * 1024;
+    static final int RECENT_LIMIT = 1024;
     /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
     private static final int MAX_TEXT_CHARS = 1 << 20;
 
@@ -286,7 +288,9 @@ public final class StreamUsageTap {
 
         /** Copies the buffer's bytes {@code [from, from + n)} to the end; returns the array that holds them. */
         byte[] append(DataBuffer buffer, int from, int n) {
-            if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(2 * bytes.length, size + n));
+            // doubling up to the limit, then only as much as one buffer needs: the array is kept while the stream
+            // lasts, and doubling past the limit left most streams holding twice what they use
+            if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(size + n, Math.min(2 * bytes.length, RECENT_LIMIT)));
             buffer.toByteBuffer(from, ByteBuffer.wrap(bytes), size, n);
             size += n;
             return bytes;

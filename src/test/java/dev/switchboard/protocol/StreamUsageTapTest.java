@@ -139,6 +139,21 @@ class StreamUsageTapTest {
         assertThat(tap.usage()).isNull();
     }
 
+    /** What an open stream keeps between its events is bounded by the limit and one buffer, however long it runs. */
+    @Test
+    void aStreamOfOrdinaryEventsKeepsAnArrayNoLargerThanTheLimitAndOneBuffer() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+        int largest = 0;
+        for (int i = 0; i < 500; i++) {
+            String chunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+                    + "\"delta\":{\"content\":\"" + "w".repeat(i % 40) + "\"},\"finish_reason\":null}],\"usage\":null}\n\n";
+            largest = Math.max(largest, chunk.length());
+            pass(tap, chunk, heap);
+            assertThat(tap.keptCapacity()).isLessThanOrEqualTo(StreamUsageTap.RECENT_LIMIT + largest);
+        }
+    }
+
     /** One event far larger than the limit grows the kept array; once reduced to text, the array shrinks back. */
     @Test
     void aLargeEventDoesNotLeaveItsStreamHoldingALargeArray() {
