@@ -185,13 +185,23 @@ hold_streams() {
     done ) &
   sampler=$!
   pids+=($sampler)
+  # the proxy's CPU while every stream is open and only their events flow (the mock sends one a second on
+  # each): 8 s from 3 s after the last stream was sent, before the heap probe's full collection
+  local window=8 settle=$(( held_streams / 1000 + 3 ))
+  rm -f "$work/held-event-cpu"
+  if [ $(( settle + window + 2 )) -lt "$hold_seconds" ]; then
+    ( sleep "$settle"; t0=$(ticks "$pid"); sleep "$window"; t1=$(ticks "$pid")
+      awk -v t=$(( t1 - t0 )) -v hz="$hz" -v n=$(( held_streams * window )) 'BEGIN { printf "%.0f", t * 1e6 / hz / n }' > "$work/held-event-cpu" ) &
+    pids+=($!)
+  fi
   local gateway_ticks mock_ticks
   gateway_ticks=$(ticks "$pid"); mock_ticks=$(ticks "$mock_pid")
   held=$(timeout $(( hold_seconds + 150 + held_streams / 1000 )) java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
     2> "$work/held.log" || true)
   kill "$sampler" 2>/dev/null || true
   held="$held
-cpu_s gateway=$(awk -v t=$(( $(ticks "$pid") - gateway_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }') mock=$(awk -v t=$(( $(ticks "$mock_pid") - mock_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')"
+cpu_s gateway=$(awk -v t=$(( $(ticks "$pid") - gateway_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }') mock=$(awk -v t=$(( $(ticks "$mock_pid") - mock_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')
+proxy CPU an event while all are open: $(cat "$work/held-event-cpu" 2>/dev/null || echo "-") us"
   held_peak=$(cat "$work/held-peak" 2>/dev/null || echo "?")
 }
 
