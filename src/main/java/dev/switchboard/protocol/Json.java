@@ -13,12 +13,17 @@ import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The one JSON mapper for bodies the gateway writes itself (errors, model lists); never used on passthrough bytes. */
+/**
+ * The one JSON factory, for every parser the gateway runs (requests scanned, answers' usage read, events
+ * translated), and the one mapper, for bodies the gateway writes itself (errors, model lists, translations);
+ * neither rewrites passthrough bytes.
+ */
 public final class Json {
     /**
      * The parsers' and generators' factory. Their buffers are pooled per thread: the gateway parses and writes
-     * JSON on its few event loops, and Jackson's default pool, one deque shared by every thread, cost two
-     * contended atomic updates a parser (docs/benchmark.md).
+     * JSON on its few event loops and a few other platform threads (no virtual threads, which would each need
+     * a buffer of their own), and Jackson's default pool, one deque shared by every thread, cost two contended
+     * atomic updates a parser (docs/benchmark.md).
      */
     public static final JsonFactory FACTORY = JsonFactory.builder().recyclerPool(JsonRecyclerPools.threadLocalPool()).build();
     public static final JsonMapper MAPPER = JsonMapper.builder(FACTORY).build();

@@ -55,9 +55,10 @@ public final class StreamUsageTap {
     /**
      * Reduced to text each time this much has come: short streams are never parsed. Small, as every open stream
      * keeps up to this much and more: with ten thousand long streams open, 32 KB each was hundreds of megabytes
-     * of heap, and 4 KB, with the array grown past it, half of what a held stream kept. The price: a stream
-     * longer than this is parsed for its text even when its usage comes at its end; a model's answer of more
-     * than a few dozen tokens is longer than 4 KB of events too, so it is parsed either way.
+     * of heap, and 4 KB, with the array grown past it, was nearly half of what a held stream kept beyond the
+     * bare Reactor Netty proxy's (docs/benchmark.md). The price: a stream longer than this is parsed for its
+     * text even when its usage comes at its end; a model's answer of more than a few dozen tokens is longer
+     * than 4 KB of events too, so it is parsed either way.
      */
     static final int RECENT_LIMIT = 1024;
     /** Text kept for one stream at most (about 250,000 tokens); beyond it the estimate counts no more. */
