@@ -38,7 +38,7 @@ public final class Json {
      * Null when the body is not a JSON object.
      */
     public static ObjectNode fields(byte[] body, Set<String> names) {
-        try (JsonParser p = MAPPER.tokenStreamFactory().createParser(ObjectReadContext.empty(), body)) {
+        try (JsonParser p = FACTORY.createParser(ObjectReadContext.empty(), body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) return null;
             ObjectNode picked = MAPPER.createObjectNode();
             while (p.nextToken() == JsonToken.PROPERTY_NAME) {

@@ -55,7 +55,7 @@ public final class MessageText {
     /** Appends every string value, one per line, except under {@link #NOT_TEXT} fields; nothing if not JSON. */
     private static void append(byte[] json, int offset, int length, StringBuilder out) {
         int mark = out.length();
-        try (JsonParser p = Json.MAPPER.tokenStreamFactory().createParser(ObjectReadContext.empty(), json, offset, length)) {
+        try (JsonParser p = Json.FACTORY.createParser(ObjectReadContext.empty(), json, offset, length)) {
             JsonToken token;
             while ((token = p.nextToken()) != null) {
                 if (token == JsonToken.PROPERTY_NAME && NOT_TEXT.contains(p.currentName())) {

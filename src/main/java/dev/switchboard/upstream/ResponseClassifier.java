@@ -40,9 +40,16 @@ public final class ResponseClassifier {
      */
     static boolean isEventStream(String contentType) {
         if (contentType == null) return false;
-        int end = contentType.indexOf(';');
-        String type = (end < 0 ? contentType : contentType.substring(0, end)).strip();
-        return type.equalsIgnoreCase(MediaType.TEXT_EVENT_STREAM_VALUE);
+        String type = MediaType.TEXT_EVENT_STREAM_VALUE;
+        int at = 0;
+        while (at < contentType.length() && Character.isWhitespace(contentType.charAt(at))) at++;
+        if (!contentType.regionMatches(true, at, type, 0, type.length())) return false;
+        for (int i = at + type.length(); i < contentType.length(); i++) {
+            char c = contentType.charAt(i);
+            if (c == ';') return true;
+            if (!Character.isWhitespace(c)) return false;
+        }
+        return true;
     }
 
     public static Mono<AttemptOutcome> classify(ClientHttpResponse response, Upstream upstream, Duration defaultRetryAfter) {

@@ -40,6 +40,8 @@ class ResponseClassifierTest {
         assertThat(ResponseClassifier.isEventStream(" Text/Event-Stream ;charset=UTF-8")).isTrue();
         assertThat(ResponseClassifier.isEventStream("application/json")).isFalse();
         assertThat(ResponseClassifier.isEventStream("text/event-streaming")).isFalse();
+        assertThat(ResponseClassifier.isEventStream("text/event-stream x")).isFalse();
+        assertThat(ResponseClassifier.isEventStream("application/text/event-stream")).isFalse();
         assertThat(ResponseClassifier.isEventStream("")).isFalse();
         assertThat(ResponseClassifier.isEventStream(null)).isFalse();
     }
