@@ -40,6 +40,10 @@ public final class BlockingGuard implements LauncherSessionListener, AfterAllCal
      * BlockHound's own list plus file channels (the journal) and SQLite's statement steps and executions,
      * where the embedded ledger reads and writes its file in native code (a ledger query on an event loop
      * would otherwise pass unseen). Anything on the list, called on a non-blocking thread, is recorded.
+     * One allowance: Netty 4.2's adaptive allocator frees a retired magazine under that magazine's own
+     * {@code StampedLock} when it grows its magazine array under contention. The lock guards a few field
+     * writes, as the pooled allocator's arena locks do that Netty's own BlockHound rules already allow; any
+     * event loop (the gateway's or Lettuce's) can hit it, so without the allowance the guard fails at random.
      */
     static final class Rules implements BlockHoundIntegration {
         @Override
@@ -51,6 +55,7 @@ public final class BlockingGuard implements LauncherSessionListener, AfterAllCal
                     .markAsBlocking("sun.nio.ch.FileChannelImpl", "force", "(Z)V")
                     .markAsBlocking("org.sqlite.core.NativeDB", "step", "(J)I")
                     .markAsBlocking("org.sqlite.core.NativeDB", "_exec_utf8", "([B)I")
+                    .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free")
                     .blockingMethodCallback(BlockingGuard::record);
         }
     }
