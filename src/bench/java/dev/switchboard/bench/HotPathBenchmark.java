@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -85,4 +86,25 @@ public class HotPathBenchmark {
         DataBufferUtils.release(out);
         return n;
     }
+
+    /**
+     * One stream's tap over {@value #STREAM_CHUNKS} chunks, a chunk an invocation's 1/64: what the tap costs
+     * a chunk once the stream outgrows the raw events it keeps and reduces them to text.
+     */
+    @Benchmark
+    @OperationsPerInvocation(STREAM_CHUNKS)
+    public int tapStream() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        int n = 0;
+        for (int i = 0; i < STREAM_CHUNKS; i++) {
+            DataBuffer chunk = buffers.allocateBuffer(CHUNK.length);
+            chunk.write(CHUNK);
+            DataBuffer out = tap.inspect(chunk);
+            n += out.readableByteCount();
+            DataBufferUtils.release(out);
+        }
+        return n;
+    }
+
+    static final int STREAM_CHUNKS = 64;
 }

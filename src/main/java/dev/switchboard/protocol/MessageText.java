@@ -1,6 +1,7 @@
 package dev.switchboard.protocol;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Set;
 
 import tools.jackson.core.JacksonException;
@@ -41,19 +42,54 @@ public final class MessageText {
      * as a client joins them, read as JSON ({@code [DONE]} and comments carry none).
      */
     public static void appendStream(byte[] sse, int length, StringBuilder out) {
-        SseScanner.forEach(sse, 0, length, true, (bytes, from, to) -> {
-            SseScanner.Data data = SseScanner.data(bytes, from, to);
-            if (data != null) appendData(data.bytes(), data.from(), data.to(), out);
-        });
+        EventData data = new EventData(length);
+        SseScanner.forEach(sse, 0, length, true, data);
+        appendValues(data.bytes, data.size, out);
     }
 
-    private static void appendData(byte[] bytes, int from, int to, StringBuilder out) {
-        if (to - from == DONE.length && startsWith(bytes, from, to, "[DONE]")) return;
-        append(bytes, from, to - from, out);
+    /**
+     * Appends the text of events' data given as {@code values[0, length)}, each followed by a carriage return
+     * (which no data holds). They are read one after another by one parser, as JSON allows values in
+     * sequence: a parser made for each event (a chunk of a few dozen bytes of text) cost more than reading the
+     * event. Should any not be JSON, each is read alone again, so that only that one carries nothing, as before
+     * a client.
+     */
+    public static void appendValues(byte[] values, int length, StringBuilder out) {
+        if (length == 0 || append(values, 0, length, out)) return;
+        for (int from = 0, to; from < length; from = to + 1) {
+            to = from;
+            while (to < length && values[to] != '\r') to++;
+            append(values, from, to - from, out);
+        }
     }
 
-    /** Appends every string value, one per line, except under {@link #NOT_TEXT} fields; nothing if not JSON. */
-    private static void append(byte[] json, int offset, int length, StringBuilder out) {
+    /** The events' data, each followed by a carriage return. */
+    private static final class EventData implements SseScanner.Events {
+        byte[] bytes;
+        int size;
+
+        EventData(int capacity) {
+            bytes = new byte[capacity]; // an event's data and its separator are never longer than the event
+        }
+
+        @Override
+        public void event(byte[] sse, int from, int to) {
+            SseScanner.Data data = SseScanner.data(sse, from, to);
+            if (data == null || data.is(DONE)) return;
+            int n = data.to() - data.from();
+            if (size + n + 1 > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(2 * bytes.length, size + n + 1));
+            System.arraycopy(data.bytes(), data.from(), bytes, size, n);
+            size += n;
+            bytes[size++] = '\r';
+        }
+    }
+
+    /**
+     * Appends every string value, one per line, except under {@link #NOT_TEXT} fields; nothing if not JSON.
+     *
+     * @return false if the bytes were not JSON
+     */
+    private static boolean append(byte[] json, int offset, int length, StringBuilder out) {
         int mark = out.length();
         try (JsonParser p = Json.FACTORY.createParser(ObjectReadContext.empty(), json, offset, length)) {
             JsonToken token;
@@ -67,13 +103,7 @@ public final class MessageText {
             }
         } catch (JacksonException e) {
             out.setLength(mark); // a broken body or event carries nothing countable
-        }
-    }
-
-    private static boolean startsWith(byte[] bytes, int from, int to, String prefix) {
-        if (to - from < prefix.length()) return false;
-        for (int k = 0; k < prefix.length(); k++) {
-            if (bytes[from + k] != prefix.charAt(k)) return false;
+            return false;
         }
         return true;
     }

@@ -40,6 +40,14 @@ public final class SseScanner {
     public int lastBoundary(DataBuffer buffer) {
         int last = -1;
         int end = buffer.writePosition();
+        if (end - buffer.readPosition() >= 2 && buffer.getByte(end - 1) == '\n' && buffer.getByte(end - 2) == '\n') {
+            // the usual buffer, one or more events a provider flushed: whatever the line before them, the second
+            // newline is an empty line, so the buffer ends at a boundary and at a line's start, and the bytes
+            // before need no reading
+            atLineStart = true;
+            afterCr = false;
+            return end;
+        }
         for (int i = buffer.readPosition(); i < end; i++) {
             byte b = buffer.getByte(i);
             if (b == '\n' && afterCr) {
@@ -69,15 +77,16 @@ public final class SseScanner {
         int eventStart = from;
         for (int i = from; i < to; i++) {
             byte b = bytes[i];
+            if (b != '\n' && b != '\r') { // inside a line, as nearly every byte is: two comparisons
+                atLineStart = false;
+                afterCr = false;
+                continue;
+            }
             if (b == '\n' && afterCr) {
                 afterCr = false;
                 continue;
             }
             afterCr = b == '\r';
-            if (b != '\n' && b != '\r') {
-                atLineStart = false;
-                continue;
-            }
             if (atLineStart) {
                 int eventEnd = i + 1 < to && b == '\r' && bytes[i + 1] == '\n' ? i + 2 : i + 1;
                 if (!blank(bytes, eventStart, eventEnd)) events.event(bytes, eventStart, eventEnd);

@@ -43,15 +43,21 @@ public final class StreamUsageTap {
     /** The upstream's closing event passed: {@code [DONE]}, {@code message_stop}, or a response that completed. */
     private boolean answered;
     /*
-     * What the stream carried, kept for a token estimate in case no usage comes: its latest events as they
-     * came, and the text of the earlier ones. Raw SSE is 20 to 40 times the text it carries (a chunk of
-     * JSON per token), so a stream of a few thousand tokens kept raw would hold a megabyte of heap until
-     * it ended: a hundred such streams at once would fill the gateway's heap.
+     * What the stream carried, kept for a token estimate in case no usage comes: the JSON of its latest events
+     * as they came, and the text of the earlier ones. The JSON of a chunk is 20 to 40 times the text it carries,
+     * so a stream of a few thousand tokens kept whole would hold a megabyte of heap until it ended: a hundred
+     * such streams at once would fill the gateway's heap.
      */
     private final Kept recent = new Kept();
     private final StringBuilder earlierText = new StringBuilder();
-    /** The buffer being inspected, copied out, once the stream's text is no longer kept. */
-    private byte[] scratch = new byte[0];
+    /**
+     * Each event loop's copy of the buffer being inspected: the scans read an array, where byte by byte through
+     * the buffer's layers (a slice of a pooled direct buffer) they were most of the tap's time. One per thread,
+     * not per stream, as a stream's buffers are inspected one at a time and nothing of them is kept here.
+     */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[4096]);
+    /** A thread's copy grows to the largest buffer up to this; a larger one is copied into an array of its own. */
+    private static final int SCRATCH_MAX = 64 * 1024;
     /**
      * Reduced to text each time this much has come: short streams are never parsed. Small, as every open stream
      * keeps up to this much and more: with ten thousand long streams open, 32 KB each was hundreds of megabytes
@@ -85,48 +91,51 @@ public final class StreamUsageTap {
 
     /** Looks at a buffer of whole events; returns what the client gets (null for nothing). */
     public DataBuffer inspect(DataBuffer buffer) {
-        // one bulk copy, then every scan reads an array: byte by byte through the buffer's layers (a slice of a
-        // pooled direct buffer) the scans were most of the tap's time. The copy is the one kept for the text.
         int start = buffer.readPosition();
         int length = buffer.readableByteCount();
-        byte[] bytes;
-        int offset;
-        if (earlierText.length() < MAX_TEXT_CHARS) {
-            offset = recent.size();
-            bytes = recent.append(buffer, start, length);
-        } else {
-            if (scratch.length < length) scratch = new byte[length];
-            buffer.toByteBuffer(start, ByteBuffer.wrap(scratch), 0, length);
-            offset = 0;
-            bytes = scratch;
+        byte[] bytes = SCRATCH.get();
+        if (bytes.length < length) {
+            bytes = new byte[length];
+            if (length <= SCRATCH_MAX) SCRATCH.set(bytes);
         }
-        List<int[]> withheld = scan(bytes, offset, length, start);
+        buffer.toByteBuffer(start, ByteBuffer.wrap(bytes), 0, length);
+        List<int[]> withheld = scan(bytes, length, start);
         if (recent.size() >= RECENT_LIMIT) {
-            // the buffers hold whole events, so the kept bytes end on an event boundary
-            MessageText.appendStream(recent.bytes(), recent.size(), earlierText);
+            MessageText.appendValues(recent.bytes(), recent.size(), earlierText);
             recent.clear();
         }
         return withheld == null ? buffer : without(buffer, withheld);
     }
 
     /**
-     * Reads the events in {@code bytes[offset, offset + length)}; returns the ranges to withhold, as indices of
-     * the buffer whose readable bytes start at {@code bufferStart}, or null for none.
+     * Reads the events in {@code bytes[0, length)}, and keeps their data for the text; returns the ranges to
+     * withhold, as indices of the buffer whose readable bytes start at {@code bufferStart}, or null for none.
+     * What follows the last whole event (a stream's last bytes, which no empty line closed) is kept for the text
+     * too, though it is not read for usage: a client drops such an event.
      */
-    private List<int[]> scan(byte[] bytes, int offset, int length, int bufferStart) {
-        int shift = bufferStart - offset;
+    private List<int[]> scan(byte[] bytes, int length, int bufferStart) {
         List<int[]> withheld = new ArrayList<>(0);
-        SseScanner.forEach(bytes, offset, offset + length, false, (b, from, to) -> {
-            if (to - from <= CLOSING_EVENT_MAX && closing(b, from, to)) answered = true;
-            if (event(b, from, to)) withheld.add(new int[] {shift + from, shift + to});
+        int[] wholeEnd = {0};
+        SseScanner.forEach(bytes, 0, length, false, (b, from, to) -> {
+            SseScanner.Data data = SseScanner.data(b, from, to);
+            keep(data);
+            if (to - from <= CLOSING_EVENT_MAX && closing(b, from, to, data)) answered = true;
+            if (event(b, from, to, data)) withheld.add(new int[] {bufferStart + from, bufferStart + to});
+            wholeEnd[0] = to;
         });
+        if (wholeEnd[0] < length) keep(SseScanner.data(bytes, wholeEnd[0], length));
         return withheld.isEmpty() ? null : withheld;
+    }
+
+    /** An event's data, kept for the text unless the stream has carried all the text it may keep. */
+    private void keep(SseScanner.Data data) {
+        if (data != null && !data.is(DONE) && earlierText.length() < MAX_TEXT_CHARS) recent.append(data);
     }
 
     /** The text the stream carried so far ({@link MessageText}), for an estimate when no usage came. */
     public String text() {
         StringBuilder text = new StringBuilder(earlierText);
-        MessageText.appendStream(recent.bytes(), recent.size(), text);
+        MessageText.appendValues(recent.bytes(), recent.size(), text);
         return text.toString();
     }
 
@@ -141,15 +150,13 @@ public final class StreamUsageTap {
     }
 
     /** Reads one event's usage; true if the event is to be withheld from the client. */
-    private boolean event(byte[] bytes, int from, int to) {
+    private boolean event(byte[] bytes, int from, int to, SseScanner.Data data) {
         boolean candidate = switch (protocol) {
-            case OPENAI -> usageObject(bytes, from, to) || contains(bytes, from, to, META);
-            case ANTHROPIC -> contains(bytes, from, to, MESSAGE_START) || contains(bytes, from, to, MESSAGE_DELTA);
-            case OPENAI_RESPONSES -> usageObject(bytes, from, to); // the response's last event: completed, incomplete, failed
+            case OPENAI -> usageObjectOrMeta(bytes, from, to, true);
+            case ANTHROPIC -> containsEither(bytes, from, to, MESSAGE_START, MESSAGE_DELTA);
+            case OPENAI_RESPONSES -> usageObjectOrMeta(bytes, from, to, false); // the response's last event: completed, incomplete, failed
         };
-        if (!candidate) return false;
-        SseScanner.Data data = SseScanner.data(bytes, from, to);
-        if (data == null || data.is(DONE)) return false;
+        if (!candidate || data == null || data.is(DONE)) return false;
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(data.bytes(), data.from(), data.to() - data.from());
@@ -174,12 +181,9 @@ public final class StreamUsageTap {
         return false;
     }
 
-    private boolean closing(byte[] bytes, int from, int to) {
+    private boolean closing(byte[] bytes, int from, int to, SseScanner.Data data) {
         return switch (protocol) {
-            case OPENAI -> {
-                SseScanner.Data data = SseScanner.data(bytes, from, to);
-                yield data != null && data.is(DONE);
-            }
+            case OPENAI -> data != null && data.is(DONE);
             case ANTHROPIC -> contains(bytes, from, to, MESSAGE_STOP);
             case OPENAI_RESPONSES -> false; // read from the response object below
         };
@@ -241,60 +245,80 @@ public final class StreamUsageTap {
     }
 
     private static boolean contains(byte[] bytes, int from, int to, byte[] needle) {
-        return indexOf(bytes, from, to, needle) >= 0;
+        return containsEither(bytes, from, to, needle, needle);
     }
 
     /**
-     * {@code "usage"} followed by an object: most chunks of a stream with usage on carry {@code "usage":null},
-     * and parsing each of them would cost more than all the rest of the tap.
+     * Whether either needle is in {@code bytes[from, to)}, in one pass; they start with the same byte. Every
+     * event is searched, so the loop is one comparison a byte until that byte turns up.
      */
-    private static boolean usageObject(byte[] bytes, int from, int to) {
-        int at = from;
-        while ((at = indexOf(bytes, at, to, USAGE)) >= 0) {
-            int i = at + USAGE.length;
-            while (i < to && isSpace(bytes[i])) i++;
-            if (i < to && bytes[i] == ':') {
-                i++;
-                while (i < to && isSpace(bytes[i])) i++;
-                if (i < to && bytes[i] == '{') return true;
-            }
-            at = at + USAGE.length;
+    private static boolean containsEither(byte[] bytes, int from, int to, byte[] one, byte[] other) {
+        byte first = one[0];
+        for (int i = from, last = to - Math.min(one.length, other.length); i <= last; i++) {
+            if (bytes[i] == first && (at(bytes, i, to, one) || at(bytes, i, to, other))) return true;
         }
         return false;
+    }
+
+    /**
+     * {@code "usage"} followed by an object, or (with {@code meta}) a {@code "meta"} field, in one pass: most
+     * chunks of a stream with usage on carry {@code "usage":null}, and parsing each of them would cost more
+     * than all the rest of the tap.
+     */
+    private static boolean usageObjectOrMeta(byte[] bytes, int from, int to, boolean meta) {
+        for (int i = from, last = to - META.length; i <= last; i++) {
+            if (bytes[i] != '"') continue;
+            if (at(bytes, i, to, USAGE)) {
+                if (objectFollows(bytes, i + USAGE.length, to)) return true;
+            } else if (meta && at(bytes, i, to, META)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A colon, then an object's opening brace, from {@code i} on, spaces allowed around the colon. */
+    private static boolean objectFollows(byte[] bytes, int i, int to) {
+        while (i < to && isSpace(bytes[i])) i++;
+        if (i >= to || bytes[i] != ':') return false;
+        i++;
+        while (i < to && isSpace(bytes[i])) i++;
+        return i < to && bytes[i] == '{';
     }
 
     private static boolean isSpace(byte b) {
         return b == ' ' || b == '\t' || b == '\r' || b == '\n';
     }
 
-    private static int indexOf(byte[] bytes, int from, int to, byte[] needle) {
-        outer:
-        for (int i = from; i <= to - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (bytes[i + j] != needle[j]) continue outer;
-            }
-            return i;
+    /** Whether {@code needle} is at {@code bytes[i]}, wholly before {@code to}. */
+    private static boolean at(byte[] bytes, int i, int to, byte[] needle) {
+        if (i + needle.length > to) return false;
+        for (int j = 1; j < needle.length; j++) {
+            if (bytes[i + j] != needle[j]) return false;
         }
-        return -1;
+        return bytes[i] == needle[0];
     }
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** Bytes copied once, straight from the buffers, and read in place. */
+    /**
+     * Events' data, one after another, each followed by a carriage return: the separator {@link
+     * MessageText#appendValues} reads them by, as no data holds one.
+     */
     private static final class Kept {
         private byte[] bytes = new byte[256];
         private int size;
 
-        /** Copies the buffer's bytes {@code [from, from + n)} to the end; returns the array that holds them. */
-        byte[] append(DataBuffer buffer, int from, int n) {
-            // doubling up to the limit, then only as much as one buffer needs: the array is kept while the stream
+        void append(SseScanner.Data data) {
+            int n = data.to() - data.from() + 1;
+            // doubling up to the limit, then only as much as one event needs: the array is kept while the stream
             // lasts, and doubling past the limit left most streams holding twice what they use
             if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(size + n, Math.min(2 * bytes.length, RECENT_LIMIT)));
-            buffer.toByteBuffer(from, ByteBuffer.wrap(bytes), size, n);
+            System.arraycopy(data.bytes(), data.from(), bytes, size, n - 1);
             size += n;
-            return bytes;
+            bytes[size - 1] = '\r';
         }
 
         byte[] bytes() {
@@ -305,7 +329,7 @@ public final class StreamUsageTap {
             return size;
         }
 
-        /** Empties it, and gives back an array one large buffer grew past twice the limit. */
+        /** Empties it, and gives back an array one large event grew past twice the limit. */
         void clear() {
             size = 0;
             if (bytes.length > 2 * RECENT_LIMIT) bytes = new byte[RECENT_LIMIT];

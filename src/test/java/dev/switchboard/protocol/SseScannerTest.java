@@ -41,4 +41,60 @@ class SseScannerTest {
         assertThat(data.bytes()).as("one data line is read in place").isSameAs(one);
         assertThat(data.is("[DONE]".getBytes(StandardCharsets.US_ASCII))).isTrue();
     }
+
+    /**
+     * A buffer ending in two newlines is taken as ending at a boundary without being read: checked against a
+     * reading of every byte (the scanner as it was before that shortcut), over streams of every line ending cut
+     * into two buffers at each place, so that what the first buffer leaves of a line carries into the second.
+     */
+    @Test
+    void theLastBoundaryOfEachBufferIsWhereAReadingOfEveryByteFindsIt() {
+        String[] pieces = {"data: a", "\n", "\r", "\r\n", "\n\n", "\r\n\r\n", ": c", "\r\r", "\n\r\n"};
+        java.util.Random random = new java.util.Random(32);
+        org.springframework.core.io.buffer.DefaultDataBufferFactory factory = org.springframework.core.io.buffer.DefaultDataBufferFactory.sharedInstance;
+        int checked = 0;
+        for (int stream = 0; stream < 400; stream++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = 1 + random.nextInt(8); k > 0; k--) text.append(pieces[random.nextInt(pieces.length)]);
+            byte[] bytes = text.toString().getBytes(StandardCharsets.US_ASCII);
+            for (int cut = 0; cut <= bytes.length; cut++) {
+                SseScanner scanner = new SseScanner();
+                ByteByByte reference = new ByteByByte();
+                for (int[] part : new int[][] {{0, cut}, {cut, bytes.length}}) {
+                    byte[] piece = java.util.Arrays.copyOfRange(bytes, part[0], part[1]);
+                    int found = scanner.lastBoundary(factory.wrap(piece));
+                    assertThat(found).as("%s cut at %d", text.toString().replace("\r", "\\r").replace("\n", "\\n"), cut)
+                            .isEqualTo(reference.lastBoundary(piece));
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isGreaterThan(1_000);
+    }
+
+    /** Every byte read, in order: the reference for the scanner's shortcut. */
+    private static final class ByteByByte {
+        private boolean atLineStart = true;
+        private boolean afterCr;
+
+        int lastBoundary(byte[] bytes) {
+            int last = -1;
+            for (int i = 0; i < bytes.length; i++) {
+                byte b = bytes[i];
+                if (b == '\n' && afterCr) {
+                    afterCr = false;
+                    if (last == i) last = i + 1;
+                    continue;
+                }
+                afterCr = b == '\r';
+                if (b == '\n' || b == '\r') {
+                    if (atLineStart) last = i + 1;
+                    atLineStart = true;
+                } else {
+                    atLineStart = false;
+                }
+            }
+            return last;
+        }
+    }
 }

@@ -139,6 +139,38 @@ class StreamUsageTapTest {
         assertThat(tap.usage()).isNull();
     }
 
+    /**
+     * The text of events of every shape, read a batch at a time once past the limit: each event counts as it
+     * would alone (a broken one carries nothing and spoils no other), and the stream's last bytes, which no
+     * empty line closed, count too.
+     */
+    @Test
+    void everyEventCountsForTheTextAsItWouldAloneAndABrokenOneSpoilsNoOther() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+        java.util.List<String> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            events.add(switch (i % 8) {
+                case 3 -> "data: {\"choices\": [broken " + i + "\n\n";
+                case 4 -> "data: {\"choices\":[{\"delta\":\r\ndata: {\"content\":\"two lines " + i + "\"}}]}\r\n\r\n";
+                case 5 -> ": keep-alive\n\n";
+                case 6 -> "event: x\ndata:{\"choices\":[{\"delta\":{\"content\":\"named " + i + "\"}}]}\n\n";
+                default -> "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"w" + i + "\"}}],\"usage\":null}\n\n";
+            });
+        }
+        events.add("data: [DONE]\n\n");
+        events.add("data: {\"choices\":[{\"delta\":{\"content\":\"no blank line at the end\"}}]}");
+        StringBuilder alone = new StringBuilder();
+        for (String event : events) {
+            alone.append(MessageText.ofStream(event.getBytes(StandardCharsets.UTF_8)));
+            assertThat(pass(tap, event, heap)).isEqualTo(event);
+        }
+
+        assertThat(alone.toString()).contains("w39\n", "two lines 4\n", "named 6\n", "no blank line at the end\n")
+                .doesNotContain("broken");
+        assertThat(tap.text()).isEqualTo(alone.toString());
+    }
+
     /** What an open stream keeps between its events is bounded by the limit and one buffer, however long it runs. */
     @Test
     void aStreamOfOrdinaryEventsKeepsAnArrayNoLargerThanTheLimitAndOneBuffer() {
