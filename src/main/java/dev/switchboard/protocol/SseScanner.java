@@ -76,12 +76,14 @@ public final class SseScanner {
         boolean afterCr = false;
         int eventStart = from;
         for (int i = from; i < to; i++) {
-            byte b = bytes[i];
-            if (b != '\n' && b != '\r') { // inside a line, as nearly every byte is: two comparisons
+            int lineEnd = lineEnd(bytes, i, to);
+            if (lineEnd > i) { // past the rest of a line, as nearly every byte is
                 atLineStart = false;
                 afterCr = false;
-                continue;
+                if (lineEnd == to) break;
+                i = lineEnd;
             }
+            byte b = bytes[i];
             if (b == '\n' && afterCr) {
                 afterCr = false;
                 continue;
@@ -104,8 +106,7 @@ public final class SseScanner {
         int joinedLength = 0;
         int i = from;
         while (i < to) {
-            int end = i;
-            while (end < to && bytes[end] != '\n' && bytes[end] != '\r') end++;
+            int end = lineEnd(bytes, i, to);
             if (field(bytes, i, end, "data")) {
                 int value = valueStart(bytes, i + 4, end);
                 if (first == null) {
@@ -133,8 +134,7 @@ public final class SseScanner {
         String name = null;
         int i = from;
         while (i < to) {
-            int end = i;
-            while (end < to && bytes[end] != '\n' && bytes[end] != '\r') end++;
+            int end = lineEnd(bytes, i, to);
             if (field(bytes, i, end, "event")) {
                 int value = valueStart(bytes, i + 5, end);
                 name = new String(bytes, value, end - value, StandardCharsets.UTF_8);
@@ -142,6 +142,12 @@ public final class SseScanner {
             i = end + 1;
         }
         return name;
+    }
+
+    /** Where the line at {@code from} ends: its CR or LF, or {@code to}. */
+    private static int lineEnd(byte[] bytes, int from, int to) {
+        int end = Bytes.indexOfEither(bytes, from, to, (byte) '\n', (byte) '\r');
+        return end < 0 ? to : end;
     }
 
     /** A line {@code name:value} or {@code name} alone; comment lines ({@code :...}) are neither. */

@@ -27,6 +27,8 @@ import tools.jackson.databind.JsonNode;
 public final class StreamUsageTap {
     private static final byte[] USAGE = bytes("\"usage\"");
     private static final byte[] META = bytes("\"meta\"");
+    /** Where the searches for the two fields stop: {@code g} of {@code "usage"}, {@code m} of {@code "meta"}. */
+    private static final int USAGE_ANCHOR = 4, META_ANCHOR = 1;
     private static final byte[] MESSAGE_START = bytes("message_start");
     private static final byte[] MESSAGE_DELTA = bytes("message_delta");
     private static final byte[] DONE = bytes("[DONE]");
@@ -248,14 +250,10 @@ public final class StreamUsageTap {
         return containsEither(bytes, from, to, needle, needle);
     }
 
-    /**
-     * Whether either needle is in {@code bytes[from, to)}, in one pass; they start with the same byte. Every
-     * event is searched, so the loop is one comparison a byte until that byte turns up.
-     */
+    /** Whether either needle is in {@code bytes[from, to)}, in one pass; they start with the same byte. */
     private static boolean containsEither(byte[] bytes, int from, int to, byte[] one, byte[] other) {
-        byte first = one[0];
-        for (int i = from, last = to - Math.min(one.length, other.length); i <= last; i++) {
-            if (bytes[i] == first && (at(bytes, i, to, one) || at(bytes, i, to, other))) return true;
+        for (int i = from; (i = Bytes.indexOfEither(bytes, i, to, one[0], one[0])) >= 0; i++) {
+            if (at(bytes, i, to, one) || at(bytes, i, to, other)) return true;
         }
         return false;
     }
@@ -263,14 +261,15 @@ public final class StreamUsageTap {
     /**
      * {@code "usage"} followed by an object, or (with {@code meta}) a {@code "meta"} field, in one pass: most
      * chunks of a stream with usage on carry {@code "usage":null}, and parsing each of them would cost more
-     * than all the rest of the tap.
+     * than all the rest of the tap. The pass stops at each {@code g} and {@code m}, the needles' letters that
+     * are rare in a chunk's JSON, where a quote, at every name and string, would stop it every few bytes.
      */
     private static boolean usageObjectOrMeta(byte[] bytes, int from, int to, boolean meta) {
-        for (int i = from, last = to - META.length; i <= last; i++) {
-            if (bytes[i] != '"') continue;
-            if (at(bytes, i, to, USAGE)) {
-                if (objectFollows(bytes, i + USAGE.length, to)) return true;
-            } else if (meta && at(bytes, i, to, META)) {
+        for (int i = from; (i = Bytes.indexOfEither(bytes, i, to, USAGE[USAGE_ANCHOR], META[META_ANCHOR])) >= 0; i++) {
+            if (bytes[i] == USAGE[USAGE_ANCHOR]) {
+                int start = i - USAGE_ANCHOR;
+                if (start >= from && at(bytes, start, to, USAGE) && objectFollows(bytes, start + USAGE.length, to)) return true;
+            } else if (meta && i - META_ANCHOR >= from && at(bytes, i - META_ANCHOR, to, META)) {
                 return true;
             }
         }

@@ -72,6 +72,25 @@ class SseScannerTest {
         assertThat(checked).isGreaterThan(1_000);
     }
 
+    /** The events found by skipping to each line's end are those a reading of every byte finds, in streams of every line ending. */
+    @Test
+    void eventsAreFoundAsAReadingOfEveryByteFindsThem() {
+        String[] pieces = {"data: a", "data: {\"long\":\"line of some length\"}", "\n", "\r", "\r\n", "\n\n", "\r\n\r\n", ": c",
+                "\r\r", "\n\r\n", "event: x"};
+        java.util.Random random = new java.util.Random(64);
+        for (int stream = 0; stream < 2_000; stream++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = 1 + random.nextInt(10); k > 0; k--) text.append(pieces[random.nextInt(pieces.length)]);
+            for (boolean unterminated : new boolean[] {false, true}) {
+                List<String> expected = new ArrayList<>();
+                byte[] bytes = text.toString().getBytes(StandardCharsets.US_ASCII);
+                ByteByByte.forEach(bytes, unterminated, (b, from, to) -> expected.add(new String(b, from, to - from, StandardCharsets.US_ASCII)));
+                assertThat(events(text.toString(), unterminated)).as(text.toString().replace("\r", "\\r").replace("\n", "\\n"))
+                        .isEqualTo(expected);
+            }
+        }
+    }
+
     /** Every byte read, in order: the reference for the scanner's shortcut. */
     private static final class ByteByByte {
         private boolean atLineStart = true;
@@ -95,6 +114,38 @@ class SseScannerTest {
                 }
             }
             return last;
+        }
+
+        static void forEach(byte[] bytes, boolean unterminated, SseScanner.Events events) {
+            boolean atLineStart = true;
+            boolean afterCr = false;
+            int eventStart = 0;
+            for (int i = 0; i < bytes.length; i++) {
+                byte b = bytes[i];
+                if (b == '\n' && afterCr) {
+                    afterCr = false;
+                    continue;
+                }
+                afterCr = b == '\r';
+                if (b != '\n' && b != '\r') {
+                    atLineStart = false;
+                    continue;
+                }
+                if (atLineStart) {
+                    int eventEnd = i + 1 < bytes.length && b == '\r' && bytes[i + 1] == '\n' ? i + 2 : i + 1;
+                    if (!blank(bytes, eventStart, eventEnd)) events.event(bytes, eventStart, eventEnd);
+                    eventStart = eventEnd;
+                }
+                atLineStart = true;
+            }
+            if (unterminated && eventStart < bytes.length && !blank(bytes, eventStart, bytes.length)) events.event(bytes, eventStart, bytes.length);
+        }
+
+        private static boolean blank(byte[] bytes, int from, int to) {
+            for (int i = from; i < to; i++) {
+                if (bytes[i] != '\n' && bytes[i] != '\r') return false;
+            }
+            return true;
         }
     }
 }

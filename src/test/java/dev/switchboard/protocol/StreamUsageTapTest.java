@@ -118,6 +118,31 @@ class StreamUsageTapTest {
         assertThat(tap.usage()).isNull();
     }
 
+    /**
+     * The fields the tap looks for are found wherever they stand: a {@code meta} cost in a chunk whose usage is
+     * null, a usage object after spaces, a usage at an event's very start; and not in look-alikes.
+     */
+    @Test
+    void theFieldsTheTapReadsAreFoundWhereverTheyStandAndNotInLookAlikes() {
+        StreamUsageTap meta = new StreamUsageTap(Protocol.OPENAI, false);
+        pass(meta, "data: {\"choices\":[],\"usage\":null,\"meta\":{\"usage\":{\"credits_used\":447,\"usd_spent\":0.000223}}}\n\n");
+        assertThat(meta.cost().credits()).isEqualByComparingTo("447");
+        assertThat(meta.usage()).isNull();
+
+        StreamUsageTap spaced = new StreamUsageTap(Protocol.OPENAI, false);
+        pass(spaced, "data: {\"choices\":[],\"usage\" :\t {\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n");
+        assertThat(spaced.usage().prompt()).isEqualTo(5);
+
+        StreamUsageTap first = new StreamUsageTap(Protocol.OPENAI, false);
+        pass(first, "data:{\"usage\":{\"prompt_tokens\":6,\"completion_tokens\":1,\"total_tokens\":7}}\n\n");
+        assertThat(first.usage().prompt()).isEqualTo(6);
+
+        StreamUsageTap lookAlikes = new StreamUsageTap(Protocol.OPENAI, false);
+        pass(lookAlikes, "data: {\"choices\":[{\"delta\":{\"content\":\"usage: {1} metadata message\"}}],\"usage\":null}\n\n");
+        assertThat(lookAlikes.usage()).isNull();
+        assertThat(lookAlikes.cost()).isEqualTo(ProviderCost.NONE);
+    }
+
     /** A long stream is kept for its estimate as text, not as the raw events 20 to 40 times its size. */
     @Test
     void aLongStreamKeepsItsTextNotItsEvents() {
