@@ -44,6 +44,7 @@ import dev.switchboard.usage.TokenEstimator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -85,12 +86,15 @@ class AnswerRelay {
 
     private final RequestCompletion completion;
     private final GatewayMetrics metrics;
-    private final Duration keepalive;
+    /** How long a stream waits silent, for its answer or its next event, before a comment goes. */
+    private final Duration keepaliveSilence;
+    private final StreamKeepalive keepalive;
 
     AnswerRelay(RequestCompletion completion, GatewayMetrics metrics, GatewayProperties properties) {
         this.completion = completion;
         this.metrics = metrics;
-        this.keepalive = properties.streamKeepalive();
+        this.keepaliveSilence = properties.streamKeepalive();
+        this.keepalive = new StreamKeepalive(keepaliveSilence);
     }
 
     /**
@@ -102,11 +106,13 @@ class AnswerRelay {
      * in the client's protocol, and the head names no upstream.
      */
     Mono<Void> relay(Mono<FailoverLoop.Answer> answer, RequestContext context, HttpServerResponse response) {
-        if (!context.stream || keepalive.isZero() || keepalive.isNegative()) return answer.flatMap(a -> relayAnswer(a, context, response));
+        if (!context.stream || keepaliveSilence.isZero() || keepaliveSilence.isNegative()) {
+            return answer.flatMap(a -> relayAnswer(a, context, response));
+        }
         return Mono.defer(() -> {
             AwaitedAnswer awaited = new AwaitedAnswer(answer, context);
             return awaited.arrived.asMono().map(Optional::of)
-                    .timeout(keepalive, Mono.fromSupplier(Optional::empty), timerOf(response))
+                    .timeout(keepaliveSilence, Mono.fromSupplier(Optional::empty), timerOf(response))
                     .flatMap(first -> first.isPresent()
                             ? awaited.take().flatMap(a -> relayAnswer(a, context, response))
                             : relayCommittedEarly(awaited, context, response))
@@ -124,6 +130,13 @@ class AnswerRelay {
         response.withConnection(connection -> timer[0] = LOOP_TIMERS.computeIfAbsent(connection.channel().eventLoop(),
                 loop -> Schedulers.fromExecutorService(loop, "event-loop-timer")));
         return timer[0];
+    }
+
+    /** The client connection's event loop, whose sweep keeps its streams alive; null if it has no connection any more. */
+    private static EventLoop loopOf(HttpServerResponse response) {
+        EventLoop[] loop = {null};
+        response.withConnection(connection -> loop[0] = connection.channel().eventLoop());
+        return loop[0];
     }
 
     /**
@@ -189,8 +202,7 @@ class AnswerRelay {
         // a client that leaves while the failover still works is seen here, as the body is cancelled
         Flux<ByteBuf> body = completion.whenDone(Flux.concat(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(StreamKeepalive.COMMENT)), events),
                 context).doOnCancel(awaited::abandon);
-        return Mono.defer(() -> response.send(StreamKeepalive.around(body, keepalive, () -> context.answered, timerOf(response)))
-                .then());
+        return Mono.defer(() -> response.send(keepalive.around(body, loopOf(response), () -> context.answered)).then());
     }
 
     /** What follows a head sent early: the stream a target delivered; anything else fails as an error event. */
@@ -232,8 +244,8 @@ class AnswerRelay {
             writeHead(response, from, context, translator.passthrough() ? null : MediaType.TEXT_EVENT_STREAM_VALUE);
             // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
             // own, and it releases the events still queued when the client drops the connection
-            return sendBuffers(response, StreamKeepalive.around(stream(upstream, answer, context).map(NettyDataBufferFactory::toByteBuf),
-                    keepalive, () -> context.answered, timerOf(response)));
+            return sendBuffers(response, keepalive.around(stream(upstream, answer, context).map(NettyDataBufferFactory::toByteBuf),
+                    loopOf(response), () -> context.answered));
         }
         byte[] toClient;
         try {
