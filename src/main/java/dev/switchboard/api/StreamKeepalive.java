@@ -78,7 +78,7 @@ final class StreamKeepalive {
         public void subscribe(CoreSubscriber<? super ByteBuf> actual) {
             Watch watch = new Watch(actual, answered, sweep.loop.ticker());
             source.subscribe(watch);
-            sweep.add(watch);
+            sweep.add(watch.slot);
         }
     }
 
@@ -102,6 +102,8 @@ final class StreamKeepalive {
         private final CoreSubscriber<? super ByteBuf> actual;
         private final BooleanSupplier answered;
         private final Ticker clock;
+        /** Where the sweep finds this stream: emptied as the stream ends, see {@link Slot}. */
+        final Slot slot = new Slot(this);
         private Subscription upstream;
         volatile long requested;
         volatile int wip;
@@ -158,12 +160,14 @@ final class StreamKeepalive {
         public void onError(Throwable failure) {
             error = failure;
             done = true;
+            slot.watch = null;
             drain();
         }
 
         @Override
         public void onComplete() {
             done = true;
+            slot.watch = null;
             drain();
         }
 
@@ -180,6 +184,7 @@ final class StreamKeepalive {
         public void cancel() {
             if (cancelled) return;
             cancelled = true;
+            slot.watch = null;
             upstream.cancel();
             drain();
         }
@@ -190,10 +195,6 @@ final class StreamKeepalive {
                 commentDue = true;
                 drain();
             }
-        }
-
-        boolean ended() {
-            return done || cancelled;
         }
 
         private Queue<ByteBuf> waitingQueue() {
@@ -246,25 +247,38 @@ final class StreamKeepalive {
     }
 
     /**
+     * A stream in its sweep's list. The sweep drops an ended stream only at its next run, a quarter silence
+     * later; the slot lets go of the stream at once, so that the list holds for that while an empty slot, not
+     * all a finished exchange held (with thousands of short streams a second, the list held tens of megabytes).
+     */
+    private static final class Slot {
+        volatile Watch watch;
+
+        Slot(Watch watch) {
+            this.watch = watch;
+        }
+    }
+
+    /**
      * The streams of one event loop, touched only on that loop, and the loop's one periodic task, which runs
      * while there is a stream to watch.
      */
     private final class Sweep implements Runnable {
         final EventLoop loop;
-        private final ArrayList<Watch> watches = new ArrayList<>();
+        private final ArrayList<Slot> watches = new ArrayList<>();
         private ScheduledFuture<?> task;
 
         Sweep(EventLoop loop) {
             this.loop = loop;
         }
 
-        void add(Watch watch) {
-            if (loop.inEventLoop()) watch(watch);
-            else loop.execute(() -> watch(watch));
+        void add(Slot slot) {
+            if (loop.inEventLoop()) watch(slot);
+            else loop.execute(() -> watch(slot));
         }
 
-        private void watch(Watch watch) {
-            watches.add(watch);
+        private void watch(Slot slot) {
+            watches.add(slot);
             if (task == null) task = loop.scheduleAtFixedRate(this, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
         }
 
@@ -273,9 +287,10 @@ final class StreamKeepalive {
             long now = loop.ticker().nanoTime();
             int kept = 0;
             for (int i = 0; i < watches.size(); i++) {
-                Watch watch = watches.get(i);
-                if (watch.ended()) continue;
-                watches.set(kept++, watch);
+                Slot slot = watches.get(i);
+                Watch watch = slot.watch;
+                if (watch == null) continue;
+                watches.set(kept++, slot);
                 watch.sweep(now);
             }
             watches.subList(kept, watches.size()).clear();

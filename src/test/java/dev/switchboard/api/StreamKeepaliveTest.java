@@ -117,6 +117,26 @@ class StreamKeepaliveTest {
         assertThat(waiting.refCnt()).isZero();
     }
 
+    /** The sweep drops an ended stream only at its next run; until then it must not hold the exchange that stream served. */
+    @Test
+    void aStreamThatEndedIsNotHeldUntilTheNextSweep() throws InterruptedException {
+        StreamKeepalive keepalive = new StreamKeepalive(SILENCE);
+        java.lang.ref.WeakReference<Object> client = endedStream(keepalive);
+        for (int i = 0; i < 100 && client.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertThat(client.get()).as("the client's subscriber, collected before any sweep").isNull();
+        assertThat(advance(SILENCE)).as("the sweep still ran, and stopped").isEqualTo(-1);
+    }
+
+    private java.lang.ref.WeakReference<Object> endedStream(StreamKeepalive keepalive) {
+        reactor.core.publisher.BaseSubscriber<ByteBuf> client = new reactor.core.publisher.BaseSubscriber<>() { };
+        keepalive.around(reactor.core.publisher.Flux.empty(), loop, () -> false).subscribe(client);
+        assertThat(client.isDisposed()).isTrue();
+        return new java.lang.ref.WeakReference<>(client);
+    }
+
     @Test
     void zeroTurnsItOff() {
         Sinks.Many<ByteBuf> upstream = Sinks.many().unicast().onBackpressureBuffer();
