@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -273,13 +274,17 @@ final class StreamKeepalive {
         }
 
         void add(Slot slot) {
-            if (loop.inEventLoop()) watch(slot);
-            else loop.execute(() -> watch(slot));
+            try {
+                if (loop.inEventLoop()) watch(slot);
+                else loop.execute(() -> watch(slot));
+            } catch (RejectedExecutionException stopping) {
+                // the loop is shutting down, and its connections with it: they need no keepalive
+            }
         }
 
         private void watch(Slot slot) {
-            watches.add(slot);
             if (task == null) task = loop.scheduleAtFixedRate(this, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
+            watches.add(slot);
         }
 
         @Override
