@@ -127,15 +127,22 @@ class AnswerRelay {
      */
     private static Scheduler timerOf(HttpServerResponse response) {
         Scheduler[] timer = {Schedulers.parallel()};
-        response.withConnection(connection -> timer[0] = LOOP_TIMERS.computeIfAbsent(connection.channel().eventLoop(),
-                loop -> Schedulers.fromExecutorService(loop, "event-loop-timer")));
+        response.withConnection(connection -> {
+            if (connection.channel().isRegistered()) {
+                timer[0] = LOOP_TIMERS.computeIfAbsent(connection.channel().eventLoop(),
+                        loop -> Schedulers.fromExecutorService(loop, "event-loop-timer"));
+            }
+        });
         return timer[0];
     }
 
     /** The client connection's event loop, whose sweep keeps its streams alive; null if it has no connection any more. */
     private static EventLoop loopOf(HttpServerResponse response) {
         EventLoop[] loop = {null};
-        response.withConnection(connection -> loop[0] = connection.channel().eventLoop());
+        // a channel closed and deregistered already has no loop, and its stream ends at once
+        response.withConnection(connection -> {
+            if (connection.channel().isRegistered()) loop[0] = connection.channel().eventLoop();
+        });
         return loop[0];
     }
 
@@ -313,8 +320,10 @@ class AnswerRelay {
         }
         return events
                 .doOnNext(b -> context.firstByteSent())
-                .doOnComplete(() -> health.succeeded(sinceStart(answer)))
                 .doOnComplete(() -> {
+                    // cut by the exchange's cancel, whose failover released the target: no verdict, nothing to store
+                    if (context.cancelled) return;
+                    health.succeeded(sinceStart(answer));
                     // a Responses stream's last response object, kept when its conversation is stored
                     if (context.conversation != null) context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
                 })

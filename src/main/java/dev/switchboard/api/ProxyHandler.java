@@ -69,7 +69,9 @@ public class ProxyHandler {
                     if (signal == SignalType.CANCEL) completion.finished(context, SignalType.CANCEL);
                     if (context.body != null) context.body.release();
                     if (!context.recorded) context.trace.end(context.status); // a recorded request's span ends with its record
-                });
+                })
+                // last, so that it runs first: before the cancel reaches the upstream exchange and closes it
+                .doOnCancel(() -> context.cancelled = true);
     }
 
     /** The GenAI conventions' operation name of an endpoint. */

@@ -57,12 +57,7 @@ class RequestCompletion {
     /** How the answer's body ended, as the request's outcome: recorded, counted and (when asked for) logged. */
     void finished(RequestContext context, SignalType signal) {
         if (context.meter == null) return; // no identified client: nothing to record
-        Outcome outcome = context.streamBroke ? Outcome.STREAM_BROKEN : switch (signal) {
-            case ON_COMPLETE -> context.status < 300 ? Outcome.OK : Outcome.UPSTREAM_ERROR;
-            // a cut at the end of the shutdown's grace period is the gateway's doing, not the client's
-            case CANCEL -> drain.cutting() ? Outcome.GATEWAY_STOPPED : context.answered ? Outcome.OK : Outcome.CLIENT_CANCELLED;
-            default -> context.stream ? Outcome.STREAM_BROKEN : Outcome.UPSTREAM_ERROR;
-        };
+        Outcome outcome = outcome(context, signal, drain.cutting());
         if (!record(context, outcome)) return;
         if (outcome == Outcome.OK) store(context);
         metrics.request(context.alias, context.upstream, context.status, outcome.wireName(), context.elapsedNanos());
@@ -88,6 +83,19 @@ class RequestCompletion {
         if (turn == null) return;
         storedResponses.save(context.keyName, turn).subscribe(null, e -> log.warn("request id={}: response {} could not be stored: {}",
                 context.requestId, turn.id(), e.toString()));
+    }
+
+    /** The outcome of a request whose answer's body ended with {@code signal}. */
+    static Outcome outcome(RequestContext context, SignalType signal, boolean shutdownCutting) {
+        if (context.streamBroke) return Outcome.STREAM_BROKEN;
+        // a body that ended because the exchange was cancelled ended as the cancel did
+        if (signal == SignalType.ON_COMPLETE && context.cancelled) signal = SignalType.CANCEL;
+        return switch (signal) {
+            case ON_COMPLETE -> context.status < 300 ? Outcome.OK : Outcome.UPSTREAM_ERROR;
+            // a cut at the end of the shutdown's grace period is the gateway's doing, not the client's
+            case CANCEL -> shutdownCutting ? Outcome.GATEWAY_STOPPED : context.answered ? Outcome.OK : Outcome.CLIENT_CANCELLED;
+            default -> context.stream ? Outcome.STREAM_BROKEN : Outcome.UPSTREAM_ERROR;
+        };
     }
 
     /**

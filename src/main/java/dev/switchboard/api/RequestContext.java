@@ -56,6 +56,13 @@ final class RequestContext {
      * Volatile: a client that leaves is seen on its own event loop, the upstream's answer on another.
      */
     volatile boolean streamRelayed;
+    /**
+     * The server cancelled the exchange: the client left (or the shutdown cut it). Set before the cancel goes
+     * up the chain, so an upstream body that then ends because the cancel closed its connection is seen as the
+     * cut it is, not as a complete answer: the upstream's head may have come on its own event loop just as the
+     * cancel came on the client's, and a body cut that way ends without an error.
+     */
+    volatile boolean cancelled;
     /** The client's key, once authenticated. */
     ClientKey key;
     /** The key's rate limits' hold on this request: released and settled once, when it is recorded. */
