@@ -59,7 +59,8 @@ public final class UsageJournal {
         StringBuilder lines = new StringBuilder();
         for (UsageRecord r : records) lines.append(Json.MAPPER.writeValueAsString(r)).append('\n');
         try {
-            if (file.getParent() != null) Files.createDirectories(file.getParent());
+            // createDirectories throws and catches an exception when the folder is there: once, not per append
+            if (file.getParent() != null && !Files.isDirectory(file.getParent())) Files.createDirectories(file.getParent());
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
                 ByteBuffer bytes = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
                 while (bytes.hasRemaining()) channel.write(bytes);

@@ -43,6 +43,8 @@ public class UsageLedger implements SmartLifecycle {
     private static final int BATCH = 500;
     /** Records the spiller appends to the journal at once. */
     private static final int SPILL_CHUNK = 5_000;
+    /** Records replayed from the journal in one pass of the writer, between two looks at the queue. */
+    private static final int REPLAY_PASS = 10 * BATCH;
     /** How long records wait for company: one transaction (and one balance read) per batch, not per record. */
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(10);
@@ -342,10 +344,14 @@ public class UsageLedger implements SmartLifecycle {
             drain(heldBack, batch, Integer.MAX_VALUE);
             take(batch, BATCH);
             full = batch.size() >= BATCH;
-            if (!journal.isEmpty() && System.nanoTime() >= nextRetry) {
+            // the queue before the journal while the store answers: a replay that let the traffic queue up
+            // behind it had it spilled to the journal again, and the store then took every record through the
+            // file, its writing and reading costing more than the store, so that it never caught up
+            if (!journal.isEmpty() && System.nanoTime() >= nextRetry && !(storeUp && full)) {
                 if (!replayJournal()) nextRetry = System.nanoTime() + RETRY_NANOS;
             }
-            if (!batch.isEmpty() && !(journal.isEmpty() && write(batch))) toJournal(batch);
+            // a store that is away is tried by the replay alone, every RETRY_NANOS, not by every batch
+            if (!batch.isEmpty() && !((journal.isEmpty() || storeUp) && write(batch))) toJournal(batch);
             if (running && storeUp && !full && System.nanoTime() >= nextPurge) purgeSome();
             if (running && storeUp && (System.nanoTime() >= nextPeriods || periodsInUse.size() > periods.size())) refreshPeriods();
         }
@@ -473,8 +479,11 @@ public class UsageLedger implements SmartLifecycle {
         // stopping: what is left of the file waits for the next start, rather than the stop for the replay
         if (!running) return false;
         long[] replayed = {0};
+        boolean[] enough = {false};
         UsageJournal.Replay replay = journal.replay(journalReplayedTo, BATCH, chunk -> {
             if (!running) return false;
+            // a pass is bounded, so that the queue is seen to between passes
+            if (replayed[0] >= REPLAY_PASS) return !(enough[0] = true);
             if (!call(store.write(chunk), "replay the usage journal")) return false;
             settle(chunk);
             replayed[0] += chunk.size();
@@ -482,6 +491,7 @@ public class UsageLedger implements SmartLifecycle {
         });
         journalReplayedTo = replay.offset();
         if (replayed[0] > 0) refreshBalances();
+        if (enough[0]) return true; // more to replay, at the next pass
         if (!replay.complete()) return false;
         if (!journal.clearIfReplayedTo(journalReplayedTo)) return true; // the file grew behind the reader: the next pass reads on
         journalReplayedTo = 0;

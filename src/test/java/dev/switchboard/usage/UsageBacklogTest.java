@@ -70,6 +70,33 @@ class UsageBacklogTest {
         assertThat(store.balances().block(Duration.ofSeconds(10)).get("team-a").used()).isEqualTo(RECORDS * CREDITS);
     }
 
+    /**
+     * A long journal is replayed a pass at a time, and what queues meanwhile goes to the store straight: had it
+     * waited for the whole file, or gone to the file's end, the traffic of a busy gateway would queue behind the
+     * replay, spill to the journal again, and reach the store only through the file for as long as the load lasts.
+     */
+    @Test
+    void whileALongJournalIsReplayedTheTrafficGoesToTheStoreStraight() throws Exception {
+        int journaled = 20_000;
+        List<UsageRecord> earlier = new ArrayList<>();
+        for (int i = 0; i < journaled; i++) earlier.add(record());
+        new UsageJournal(dir.resolve("journal.jsonl")).append(earlier); // left by a run that could not store them
+        GatedStore store = new GatedStore(dir);
+        ledger = TestStores.ledger(store, dir, new SimpleMeterRegistry(), BOUND);
+        ledger.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.waiting() == 1); // held in the replay's first write
+
+        UsageRecord live = record();
+        store.watchFor(live.requestId());
+        ledger.record(live);
+        store.allow(1_000);
+        await().atMost(Duration.ofSeconds(20)).until(() -> count(store) == journaled + 1 && !Files.exists(dir.resolve("journal.jsonl")));
+        assertThat(store.writtenBeforeWatched())
+                .as("journal records stored before the record that queued as the replay began")
+                .isPositive().isLessThan(journaled);
+        assertThat(store.written()).as("none twice").isEqualTo(journaled + 1);
+    }
+
     @Test
     void aReplayCutShortGoesOnWhereItStopped() {
         UsageJournal journal = new UsageJournal(dir.resolve("journal.jsonl"));
@@ -122,6 +149,8 @@ class UsageBacklogTest {
         private final AtomicInteger written = new AtomicInteger();
         private volatile int failAt;
         private volatile boolean migrated;
+        private volatile String watched;
+        private volatile int writtenBeforeWatched = -1;
 
         GatedStore(Path dir) {
             super(TestStores.sqlite(dir));
@@ -137,8 +166,20 @@ class UsageBacklogTest {
             return Mono.defer(() -> {
                 permits.acquireUninterruptibly();
                 if (writes.incrementAndGet() == failAt) return Mono.error(new IllegalStateException("the store went away"));
-                return super.write(records).doOnSuccess(ignored -> written.addAndGet(records.size()));
+                return super.write(records).doOnSuccess(ignored -> {
+                    if (records.stream().anyMatch(r -> r.requestId().equals(watched))) writtenBeforeWatched = written.get();
+                    written.addAndGet(records.size());
+                });
             });
+        }
+
+        void watchFor(String requestId) {
+            watched = requestId;
+        }
+
+        /** How many records had been written before the write that held the watched one; -1 until then. */
+        int writtenBeforeWatched() {
+            return writtenBeforeWatched;
         }
 
         void failWrite(int n) {
