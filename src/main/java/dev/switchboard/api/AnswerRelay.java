@@ -314,7 +314,8 @@ class AnswerRelay {
                         if (translator.answered()) context.answered = true;
                         if (out.length > 0) sink.next(BUFFERS.wrap(out));
                     })
-                    .concatWith(Mono.fromCallable(translator::end)
+                    // a body cut by the exchange's cancel has no end to translate: it would read as a broken stream
+                    .concatWith(Mono.fromCallable(() -> context.cancelled ? new byte[0] : translator.end())
                             .filter(end -> end.length > 0)
                             .map(BUFFERS::wrap));
         }
@@ -328,6 +329,7 @@ class AnswerRelay {
                     if (context.conversation != null) context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
                 })
                 .onErrorResume(e -> {
+                    if (context.cancelled) return Mono.empty(); // the cancel's doing, not the upstream's
                     GatewayException broken = streamBroken(context, e);
                     context.streamBroke = true;
                     health.failed(sinceStart(answer), broken.getMessage());

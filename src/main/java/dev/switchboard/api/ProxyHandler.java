@@ -65,10 +65,12 @@ public class ProxyHandler {
                 // the connection closed while the upstream was still working on the request: the server cancels
                 // the exchange, which closes the upstream connection; the request is recorded, as cancelled.
                 // doFinally sees only the first of complete and cancel: a cancel after the answer records nothing
+                // (the record is taken once). A relay that completed as the cancel came, on another thread, may
+                // have ended before its body recorded anything: that is recorded here too
                 .doFinally(signal -> {
-                    if (signal == SignalType.CANCEL) completion.finished(context, SignalType.CANCEL);
+                    if (signal == SignalType.CANCEL || context.cancelled) completion.finished(context, SignalType.CANCEL);
                     if (context.body != null) context.body.release();
-                    if (!context.recorded) context.trace.end(context.status); // a recorded request's span ends with its record
+                    if (!context.recorded()) context.trace.end(context.status); // a recorded request's span ends with its record
                 })
                 // last, so that it runs first: before the cancel reaches the upstream exchange and closes it
                 .doOnCancel(() -> context.cancelled = true);

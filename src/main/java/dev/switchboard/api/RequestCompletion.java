@@ -114,8 +114,7 @@ class RequestCompletion {
      * @return false if the record was handed over already
      */
     private boolean record(RequestContext context, Outcome outcome) {
-        if (context.recorded) return false;
-        context.recorded = true;
+        if (!context.takeRecord()) return false;
         KeyRateLimits.Admission admission = context.admission;
         admission.release();
         Budgets.Reservation reservation = context.reservation;

@@ -12,6 +12,16 @@ import dev.switchboard.usage.UsageMeter;
  * way, one thread at a time; each group of fields below has one writer, named above it.
  */
 final class RequestContext {
+    private static final java.lang.invoke.VarHandle RECORDED;
+
+    static {
+        try {
+            RECORDED = java.lang.invoke.MethodHandles.lookup().findVarHandle(RequestContext.class, "recorded", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final String requestId;
     final ApiEndpoint endpoint;
     /** The routes the request started with: a reload while it runs changes nothing for it. */
@@ -78,13 +88,25 @@ final class RequestContext {
     long firstByteNanos;
 
     // written by RequestCompletion
-    /** The request's record has been handed to the ledger. */
-    boolean recorded;
+    /**
+     * The request's record has been handed to the ledger. Taken by compare-and-set: a client's cancel on its
+     * event loop and the upstream's end on another may both try to record the request.
+     */
+    private volatile boolean recorded;
 
     RequestContext(String requestId, ApiEndpoint endpoint, RouteTable table) {
         this.requestId = requestId;
         this.endpoint = endpoint;
         this.table = table;
+    }
+
+    /** True for the one caller that gets to record the request. */
+    boolean takeRecord() {
+        return RECORDED.compareAndSet(this, false, true);
+    }
+
+    boolean recorded() {
+        return recorded;
     }
 
     void firstByteSent() {
