@@ -322,14 +322,21 @@ class AnswerRelay {
         return events
                 .doOnNext(b -> context.firstByteSent())
                 .doOnComplete(() -> {
-                    // cut by the exchange's cancel, whose failover released the target: no verdict, nothing to store
-                    if (context.cancelled) return;
+                    // cut by the exchange's cancel: no verdict on the target, whose permission goes back as a
+                    // cancelled stream's does, and nothing to store
+                    if (context.cancelled) {
+                        health.release();
+                        return;
+                    }
                     health.succeeded(sinceStart(answer));
                     // a Responses stream's last response object, kept when its conversation is stored
                     if (context.conversation != null) context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
                 })
                 .onErrorResume(e -> {
-                    if (context.cancelled) return Mono.empty(); // the cancel's doing, not the upstream's
+                    if (context.cancelled) { // the cancel's doing, not the upstream's
+                        health.release();
+                        return Mono.empty();
+                    }
                     GatewayException broken = streamBroken(context, e);
                     context.streamBroke = true;
                     health.failed(sinceStart(answer), broken.getMessage());

@@ -483,7 +483,10 @@ public class UsageLedger implements SmartLifecycle {
         UsageJournal.Replay replay = journal.replay(journalReplayedTo, BATCH, chunk -> {
             if (!running) return false;
             // a pass is bounded, so that the queue is seen to between passes
-            if (replayed[0] >= REPLAY_PASS) return !(enough[0] = true);
+            if (replayed[0] >= REPLAY_PASS) {
+                enough[0] = true;
+                return false;
+            }
             if (!call(store.write(chunk), "replay the usage journal")) return false;
             settle(chunk);
             replayed[0] += chunk.size();
