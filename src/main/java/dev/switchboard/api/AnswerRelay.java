@@ -86,15 +86,12 @@ class AnswerRelay {
 
     private final RequestCompletion completion;
     private final GatewayMetrics metrics;
-    /** How long a stream waits silent, for its answer or its next event, before a comment goes. */
-    private final Duration keepaliveSilence;
     private final StreamKeepalive keepalive;
 
     AnswerRelay(RequestCompletion completion, GatewayMetrics metrics, GatewayProperties properties) {
         this.completion = completion;
         this.metrics = metrics;
-        this.keepaliveSilence = properties.streamKeepalive();
-        this.keepalive = new StreamKeepalive(keepaliveSilence);
+        this.keepalive = new StreamKeepalive(properties.streamKeepalive());
     }
 
     /**
@@ -106,13 +103,13 @@ class AnswerRelay {
      * in the client's protocol, and the head names no upstream.
      */
     Mono<Void> relay(Mono<FailoverLoop.Answer> answer, RequestContext context, HttpServerResponse response) {
-        if (!context.stream || keepaliveSilence.isZero() || keepaliveSilence.isNegative()) {
+        if (!context.stream || !keepalive.on()) {
             return answer.flatMap(a -> relayAnswer(a, context, response));
         }
         return Mono.defer(() -> {
             AwaitedAnswer awaited = new AwaitedAnswer(answer, context);
             return awaited.arrived.asMono().map(Optional::of)
-                    .timeout(keepaliveSilence, Mono.fromSupplier(Optional::empty), timerOf(response))
+                    .timeout(keepalive.silence(), Mono.fromSupplier(Optional::empty), timerOf(response))
                     .flatMap(first -> first.isPresent()
                             ? awaited.take().flatMap(a -> relayAnswer(a, context, response))
                             : relayCommittedEarly(awaited, context, response))
@@ -126,14 +123,8 @@ class AnswerRelay {
      * One per event loop, and the loops are fixed for the server's life.
      */
     private static Scheduler timerOf(HttpServerResponse response) {
-        Scheduler[] timer = {Schedulers.parallel()};
-        response.withConnection(connection -> {
-            if (connection.channel().isRegistered()) {
-                timer[0] = LOOP_TIMERS.computeIfAbsent(connection.channel().eventLoop(),
-                        loop -> Schedulers.fromExecutorService(loop, "event-loop-timer"));
-            }
-        });
-        return timer[0];
+        EventLoop loop = loopOf(response);
+        return loop == null ? Schedulers.parallel() : LOOP_TIMERS.computeIfAbsent(loop, l -> Schedulers.fromExecutorService(l, "event-loop-timer"));
     }
 
     /** The client connection's event loop, whose sweep keeps its streams alive; null if it has no connection any more. */

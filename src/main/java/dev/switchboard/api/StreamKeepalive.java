@@ -54,6 +54,16 @@ final class StreamKeepalive {
         this.sweepNanos = Math.max(silenceNanos / 4, TimeUnit.MILLISECONDS.toNanos(10));
     }
 
+    /** Whether comments go at all: a silence of zero or less turns them off. */
+    boolean on() {
+        return silenceNanos > 0;
+    }
+
+    /** How long a stream waits silent, for its answer or its next event, before a comment goes. */
+    Duration silence() {
+        return Duration.ofNanos(silenceNanos);
+    }
+
     /**
      * The stream's events, with a comment after each silence.
      *
@@ -61,7 +71,7 @@ final class StreamKeepalive {
      * @param answered whether the client has had the answer's closing event
      */
     Flux<ByteBuf> around(Flux<ByteBuf> events, EventLoop loop, BooleanSupplier answered) {
-        if (silenceNanos <= 0 || loop == null) return events;
+        if (!on() || loop == null) return events;
         return new KeptAlive(events, sweeps.computeIfAbsent(loop, Sweep::new), answered);
     }
 
