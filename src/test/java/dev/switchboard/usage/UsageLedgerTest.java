@@ -120,6 +120,27 @@ class UsageLedgerTest {
     }
 
     @Test
+    void theStoreGetsEachRecordWholeAsItWasQueued() {
+        // the queue holds the records' entries in the record log, and the writer reads them back from there
+        List<UsageRecord> queued = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            queued.add(new UsageRecord(RecordId.next(), "req-" + i, Instant.parse("2026-12-06T10:00:00.123456Z").plusSeconds(i), "team-" + i % 3,
+                    i % 2 == 0 ? ApiEndpoint.MESSAGES : ApiEndpoint.RESPONSES, "m" + i % 4, "up-" + i % 2, i % 5 == 0 ? null : "model-" + i,
+                    i % 2 == 0, 200 + i, i % 3 == 0 ? Outcome.CLIENT_CANCELLED : Outcome.OK, 1 + i % 3, 100 + i, 20 + i, i, 2 * i, 3 * i,
+                    i % 2 == 0 ? UsageSource.UPSTREAM : UsageSource.ESTIMATED, new BigDecimal("0.000123"), 124 + i,
+                    i % 2 == 0 ? null : new BigDecimal("0.0001"), i % 3 == 0 ? new BigDecimal("12.5") : null, 12 + i, i % 2 == 0 ? null : 40L + i));
+        }
+        onLoop(() -> {
+            queued.forEach(ledger::record);
+            return null;
+        });
+        ledger.stop();
+
+        List<UsageRecord> stored = store.find(null, null, null, null, null, 100).collectList().block(WAIT);
+        assertThat(stored).usingRecursiveFieldByFieldElementComparator().containsExactlyInAnyOrderElementsOf(queued);
+    }
+
+    @Test
     void aRecordNeedsCountingOnlyWhenATargetAnsweredWithoutUsage() {
         Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), AuthStyle.BEARER, "sk",
                 null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
