@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The benchmark, in one go: the same mock upstream reached directly, through nginx proxy_pass (the floor),
 # through Switchboard (usage recording on), through Spring Cloud Gateway's plain route (src/bench/scg, the
-# WebFlux reference) and through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
-# SCG share, with nothing on it), measured with wrk and a first-event probe; Switchboard also with a Responses
-# API stream it translates to the mock's chat completions (first event); then one table; then 2,000
+# WebFlux reference), through a bare Reactor Netty proxy (BareReactorNettyProxy: the stack Switchboard and
+# SCG share, with nothing on it) and through the same bare proxy recording each answer in the usage ledger,
+# measured with wrk and a first-event probe; Switchboard also with a Responses API stream it translates to
+# the mock's chat completions (first event); then one table; then 2,000
 # streams held open at once through Switchboard while its RSS is sampled. Switchboard is measured again with
 # a key whose rate limits and budget are all on (bench-limited, never reached): in memory, and, when Redis
 # answers on REDIS_URL (default redis://127.0.0.1:6379), through Redis on a second gateway.
@@ -389,6 +390,18 @@ read -r r_rps r_p50 r_p99 r_p50one r_p99one r_first r_cpu r_jit <<< "$(measure b
 kill "$bare_pid" 2>/dev/null || true
 wait "$bare_pid" 2>/dev/null || true
 
+# the same bare proxy recording every plain answer in Switchboard's usage ledger on its embedded store (record
+# log, queue, writer, SQLite file): the floor of a gateway that records each request on the same two cores
+mkdir -p "$work/floor"
+MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/floor-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
+  --ledger "$work/floor" > "$work/floor.log" 2>&1 &
+floor_pid=$!
+pids+=($floor_pid)
+answers $bare_port
+read -r f_rps f_p50 f_p99 f_p50one f_p99one f_first f_cpu f_jit <<< "$(measure floor $bare_port "$warmup" "$floor_pid")"
+kill "$floor_pid" 2>/dev/null || true
+wait "$floor_pid" 2>/dev/null || true
+
 hold_streams "$gateway_pid"
 sleep 1  # the ledger's writer stores a batch every 100 ms
 records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
@@ -405,12 +418,14 @@ printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "+limits" "$l_rps" "$l_p50" 
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "+redis" "$q_rps" "$q_p50" "$q_p99" "$q_p50one" "$q_p99one" "$q_first" "${q_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "spring-cg" "$g_rps" "$g_p50" "$g_p99" "$g_p50one" "$g_p99one" "$g_first" "${g_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "bare-rn" "$r_rps" "$r_p50" "$r_p99" "$r_p50one" "$r_p99one" "$r_first" "${r_cpu} us"
+printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "+ledger" "$f_rps" "$f_p50" "$f_p99" "$f_p50one" "$f_p99one" "$f_first" "${f_cpu} us"
 echo "proxy CPU/req: the proxy's own CPU time (user + system) per request answered in the 32-connection run;" \
   "the JIT compiler took ${s_jit} of Switchboard's"
 awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v g="$g_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
-    -v gl="$g_p50one" -v df="$d_first" -v nf="$n_first" -v sf="$s_first" -v gf="$g_first" -v r="$r_rps" -v rl="$r_p50one" -v rf="$r_first" 'BEGIN {
+    -v gl="$g_p50one" -v df="$d_first" -v nf="$n_first" -v sf="$s_first" -v gf="$g_first" -v r="$r_rps" -v rl="$r_p50one" -v rf="$r_first" -v f="$f_rps" 'BEGIN {
   printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f, switchboard/spring-cg %.2f\n", s / d, s / n, s / g
   printf "the stack alone (bare-rn: Reactor Netty server and client, nothing else): bare-rn/nginx %.2f, bare-rn/spring-cg %.2f, switchboard/bare-rn %.2f\n", r / n, r / g, s / r
+  printf "the stack with usage recorded (+ledger: bare-rn recording each answer in the ledger): +ledger/bare-rn %.2f, switchboard/+ledger %.2f\n", f / r, s / f
   printf "added p50 latency at 1 connection: nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nl - dl, sl - dl, gl - dl, rl - dl
   printf "added time to first SSE event (p50): nginx +%.3f ms, switchboard +%.3f ms, spring-cg +%.3f ms, bare-rn +%.3f ms\n", nf - df, sf - df, gf - df, rf - df }'
 echo "switchboard, a Responses API stream translated to chat completions: first event $responses_first ms (chat passthrough p50 ${s_first} ms)"
@@ -420,7 +435,7 @@ echo "streams at 32 connections (six upstream events each): chat passed through 
 echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options); usage records stored: ${records:-none} for ${answered} requests wrk saw answered (plus the probe's and the held streams)"
 echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "collections while wrk measured (each run ${duration}): switchboard $(cat "$work/switchboard-gc-pauses.txt" 2>/dev/null);" \
-  "bare proxy $(cat "$work/bare-gc-pauses.txt" 2>/dev/null)"
+  "bare proxy $(cat "$work/bare-gc-pauses.txt" 2>/dev/null); bare proxy with the ledger $(cat "$work/floor-gc-pauses.txt" 2>/dev/null)"
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
 echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
