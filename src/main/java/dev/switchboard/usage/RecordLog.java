@@ -100,30 +100,6 @@ public final class RecordLog {
         }
     }
 
-    /**
-     * One logged record: where its copy is, to be read back when the writer takes it (so the heap does not
-     * hold the records waiting for the writer), and its segment to settle once it is stored or journaled.
-     */
-    static final class Entry {
-        private final Segment segment;
-        private final int position;
-
-        private Entry(Segment segment, int position) {
-            this.segment = segment;
-            this.position = position;
-        }
-
-        /** The record as it was logged. Its segment is not retired, nor the entry overwritten, before it is settled. */
-        UsageRecord read() {
-            int length = segment.map.getInt(position + 4);
-            return decode(segment.map.slice(position + ENTRY_HEADER, length));
-        }
-
-        void settle() {
-            segment.settle();
-        }
-    }
-
     private RecordLog(Path dir) {
         this.dir = dir;
     }
@@ -203,11 +179,11 @@ public final class RecordLog {
     }
 
     /**
-     * Copies the record into the active segment; returns its entry, to read it back and to settle once it is
-     * stored or journaled, or null if it could not be logged (no spare ready: the store and the journal are both
-     * far behind). Never blocks.
+     * Copies the record into the active segment; returns the segment to settle once the record is stored or
+     * journaled, or null if it could not be logged (no spare ready: the store and the journal are both far
+     * behind). Never blocks.
      */
-    Entry append(UsageRecord record) {
+    Segment append(UsageRecord record) {
         ByteBuffer payload = SCRATCH.get().clear();
         try {
             encode(record, payload);
@@ -233,7 +209,7 @@ public final class RecordLog {
                 s.map.putInt(pos + 4, length);
                 s.map.putInt(pos + 16, checksum);
                 s.map.putInt(pos, ENTRY_MAGIC);
-                return new Entry(s, pos);
+                return s;
             }
             s.started.decrementAndGet();
             Segment next = spares.poll();

@@ -74,17 +74,8 @@ public class UsageLedger implements SmartLifecycle {
     /** Every key's credits since a period's start: the store's sum, plus this replica's writes since. */
     private record PeriodSpend(Instant start, Map<String, Long> used) {}
 
-    /**
-     * A record waiting for the writer: its entry in the record log, read back when it is written, or the record
-     * itself when it could not be logged. Records wait up to a linger and longer while the writer is behind:
-     * held on the heap, every young collection copied them, and its pauses were the tail latency under load
-     * (docs/benchmark.md); the log holds them anyway.
-     */
-    private record Queued(RecordLog.Entry logged, UsageRecord unlogged) {
-        UsageRecord record() {
-            return logged != null ? logged.read() : unlogged;
-        }
-    }
+    /** A record waiting for the writer, with the log segment to settle once it is stored or journaled (null if not logged). */
+    private record Queued(UsageRecord record, RecordLog.Segment segment) {}
 
     private final UsageStore store;
     private final UsageJournal journal;
@@ -160,8 +151,7 @@ public class UsageLedger implements SmartLifecycle {
             return;
         }
         if (record.credits() > 0) unwritten.computeIfAbsent(record.key(), k -> new AtomicLong()).addAndGet(record.credits());
-        RecordLog.Entry logged = recordLog.append(record);
-        queue.add(logged != null ? new Queued(logged, null) : new Queued(null, record));
+        queue.add(new Queued(record, recordLog.append(record)));
         queued.increment();
         if (queued.sum() > maxQueued && spiller != null) LockSupport.unpark(spiller);
     }
@@ -476,7 +466,7 @@ public class UsageLedger implements SmartLifecycle {
     /** The records are in the store or the journal: their copies in the log may go. */
     private static void settleLog(List<Queued> queued) {
         for (Queued q : queued) {
-            if (q.logged() != null) q.logged().settle();
+            if (q.segment() != null) q.segment().settle();
         }
     }
 

@@ -121,7 +121,7 @@ class UsageLedgerTest {
 
     @Test
     void theStoreGetsEachRecordWholeAsItWasQueued() {
-        // the queue holds the records' entries in the record log, and the writer reads them back from there
+        // every field the event loop queued is what the store keeps
         List<UsageRecord> queued = new java.util.ArrayList<>();
         for (int i = 0; i < 50; i++) {
             queued.add(new UsageRecord(RecordId.next(), "req-" + i, Instant.parse("2026-12-06T10:00:00.123456Z").plusSeconds(i), "team-" + i % 3,
