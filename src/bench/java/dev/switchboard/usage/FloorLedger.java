@@ -13,7 +13,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * The usage ledger alone, as the gateway wires it on its embedded store (record log, journal, SQLite file,
  * Prometheus meters), for {@code BareReactorNettyProxy}'s {@code --ledger} mode: the stack's floor with every
  * request recorded. Its records are the shape of the benchmark's: the usage the mock reports, priced as
- * {@code bench.yaml} prices it (250 and 12 tokens, 127 credits); nothing is parsed to get them, so what this costs is the recording alone.
+ * {@code bench.yaml} prices it (250 and 12 tokens, 127 credits); nothing is parsed to get them, so what this
+ * costs is the recording alone. Stopped with the JVM, as the gateway's is: what is queued is written first.
  */
 public final class FloorLedger {
     private static final BigDecimal COST = new BigDecimal("0.0001264");
@@ -32,6 +33,7 @@ public final class FloorLedger {
         UsageLedger ledger = new UsageLedger(store, journal, RecordLog.open(dir.resolve("usage-log"), journal), UsageLedger.Retention.FOREVER,
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         ledger.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(ledger::stop, "floor-ledger-stop"));
         return new FloorLedger(ledger);
     }
 
