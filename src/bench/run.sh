@@ -379,28 +379,31 @@ scg_rss_mb=$(( $(ps -o rss= -p "$scg_pid") / 1024 ))
 kill "$scg_pid" 2>/dev/null || true
 wait "$scg_pid" 2>/dev/null || true  # its shutdown done before the held streams start
 
+# the bare proxy measured as the others, then stopped: $1 its name (logs, GC log), the rest its arguments after
+# the ports -> $bare_line (measure's line)
+measure_bare() {
+  local name=$1 pid
+  shift
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
+    "$bare_port" "$mock_port" "$@" > "$work/$name.log" 2>&1 &
+  pid=$!
+  pids+=($pid)
+  answers $bare_port
+  bare_line="$(measure "$name" $bare_port "$warmup" "$pid")"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 # the floor of the stack itself: Reactor Netty's server and client, no Spring, JSON, routing or usage; same
 # JVM flags and warm-up. Switchboard's distance from it is Switchboard's own work, SCG's is SCG's
-MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/bare-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
-  > "$work/bare.log" 2>&1 &
-bare_pid=$!
-pids+=($bare_pid)
-answers $bare_port
-read -r r_rps r_p50 r_p99 r_p50one r_p99one r_first r_cpu r_jit <<< "$(measure bare $bare_port "$warmup" "$bare_pid")"
-kill "$bare_pid" 2>/dev/null || true
-wait "$bare_pid" 2>/dev/null || true
+measure_bare bare
+read -r r_rps r_p50 r_p99 r_p50one r_p99one r_first r_cpu r_jit <<< "$bare_line"
 
 # the same bare proxy recording every plain answer in Switchboard's usage ledger on its embedded store (record
 # log, queue, writer, SQLite file): the floor of a gateway that records each request on the same two cores
 mkdir -p "$work/floor"
-MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/floor-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
-  --ledger "$work/floor" > "$work/floor.log" 2>&1 &
-floor_pid=$!
-pids+=($floor_pid)
-answers $bare_port
-read -r f_rps f_p50 f_p99 f_p50one f_p99one f_first f_cpu f_jit <<< "$(measure floor $bare_port "$warmup" "$floor_pid")"
-kill "$floor_pid" 2>/dev/null || true
-wait "$floor_pid" 2>/dev/null || true
+measure_bare floor --ledger "$work/floor"
+read -r f_rps f_p50 f_p99 f_p50one f_p99one f_first f_cpu f_jit <<< "$bare_line"
 
 hold_streams "$gateway_pid"
 sleep 1  # the ledger's writer stores a batch every 100 ms
