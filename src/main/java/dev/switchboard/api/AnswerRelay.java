@@ -194,7 +194,7 @@ class AnswerRelay {
         RateLimitHeaders limits = context.admission.headers();
         if (limits != null) limits.writeTo(headers);
         Flux<ByteBuf> events = awaited.take()
-                .flatMapMany(answer -> eventsAfterEarlyHead(answer, context))
+                .flatMapMany(answer -> eventsAfterEarlyHead(answer, context, loopOf(response)))
                 .onErrorResume(e -> Mono.fromSupplier(() -> Unpooled.wrappedBuffer(
                         ErrorEnvelope.streamEvent(context.endpoint.protocol(), answeredWithError(e, context)))));
         // a client that leaves while the failover still works is seen here, as the body is cancelled
@@ -204,11 +204,11 @@ class AnswerRelay {
     }
 
     /** What follows a head sent early: the stream a target delivered; anything else fails as an error event. */
-    private Flux<ByteBuf> eventsAfterEarlyHead(FailoverLoop.Answer answer, RequestContext context) {
+    private Flux<ByteBuf> eventsAfterEarlyHead(FailoverLoop.Answer answer, RequestContext context, EventLoop loop) {
         return switch (answer.outcome()) {
             case AttemptOutcome.Delivered d when d.streaming() -> {
                 context.status = d.response().getStatusCode().value();
-                yield stream(d.response(), answer, context).map(NettyDataBufferFactory::toByteBuf);
+                yield stream(d.response(), answer, context, loop).map(NettyDataBufferFactory::toByteBuf);
             }
             case AttemptOutcome.Delivered d -> Flux.error(new GatewayException(ErrorKind.UPSTREAM_UNREACHABLE,
                     "Upstream '" + context.upstream + "' answered the stream request with a whole answer"));
@@ -242,7 +242,7 @@ class AnswerRelay {
             writeHead(response, from, context, translator.passthrough() ? null : MediaType.TEXT_EVENT_STREAM_VALUE);
             // Reactor Netty flushes whenever its queue runs empty, which is after every event that arrives on its
             // own, and it releases the events still queued when the client drops the connection
-            return sendBuffers(response, keepalive.around(stream(upstream, answer, context).map(NettyDataBufferFactory::toByteBuf),
+            return sendBuffers(response, keepalive.around(stream(upstream, answer, context, loopOf(response)).map(NettyDataBufferFactory::toByteBuf),
                     loopOf(response), () -> context.answered));
         }
         byte[] toClient;
@@ -257,7 +257,7 @@ class AnswerRelay {
             return Mono.error(e);
         }
         writeHead(response, from, context, translator.passthrough() ? null : MediaType.APPLICATION_JSON_VALUE);
-        return sendWhole(response, toClient, context);
+        return completion.kept(context, loopOf(response)).then(Mono.defer(() -> sendWhole(response, toClient, context)));
     }
 
     /**
@@ -287,7 +287,7 @@ class AnswerRelay {
      * A stream, whole events at a time. Its end is the target's health verdict: complete is a success, a break
      * is a failure and becomes an error event for the client, a client leaving says nothing about the target.
      */
-    private Flux<DataBuffer> stream(ClientHttpResponse response, FailoverLoop.Answer answer, RequestContext context) {
+    private Flux<DataBuffer> stream(ClientHttpResponse response, FailoverLoop.Answer answer, RequestContext context, EventLoop loop) {
         TargetHealth health = answer.health();
         StreamTranslator translator = answer.translator().stream();
         // the tap reads the upstream's own events; a translated stream's usage chunk goes to the translator
@@ -311,7 +311,14 @@ class AnswerRelay {
                             .map(BUFFERS::wrap));
         }
         return events
-                .doOnNext(b -> context.firstByteSent())
+                .doOnNext(b -> {
+                    context.firstByteSent();
+                    // a Responses stream's closing event is about to go: its response is stored from now on
+                    if (context.conversation != null && context.keeping == null && (translator != null ? translator.answered() : tap.answered())) {
+                        context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
+                        completion.keep(context);
+                    }
+                })
                 .doOnComplete(() -> {
                     // cut by the exchange's cancel: no verdict on the target, whose permission goes back as a
                     // cancelled stream's does, and nothing to store
@@ -320,9 +327,9 @@ class AnswerRelay {
                         return;
                     }
                     health.succeeded(sinceStart(answer));
-                    // a Responses stream's last response object, kept when its conversation is stored
-                    if (context.conversation != null) context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
                 })
+                // stored before the stream's end goes: a client that read it to its end can continue it anywhere
+                .concatWith(completion.kept(context, loop).then(Mono.empty()))
                 .onErrorResume(e -> {
                     if (context.cancelled) { // the cancel's doing, not the upstream's
                         health.release();

@@ -1,5 +1,7 @@
 package dev.switchboard.api;
 
+import java.util.concurrent.Executor;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -14,10 +16,11 @@ import dev.switchboard.limits.KeyRateLimits;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The end of a request: its usage record handed to the ledger (once, however the answer ended), its metrics,
- * and its access log line.
+ * its access log line, and a Responses API answer's turn stored before the answer's end goes.
  */
 @Component
 class RequestCompletion {
@@ -59,7 +62,6 @@ class RequestCompletion {
         if (context.meter == null) return; // no identified client: nothing to record
         Outcome outcome = outcome(context, signal, drain.cutting());
         if (!record(context, outcome)) return;
-        if (outcome == Outcome.OK) store(context);
         metrics.request(context.alias, context.upstream, context.status, outcome.wireName(), context.elapsedNanos());
         if (access.isInfoEnabled()) {
             // the same fields twice: in the text, for the plain log, and as key-value pairs, which Spring Boot's
@@ -77,12 +79,35 @@ class RequestCompletion {
         }
     }
 
-    /** A Responses API answer kept for {@code previous_response_id} and retrieval; its client has it already. */
-    private void store(RequestContext context) {
-        StoredResponses.Turn turn = context.conversation == null ? null : context.conversation.turn();
+    /**
+     * Starts storing a Responses API answer's turn, once, for {@code previous_response_id} and retrieval; called
+     * as the answer's closing event is about to go, so that a read of its id on this replica, which waits for
+     * saves running here, finds it. The save runs to its end even when the client leaves: the answer was whole.
+     */
+    void keep(RequestContext context) {
+        if (context.keeping != null || context.conversation == null || context.streamBroke) return;
+        StoredResponses.Turn turn = context.conversation.turn();
         if (turn == null) return;
-        storedResponses.save(context.keyName, turn).subscribe(null, e -> log.warn("request id={}: response {} could not be stored: {}",
-                context.requestId, turn.id(), e.toString()));
+        context.keeping = storedResponses.save(context.keyName, turn).toFuture().whenComplete((done, e) -> {
+            if (e != null) log.warn("request id={}: response {} could not be stored: {}", context.requestId, turn.id(), e.toString());
+        });
+    }
+
+    /**
+     * The answer's turn stored ({@link #keep} started if it was not), before the end of its body goes: a client
+     * that read the answer to its end finds it on any replica. A database that fails or hangs costs the client
+     * its stored response, never its answer. The body goes on on {@code loop}, the exchange's event loop, when
+     * there is one.
+     */
+    Mono<Void> kept(RequestContext context, Executor loop) {
+        return Mono.defer(() -> {
+            if (!context.cancelled) keep(context);
+            if (context.keeping == null) return Mono.<Void>empty();
+            return Mono.fromFuture(context.keeping, true)
+                    .timeout(StoredResponses.SAVE_WAIT)
+                    .onErrorResume(e -> Mono.empty()) // logged as the save failed; a wait that timed out leaves it running
+                    .publishOn(loop == null ? Schedulers.immediate() : Schedulers.fromExecutor(loop));
+        });
     }
 
     /** The outcome of a request whose answer's body ended with {@code signal}. */

@@ -45,6 +45,8 @@ final class RequestContext {
     RequestBody body;
     /** A Responses API request's turn in its conversation, to be stored once answered; null for other endpoints. */
     Conversation conversation;
+    /** That turn's save, once started: as the answer's closing event is about to go to the client. */
+    java.util.concurrent.CompletableFuture<Void> keeping;
 
     // written by FailoverLoop
     String upstream = "-";

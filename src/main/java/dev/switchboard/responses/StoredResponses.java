@@ -5,6 +5,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +47,20 @@ public class StoredResponses {
         Mono<Long> deleteExpired(Instant now, int limit);
     }
 
+    /**
+     * How long a read waits for a save of the same id still running on this replica before it reads anyway,
+     * and an answer for its response's save before it goes without.
+     */
+    public static final Duration SAVE_WAIT = Duration.ofSeconds(5);
+
     private final Table table;
     private final Duration retention;
+    /**
+     * The saves running on this replica, by response id, each done when its insert ended however it ended.
+     * A client that takes a streamed response's id from its closing event may continue it before the save is
+     * done; its next request, here, waits for it. One entry a request being answered, removed as its insert ends.
+     */
+    private final Map<String, CompletableFuture<Void>> saving = new ConcurrentHashMap<>();
 
     public StoredResponses(Table table, Duration retention) {
         this.table = table;
@@ -58,13 +73,28 @@ public class StoredResponses {
 
     /** Keeps a turn; a response kept before under the same id (a retried store) stays as it was. */
     public Mono<Void> save(String key, Turn turn) {
-        Instant now = Instant.now();
-        return table.insert(key, turn, now, now.plus(retention));
+        return Mono.defer(() -> {
+            Instant now = Instant.now();
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            saving.put(turn.id(), done);
+            return table.insert(key, turn, now, now.plus(retention)).doFinally(signal -> {
+                saving.remove(turn.id(), done);
+                done.complete(null);
+            });
+        });
+    }
+
+    /** Completes once no save of {@code id} runs on this replica, or after {@link #SAVE_WAIT}. */
+    private Mono<Void> saved(String id) {
+        return Mono.defer(() -> {
+            CompletableFuture<Void> running = saving.get(id);
+            return running == null ? Mono.<Void>empty() : Mono.fromFuture(running, true).timeout(SAVE_WAIT, Mono.empty());
+        });
     }
 
     /** The response as its client got it, if this key made it and it has not expired. */
     public Mono<JsonNode> find(String key, String id) {
-        return table.select(key, id, Instant.now()).map(Turn::response);
+        return saved(id).then(Mono.defer(() -> table.select(key, id, Instant.now()))).map(Turn::response);
     }
 
     /**
@@ -72,7 +102,7 @@ public class StoredResponses {
      * oldest first. Empty if this key made no such response, or it expired.
      */
     public Mono<List<JsonNode>> conversation(String key, String id) {
-        return Mono.defer(() -> walk(key, id, new ArrayList<>()))
+        return saved(id).then(Mono.defer(() -> walk(key, id, new ArrayList<>())))
                 .map(turns -> {
                     Collections.reverse(turns);
                     List<JsonNode> items = new ArrayList<>();
@@ -95,7 +125,7 @@ public class StoredResponses {
 
     /** @return whether this key's response was there to delete */
     public Mono<Boolean> delete(String key, String id) {
-        return table.delete(key, id);
+        return saved(id).then(Mono.defer(() -> table.delete(key, id)));
     }
 
     /** Deletes what expired, a batch at a time; returns how many went. */

@@ -371,6 +371,57 @@ class ResponsesIT extends GatewayIT {
         assertThat(text(retrieved)).isEqualTo(text(second));
     }
 
+    /**
+     * The answer, whole or streamed, ends only once its response is stored: a client that read it to its end
+     * finds it on any replica. Shown by holding the ledger file's write lock while the answer comes.
+     */
+    @Test
+    void anAnswerEndsOnlyOnceItsResponseIsStored() throws Exception {
+        wireMock().stubFor(post(TOGETHER).atPriority(1).withRequestBody(matchingJsonPath("$.stream", equalTo("true")))
+                .willReturn(aResponse().withHeader("Content-Type", "text/event-stream").withBody(ProviderShapes.AIMLAPI_STREAM)));
+        wireMock().stubFor(post(TOGETHER).atPriority(5).willReturn(okJson(ProviderShapes.AIMLAPI_COMPLETION)));
+        ResponseCreateParams params = ResponseCreateParams.builder().model("m1-together").input("Hi").build();
+        List<java.util.concurrent.Callable<String>> answers = List.of(
+                () -> client.responses().create(params).id(),
+                () -> {
+                    try (StreamResponse<ResponseStreamEvent> stream = client.responses().createStreaming(params)) {
+                        // read to the stream's end, as the SDKs do before they hand back the final response
+                        return stream.stream().filter(ResponseStreamEvent::isCompleted).toList().getLast().asCompleted().response().id();
+                    }
+                });
+        // each kind once first: the client's first answer loads its classes, which could outlast the wait below
+        for (java.util.concurrent.Callable<String> answer : answers) answer.call();
+        java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < answers.size(); i++) {
+                String id;
+                boolean endedWhileLocked;
+                try (java.sql.Connection lock = java.sql.DriverManager.getConnection("jdbc:sqlite:" + DATA.resolve("switchboard.db"));
+                     java.sql.Statement s = lock.createStatement()) {
+                    s.execute("BEGIN IMMEDIATE"); // the gateway's writes wait (up to its busy timeout); its reads go on
+                    java.util.concurrent.Future<String> answer = caller.submit(answers.get(i));
+                    int upstreamCalls = answers.size() + i + 1;
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                            .until(() -> wireMock().findAll(postRequestedFor(urlEqualTo(TOGETHER))).size() == upstreamCalls);
+                    // the answer is in the gateway; without the wait for its save it reaches the client in milliseconds
+                    try {
+                        answer.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                        endedWhileLocked = true;
+                    } catch (java.util.concurrent.TimeoutException stillWaiting) {
+                        endedWhileLocked = false;
+                    }
+                    s.execute("ROLLBACK");
+                    id = answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                assertThat(endedWhileLocked).as("answer %d ended before its response was stored", i).isFalse();
+                HttpResponse<byte[]> found = raw.send(raw.request("/v1/responses/" + id).header("Authorization", "Bearer " + KEY).GET().build());
+                assertThat(found.statusCode()).as("answer %d", i).isEqualTo(200);
+            }
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
     @Test
     void anotherKeysResponseAnExpiredOrDeletedOneAndAnUnstoredOneAreNotFound() {
         wireMock().stubFor(post(TOGETHER).willReturn(okJson(ProviderShapes.AIMLAPI_COMPLETION)));
@@ -405,9 +456,7 @@ class ResponsesIT extends GatewayIT {
                 .model("m1-together").input("Weather in Paris?").addTool(weatherTool()).build())) {
             id = stream.stream().filter(ResponseStreamEvent::isCompleted).findFirst().orElseThrow().asCompleted().response().id();
         }
-        String streamedId = id;
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
-                raw.send(raw.request("/v1/responses/" + streamedId).header("Authorization", "Bearer " + KEY).GET().build()).statusCode() == 200);
+        // read at once, though the client left at the closing event: a read of a response being saved waits for it
         Response stored = client.responses().retrieve(id);
         assertThat(stored.output().stream().flatMap(i -> i.functionCall().stream()).findFirst().orElseThrow().name()).isEqualTo("get_weather");
     }

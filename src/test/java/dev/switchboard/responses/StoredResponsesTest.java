@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
 import dev.switchboard.protocol.Json;
 import dev.switchboard.store.SqliteDatabase;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 
@@ -61,5 +66,55 @@ class StoredResponsesTest {
         assertThat(stored.find("team-a", "old").block(WAIT)).isNull();
         assertThat(stored.purge().block(WAIT)).isEqualTo(1);
         assertThat(stored.purge().block(WAIT)).isZero();
+    }
+
+    /** A table whose inserts end when the test says, over a real one. */
+    private static final class HeldInserts implements StoredResponses.Table {
+        private final StoredResponses.Table real;
+        final Sinks.Empty<Void> release = Sinks.empty();
+
+        HeldInserts(StoredResponses.Table real) {
+            this.real = real;
+        }
+
+        @Override
+        public Mono<Void> insert(String key, StoredResponses.Turn turn, Instant created, Instant expires) {
+            return release.asMono().then(real.insert(key, turn, created, expires));
+        }
+
+        @Override
+        public Mono<StoredResponses.Turn> select(String key, String id, Instant now) {
+            return real.select(key, id, now);
+        }
+
+        @Override
+        public Mono<Boolean> delete(String key, String id) {
+            return real.delete(key, id);
+        }
+
+        @Override
+        public Mono<Long> deleteExpired(Instant now, int limit) {
+            return real.deleteExpired(now, limit);
+        }
+    }
+
+    @Test
+    void aReadOfAResponseBeingSavedWaitsForItsSave() throws Exception {
+        SqliteDatabase db = SqliteDatabase.open(Files.createTempDirectory("responses").resolve("ledger.db"), SqliteDatabase.Synchronous.NORMAL);
+        HeldInserts table = new HeldInserts(new SqliteResponseTable(db));
+        StoredResponses stored = new StoredResponses(table, Duration.ofDays(30));
+        CompletableFuture<Void> saving = stored.save("team-a", turn("r1", null, "one", "uno")).toFuture();
+        CompletableFuture<JsonNode> found = stored.find("team-a", "r1").toFuture();
+        CompletableFuture<List<JsonNode>> conversation = stored.conversation("team-a", "r1").toFuture();
+        assertThat(saving).isNotDone();
+        assertThat(found).as("read while the save runs").isNotDone();
+        assertThat(conversation).isNotDone();
+
+        table.release.tryEmitEmpty();
+        saving.get(10, TimeUnit.SECONDS);
+        assertThat(found.get(10, TimeUnit.SECONDS).path("id").asString()).isEqualTo("r1");
+        assertThat(conversation.get(10, TimeUnit.SECONDS)).extracting(StoredResponsesTest::said).containsExactly("one", "uno");
+        assertThat(stored.find("team-a", "r2").block(WAIT)).as("no save running: read at once").isNull();
+        db.close();
     }
 }
