@@ -56,7 +56,7 @@ public final class SqliteKeyTable implements KeyTable {
 
     /** The change and the version's count in one transaction: a replica that sees the version sees the change. */
     private Mono<Boolean> changing(String sql, String... parameters) {
-        return db.onPooled(c -> {
+        return db.onPooledWrite(c -> {
             c.setAutoCommit(false);
             try {
                 boolean changed;

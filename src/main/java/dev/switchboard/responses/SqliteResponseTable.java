@@ -21,7 +21,7 @@ public final class SqliteResponseTable implements StoredResponses.Table {
     public Mono<Void> insert(String key, StoredResponses.Turn turn, Instant created, Instant expires) {
         String input = Json.MAPPER.writeValueAsString(turn.input());
         String response = Json.MAPPER.writeValueAsString(turn.response());
-        return db.onPooled(c -> {
+        return db.onPooledWrite(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO stored_responses (id, key_name, previous_response_id, created_at, "
                     + "expires_at, input_items, response) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
                 s.setString(1, turn.id());
@@ -55,7 +55,7 @@ public final class SqliteResponseTable implements StoredResponses.Table {
 
     @Override
     public Mono<Boolean> delete(String key, String id) {
-        return db.onPooled(c -> {
+        return db.onPooledWrite(c -> {
             try (PreparedStatement s = c.prepareStatement("DELETE FROM stored_responses WHERE id = ? AND key_name = ?")) {
                 s.setString(1, id);
                 s.setString(2, key);
@@ -66,7 +66,7 @@ public final class SqliteResponseTable implements StoredResponses.Table {
 
     @Override
     public Mono<Long> deleteExpired(Instant now, int limit) {
-        return db.onPooled(c -> {
+        return db.onPooledWrite(c -> {
             try (PreparedStatement s = c.prepareStatement("DELETE FROM stored_responses WHERE rowid IN "
                     + "(SELECT rowid FROM stored_responses WHERE expires_at < ? LIMIT ?)")) {
                 s.setLong(1, SqliteDatabase.micros(now));

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,13 @@ public final class SqliteDatabase implements LedgerDatabase {
 
     private final Path file;
     private final Path wal;
+    /**
+     * Held by each of this process's writes for its transaction: SQLite has one writer at a time, and a write
+     * that finds another under way sleeps in its busy handler (1, 2, 5, 10 ms and on) where this lock hands over
+     * the moment the other ends. Fair, so that the ledger's batches back to back do not starve a stored
+     * response its client waits for.
+     */
+    private final ReentrantLock writes = new ReentrantLock(true);
     private final SQLiteDataSource direct;
     private final HikariDataSource pool;
 
@@ -120,6 +128,36 @@ public final class SqliteDatabase implements LedgerDatabase {
                 return work.run(c);
             }
         }).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    /** A write on a pooled connection, as a Mono on the bounded-elastic scheduler: one write at a time. */
+    public <T> Mono<T> onPooledWrite(Work<T> work) {
+        return Mono.fromCallable(() -> writing(() -> {
+            try (Connection c = pool.getConnection()) {
+                return work.run(c);
+            }
+        })).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    /** Runs a write transaction of this process's (the ledger writer's batch, say) when no other runs. */
+    public <T> T writing(Write<T> write) throws SQLException {
+        try {
+            writes.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting to write to " + file, e);
+        }
+        try {
+            return write.run();
+        } finally {
+            writes.unlock();
+        }
+    }
+
+    /** A write transaction. */
+    @FunctionalInterface
+    public interface Write<T> {
+        T run() throws SQLException;
     }
 
     /** Work on a JDBC connection. */

@@ -82,6 +82,10 @@ public final class SqliteUsageStore implements UsageStore {
 
     /** Stores what is new of {@code records}; returns how many were. Blocking: the ledger's writer thread's. */
     synchronized int writeNew(List<UsageRecord> records) throws SQLException {
+        return db.writing(() -> writeBatch(records));
+    }
+
+    private int writeBatch(List<UsageRecord> records) throws SQLException {
         try {
             Connection c = writer();
             List<UsageRecord> stored = new ArrayList<>(records.size());
@@ -157,7 +161,7 @@ public final class SqliteUsageStore implements UsageStore {
 
     @Override
     public Mono<Void> grant(String key, long credits) {
-        return db.onPooled(c -> {
+        return db.onPooledWrite(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO key_credits (key_name, granted, used) VALUES (?, ?, 0) "
                     + "ON CONFLICT (key_name) DO UPDATE SET granted = granted + excluded.granted")) {
                 s.setString(1, key);
@@ -306,6 +310,10 @@ public final class SqliteUsageStore implements UsageStore {
     }
 
     private synchronized long purgeNow(Instant recordsBefore, Instant rollupsBefore, int limit) throws SQLException {
+        return db.writing(() -> purgeBatch(recordsBefore, rollupsBefore, limit));
+    }
+
+    private long purgeBatch(Instant recordsBefore, Instant rollupsBefore, int limit) throws SQLException {
         try {
             Connection c = writer();
             long deleted;
