@@ -39,7 +39,10 @@ public final class SqliteDatabase implements LedgerDatabase {
     private static final Logger log = LoggerFactory.getLogger(SqliteDatabase.class);
     /** Past this the writer checkpoints the WAL whole after its batch. */
     public static final long WAL_CHECKPOINT_BYTES = 32L * 1024 * 1024;
-    /** How long a write waits for another (a grant beside the ledger's batch) or a checkpoint for readers. */
+    /**
+     * How long a write waits for another process's (this one's take turns on {@code writes}) or a checkpoint
+     * for readers.
+     */
     private static final int BUSY_TIMEOUT_MS = 5_000;
     private static final int READERS = 4;
 
