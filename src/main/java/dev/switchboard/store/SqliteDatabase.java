@@ -133,13 +133,17 @@ public final class SqliteDatabase implements LedgerDatabase {
         }).subscribeOn(Schedulers.boundedElastic());
     }
 
-    /** A write on a pooled connection, as a Mono on the bounded-elastic scheduler: one write at a time. */
+    /**
+     * A write on a pooled connection, as a Mono on the bounded-elastic scheduler: one write at a time. The
+     * connection is taken before the turn, so that readers holding the pool never keep the ledger's writer
+     * waiting behind a pooled write.
+     */
     public <T> Mono<T> onPooledWrite(Work<T> work) {
-        return Mono.fromCallable(() -> writing(() -> {
+        return Mono.fromCallable(() -> {
             try (Connection c = pool.getConnection()) {
-                return work.run(c);
+                return writing(() -> work.run(c));
             }
-        })).subscribeOn(Schedulers.boundedElastic());
+        }).subscribeOn(Schedulers.boundedElastic());
     }
 
     /** Runs a write transaction of this process's (the ledger writer's batch, say) when no other runs. */
