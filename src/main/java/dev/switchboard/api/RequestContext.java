@@ -1,5 +1,7 @@
 package dev.switchboard.api;
 
+import java.util.concurrent.CompletableFuture;
+
 import dev.switchboard.config.ClientKey;
 import dev.switchboard.limits.KeyRateLimits;
 import dev.switchboard.config.RouteTable;
@@ -46,7 +48,7 @@ final class RequestContext {
     /** A Responses API request's turn in its conversation, to be stored once answered; null for other endpoints. */
     Conversation conversation;
     /** That turn's save, once started: as the answer's closing event is about to go to the client. */
-    java.util.concurrent.CompletableFuture<Void> keeping;
+    CompletableFuture<Void> keeping;
 
     // written by FailoverLoop
     String upstream = "-";

@@ -9,13 +9,24 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -381,7 +392,7 @@ class ResponsesIT extends GatewayIT {
                 .willReturn(aResponse().withHeader("Content-Type", "text/event-stream").withBody(ProviderShapes.AIMLAPI_STREAM)));
         wireMock().stubFor(post(TOGETHER).atPriority(5).willReturn(okJson(ProviderShapes.AIMLAPI_COMPLETION)));
         ResponseCreateParams params = ResponseCreateParams.builder().model("m1-together").input("Hi").build();
-        List<java.util.concurrent.Callable<String>> answers = List.of(
+        List<Callable<String>> answers = List.of(
                 () -> client.responses().create(params).id(),
                 () -> {
                     try (StreamResponse<ResponseStreamEvent> stream = client.responses().createStreaming(params)) {
@@ -390,28 +401,28 @@ class ResponsesIT extends GatewayIT {
                     }
                 });
         // each kind once first: the client's first answer loads its classes, which could outlast the wait below
-        for (java.util.concurrent.Callable<String> answer : answers) answer.call();
-        java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+        for (Callable<String> answer : answers) answer.call();
+        ExecutorService caller = Executors.newSingleThreadExecutor();
         try {
             for (int i = 0; i < answers.size(); i++) {
                 String id;
                 boolean endedWhileLocked;
-                try (java.sql.Connection lock = java.sql.DriverManager.getConnection("jdbc:sqlite:" + DATA.resolve("switchboard.db"));
-                     java.sql.Statement s = lock.createStatement()) {
+                try (Connection lock = DriverManager.getConnection("jdbc:sqlite:" + DATA.resolve("switchboard.db"));
+                     Statement s = lock.createStatement()) {
                     s.execute("BEGIN IMMEDIATE"); // the gateway's writes wait (up to its busy timeout); its reads go on
-                    java.util.concurrent.Future<String> answer = caller.submit(answers.get(i));
+                    Future<String> answer = caller.submit(answers.get(i));
                     int upstreamCalls = answers.size() + i + 1;
-                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    await().atMost(Duration.ofSeconds(10))
                             .until(() -> wireMock().findAll(postRequestedFor(urlEqualTo(TOGETHER))).size() == upstreamCalls);
                     // the answer is in the gateway; without the wait for its save it reaches the client in milliseconds
                     try {
-                        answer.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                        answer.get(1, TimeUnit.SECONDS);
                         endedWhileLocked = true;
-                    } catch (java.util.concurrent.TimeoutException stillWaiting) {
+                    } catch (TimeoutException stillWaiting) {
                         endedWhileLocked = false;
                     }
                     s.execute("ROLLBACK");
-                    id = answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    id = answer.get(10, TimeUnit.SECONDS);
                 }
                 assertThat(endedWhileLocked).as("answer %d ended before its response was stored", i).isFalse();
                 HttpResponse<byte[]> found = raw.send(raw.request("/v1/responses/" + id).header("Authorization", "Bearer " + KEY).GET().build());
