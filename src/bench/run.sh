@@ -175,10 +175,17 @@ measure() {
   echo "$rps $p50 $p99 $p50one $p99one $first $cpu $jit"
 }
 
+# waits (up to a minute and a half) for HeldStreams to be warm, when its measured streams start
+held_warmed() {
+  local i
+  for i in $(seq 1 900); do [ -f "$work/held-warmed" ] && return 0; sleep 0.1; done
+}
+
 # held_streams streams open at once through the gateway ($1: its pid), each held hold_seconds by the mock, its RSS
 # sampled meanwhile -> $held (HeldStreams' lines) and $held_peak (MB)
 hold_streams() {
   local pid=$1 sampler
+  rm -f "$work/held-warmed"
   ( peak=0; while kill -0 "$pid" 2>/dev/null; do
       r=$(ps -o rss= -p "$pid" || echo 0); r=${r// /}
       if [ "${r:-0}" -gt "$peak" ]; then peak=$r; echo $(( peak / 1024 )) > "$work/held-peak"; fi
@@ -189,17 +196,21 @@ hold_streams() {
   # the proxy's CPU while every stream is open and only their events flow (the mock sends one a second on
   # each): 8 s from 3 s after the last stream was sent, before the heap probe's full collection
   local window=8 settle=$(( held_streams / 1000 + 3 ))
-  rm -f "$work/held-event-cpu"
+  rm -f "$work/held-event-cpu" "$work/held-ticks"
   if [ $(( settle + window + 2 )) -lt "$hold_seconds" ]; then
-    ( sleep "$settle"; t0=$(ticks "$pid"); sleep "$window"; t1=$(ticks "$pid")
+    ( held_warmed; sleep "$settle"; t0=$(ticks "$pid"); sleep "$window"; t1=$(ticks "$pid")
       awk -v t=$(( t1 - t0 )) -v hz="$hz" -v n=$(( held_streams * window )) 'BEGIN { printf "%.0f", t * 1e6 / hz / n }' > "$work/held-event-cpu" ) &
     pids+=($!)
   fi
-  local gateway_ticks mock_ticks
-  gateway_ticks=$(ticks "$pid"); mock_ticks=$(ticks "$mock_pid")
-  held=$(timeout $(( hold_seconds + 150 + held_streams / 1000 )) java -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
+  ( held_warmed; echo "$(ticks "$pid") $(ticks "$mock_pid")" > "$work/held-ticks" ) &
+  pids+=($!)
+  # the client's own warm-up goes straight to the mock (-Dbench.warm-port): a cold client and a mock that never
+  # accepted many connections would count in the first streams' times whatever proxy stood between them
+  held=$(timeout $(( hold_seconds + 210 + held_streams / 1000 )) java -Dbench.warm-port="$mock_port" -Dbench.warmed-file="$work/held-warmed" -cp "$cp" dev.switchboard.bench.HeldStreams "$gateway_port" "$held_streams" "$hold_seconds" \
     2> "$work/held.log" || true)
   kill "$sampler" 2>/dev/null || true
+  local gateway_ticks mock_ticks
+  read -r gateway_ticks mock_ticks < "$work/held-ticks" 2>/dev/null || { gateway_ticks=$(ticks "$pid"); mock_ticks=$(ticks "$mock_pid"); }
   held="$held
 cpu_s gateway=$(awk -v t=$(( $(ticks "$pid") - gateway_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }') mock=$(awk -v t=$(( $(ticks "$mock_pid") - mock_ticks )) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')
 proxy CPU an event while all are open: $(cat "$work/held-event-cpu" 2>/dev/null || echo "-") us"
@@ -213,7 +224,8 @@ live_heap_mb() {
 
 # hold_streams with the live heap taken once every stream is open ($1: the JVM's pid) -> $held_live_mb
 hold_streams_measuring_heap() {
-  ( sleep $(( held_streams / 1000 + hold_seconds / 2 )); live_heap_mb "$1" > "$work/held-live" ) &
+  rm -f "$work/held-warmed"
+  ( held_warmed; sleep $(( held_streams / 1000 + hold_seconds / 2 )); live_heap_mb "$1" > "$work/held-live" ) &
   local probe=$!
   pids+=($probe)
   hold_streams "$1"

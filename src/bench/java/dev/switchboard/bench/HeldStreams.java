@@ -1,6 +1,10 @@
 package dev.switchboard.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +28,13 @@ import reactor.netty.resources.LoopResources;
  * Prints {@code streams=N complete=N failed=N peak_open=N}, then {@code first_event_ms p50=.. p99=.. max=..},
  * then the first failures. {@code java ... HeldStreams <port> <streams> [hold-seconds [per-second]]}; gives up
  * 120 s after the last stream's hold would end.
+ * <p>
+ * With {@code -Dbench.warm-port=<the mock's port>} it first opens short streams straight to the mock, each on a
+ * new connection, at the same pace ({@code -Dbench.warm-streams}, 3,000 by default), none of them timed: a fresh
+ * JVM interprets its client's code, and a mock warmed only by keep-alive connections has never accepted many.
+ * Left cold, both counted in the first streams' times (a few hundred milliseconds in the first tenth, straight
+ * to the mock too), whatever proxy stood between them. {@code -Dbench.warmed-file} names a file it writes once
+ * warm, before the first measured stream; the CPU it prints is its own from then on.
  */
 public final class HeldStreams {
     private HeldStreams() {}
@@ -39,6 +50,18 @@ public final class HeldStreams {
         HttpClient client = HttpClient.create(pool).runOn(LoopResources.create("held", 2, true))
                 .responseTimeout(Duration.ofSeconds(60))
                 .headers(h -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer bench-key").set(HttpHeaderNames.CONTENT_TYPE, "application/json"));
+        Integer warmPort = Integer.getInteger("bench.warm-port");
+        if (warmPort != null) warmUp(client, warmPort, Integer.getInteger("bench.warm-streams", 3_000), perSecond);
+        long warmCpuNanos = cpuNanos();
+        // run.sh starts its CPU and heap readings of the proxy when this appears
+        String warmedFile = System.getProperty("bench.warmed-file");
+        if (warmedFile != null) {
+            try {
+                Files.writeString(Path.of(warmedFile), "warmed\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         AtomicInteger open = new AtomicInteger();
         AtomicInteger peak = new AtomicInteger();
         AtomicInteger complete = new AtomicInteger();
@@ -90,9 +113,27 @@ public final class HeldStreams {
             byTenth.append(part.length == 0 ? " -" : String.format(" %.0f", part[part.length / 2] / 1e6));
         }
         System.out.println(byTenth);
-        System.out.printf("client_cpu_s=%.1f%n", ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9);
+        System.out.printf("client_cpu_s=%.1f%n", (cpuNanos() - warmCpuNanos) / 1e9);
         failures.entrySet().stream().limit(5).forEach(f -> System.out.println("  " + f.getValue() + " x " + f.getKey()));
         pool.dispose();
         System.exit(failed == 0 && complete.get() == streams ? 0 : 1);
+    }
+
+    private static long cpuNanos() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Short streams straight to the mock, each on its own connection, paced as the measured ones; not timed. */
+    private static void warmUp(HttpClient client, int port, int streams, int perSecond) {
+        String body = "{\"model\":\"bench\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Warm up.\"}]}";
+        HttpClient fresh = client.newConnection();
+        Flux.range(0, streams)
+                .delayElements(Duration.ofNanos(1_000_000_000L / perSecond))
+                .flatMap(i -> fresh.post().uri("http://127.0.0.1:" + port + "/v1/chat/completions")
+                        .send(ByteBufFlux.fromString(Mono.just(body)))
+                        .responseContent().aggregate().asString()
+                        .onErrorResume(e -> Mono.empty()), streams)
+                .then()
+                .block(Duration.ofSeconds(60L + streams / perSecond));
     }
 }
