@@ -30,9 +30,6 @@ import reactor.netty.resources.ConnectionProvider;
  * connections per loop rather than per upstream.
  */
 public final class UpstreamClient implements AutoCloseable {
-    /** Context key under which one exchange learns its connection. */
-    private static final Object CONNECTION = new Object();
-
     private final Upstream upstream;
     /** The pool of each event loop (or other Reactor non-blocking thread) that has sent a request. */
     private final ConcurrentHashMap<Thread, Lane> lanes = new ConcurrentHashMap<>();
@@ -76,11 +73,7 @@ public final class UpstreamClient implements AutoCloseable {
                 .build();
         HttpClient http = HttpClient.create(pool)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.timeouts().connect().toMillis()))
-                .doOnRequest((request, connection) -> {
-                    ExchangeTimeouts.arm(connection.channel(), upstream.timeouts());
-                    request.currentContextView().<AtomicReference<Connection>>getOrEmpty(CONNECTION)
-                            .ifPresent(holder -> holder.set(connection));
-                });
+                .doOnRequest((request, connection) -> ExchangeTimeouts.arm(connection.channel(), upstream.timeouts()));
         return new Lane(pool, http);
     }
 
@@ -124,6 +117,9 @@ public final class UpstreamClient implements AutoCloseable {
         AtomicReference<UpstreamResponse> answered = new AtomicReference<>();
         return Mono.defer(() -> currentLane().http().post().uri(uri)
                         .send((request, outbound) -> {
+                            // learnt here rather than through the subscriber context: a context lookup walks the
+                            // whole operator chain of the request above it
+                            outbound.withConnection(sent::set);
                             headers.accept(request.requestHeaders());
                             // one copy into a pooled direct buffer, as the socket needs, part by part: writeBytes
                             // from a buffer made of parts (the spliced body) first merges them into a new array.
@@ -146,8 +142,7 @@ public final class UpstreamClient implements AutoCloseable {
                     Connection connection = sent.get();
                     if (response != null) response.abandon();
                     else if (connection != null) connection.dispose();
-                })
-                .contextWrite(context -> context.put(CONNECTION, sent));
+                });
     }
 
     @Override
