@@ -123,17 +123,25 @@ public final class HeldStreams {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    /** Short streams straight to the mock, each on its own connection, paced as the measured ones; not timed. */
+    /**
+     * Short streams straight to the mock, each on its own connection, paced as the measured ones; not timed.
+     * Failures are counted on stderr (a warm-up that failed warmed less), not fatal.
+     */
     private static void warmUp(HttpClient client, int port, int streams, int perSecond) {
         String body = "{\"model\":\"bench\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Warm up.\"}]}";
         HttpClient fresh = client.newConnection();
+        AtomicInteger failed = new AtomicInteger();
         Flux.range(0, streams)
                 .delayElements(Duration.ofNanos(1_000_000_000L / perSecond))
                 .flatMap(i -> fresh.post().uri("http://127.0.0.1:" + port + "/v1/chat/completions")
                         .send(ByteBufFlux.fromString(Mono.just(body)))
                         .responseContent().aggregate().asString()
-                        .onErrorResume(e -> Mono.empty()), streams)
+                        .onErrorResume(e -> {
+                            failed.incrementAndGet();
+                            return Mono.empty();
+                        }), streams)
                 .then()
                 .block(Duration.ofSeconds(60L + streams / perSecond));
+        if (failed.get() > 0) System.err.printf("warm-up: %d of %d streams to port %d failed%n", failed.get(), streams, port);
     }
 }
