@@ -257,6 +257,8 @@ class AnswerRelay {
             return Mono.error(e);
         }
         writeHead(response, from, context, translator.passthrough() ? null : MediaType.APPLICATION_JSON_VALUE);
+        // a Responses answer goes once its turn is stored; other endpoints' answers have nothing to wait for
+        if (context.conversation == null) return sendWhole(response, toClient, context);
         return completion.kept(context, loopOf(response)).then(Mono.defer(() -> sendWhole(response, toClient, context)));
     }
 
@@ -310,7 +312,7 @@ class AnswerRelay {
                             .filter(end -> end.length > 0)
                             .map(BUFFERS::wrap));
         }
-        return events
+        Flux<DataBuffer> relayed = events
                 .doOnNext(b -> {
                     context.firstByteSent();
                     // a Responses stream's closing event is about to go: its response is stored from now on
@@ -327,9 +329,11 @@ class AnswerRelay {
                         return;
                     }
                     health.succeeded(sinceStart(answer));
-                })
-                // stored before the stream's end goes: a client that read it to its end can continue it anywhere
-                .concatWith(completion.kept(context, loop).then(Mono.empty()))
+                });
+        // a Responses stream's turn stored before the stream's end goes: a client that read it to its end can
+        // continue it anywhere (other endpoints store nothing, and their streams carry no operator for it)
+        if (context.conversation != null) relayed = relayed.concatWith(completion.kept(context, loop).then(Mono.empty()));
+        return relayed
                 .onErrorResume(e -> {
                     if (context.cancelled) { // the cancel's doing, not the upstream's
                         health.release();
