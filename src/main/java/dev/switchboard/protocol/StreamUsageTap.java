@@ -307,14 +307,17 @@ public final class StreamUsageTap {
      * MessageText#appendValues} reads them by, as no data holds one.
      */
     private static final class Kept {
-        private byte[] bytes = new byte[256];
+        private static final byte[] NONE = new byte[0];
+        private byte[] bytes = NONE;
         private int size;
 
         void append(SseScanner.Data data) {
             int n = data.to() - data.from() + 1;
             // doubling up to the limit, then only as much as one event needs: the array is kept while the stream
             // lasts, and doubling past the limit left most streams holding twice what they use
-            if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(size + n, Math.min(2 * bytes.length, RECENT_LIMIT)));
+            if (size + n > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(size + n, Math.min(Math.max(2 * bytes.length, 256), RECENT_LIMIT)));
+            }
             System.arraycopy(data.bytes(), data.from(), bytes, size, n - 1);
             size += n;
             bytes[size - 1] = '\r';
@@ -328,10 +331,14 @@ public final class StreamUsageTap {
             return size;
         }
 
-        /** Empties it, and gives back an array one large event grew past twice the limit. */
+        /**
+         * Empties it and lets its array go: a stream waits between its events far longer than it takes to grow
+         * one again, and an open stream held a kilobyte it did not use, the largest part of what it kept
+         * beyond the bare Reactor Netty proxy's (docs/benchmark.md).
+         */
         void clear() {
             size = 0;
-            if (bytes.length > 2 * RECENT_LIMIT) bytes = new byte[RECENT_LIMIT];
+            bytes = NONE;
         }
     }
 }

@@ -227,6 +227,26 @@ class StreamUsageTapTest {
         assertThat(tap.text()).contains("x".repeat(10 * StreamUsageTap.RECENT_LIMIT)).endsWith(" y\n");
     }
 
+    /**
+     * Between its events a stream keeps no array of the tap's once what came is reduced to text: a held stream
+     * whose first event was a kilobyte kept that kilobyte for its whole life.
+     */
+    @Test
+    void aStreamReducedToTextHoldsNoArrayUntilItsNextEvent() {
+        StreamUsageTap tap = new StreamUsageTap(Protocol.OPENAI, true);
+        DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+        assertThat(tap.keptCapacity()).isZero();
+        String first = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "z".repeat(StreamUsageTap.RECENT_LIMIT)
+                + "\"}}],\"usage\":null}\n\n";
+        pass(tap, first, heap);
+        assertThat(tap.keptCapacity()).isZero();
+
+        String next = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" more\"}}],\"usage\":null}\n\n";
+        pass(tap, next, heap);
+        assertThat(tap.keptCapacity()).isPositive().isLessThanOrEqualTo(StreamUsageTap.RECENT_LIMIT);
+        assertThat(tap.text()).isEqualTo(MessageText.ofStream((first + next).getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Test
     void theClosingEventOfEachProtocolSaysTheAnswerIsWhole() {
         DefaultDataBufferFactory buffers = new DefaultDataBufferFactory();
