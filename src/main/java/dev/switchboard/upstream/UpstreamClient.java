@@ -3,7 +3,6 @@ package dev.switchboard.upstream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import org.springframework.http.client.reactive.ClientHttpResponse;
@@ -113,36 +112,54 @@ public final class UpstreamClient implements AutoCloseable {
      * (docs/benchmark.md has what it cost).
      */
     Mono<ClientHttpResponse> post(URI uri, Consumer<HttpHeaders> headers, ByteBuf body) {
-        AtomicReference<Connection> sent = new AtomicReference<>();
-        AtomicReference<UpstreamResponse> answered = new AtomicReference<>();
+        Exchange exchange = new Exchange(body);
         return Mono.defer(() -> currentLane().http().post().uri(uri)
                         .send((request, outbound) -> {
                             // learnt here rather than through the subscriber context: a context lookup walks the
                             // whole operator chain of the request above it
-                            outbound.withConnection(sent::set);
+                            outbound.withConnection(connection -> exchange.sent = connection);
                             headers.accept(request.requestHeaders());
                             // one copy into a pooled direct buffer, as the socket needs, part by part: writeBytes
                             // from a buffer made of parts (the spliced body) first merges them into a new array.
                             // The body itself is left as it is, so a send Reactor Netty retries reads it whole again.
-                            int length = body.readableBytes();
+                            ByteBuf toSend = exchange.body;
+                            int length = toSend.readableBytes();
                             ByteBuf direct = outbound.alloc().directBuffer(length);
-                            body.getBytes(body.readerIndex(), direct, length);
+                            toSend.getBytes(toSend.readerIndex(), direct, length);
                             return outbound.send(Mono.just(direct));
                         })
                         .responseConnection((response, connection) -> {
                             UpstreamResponse made = new UpstreamResponse(response, connection);
-                            answered.set(made);
+                            exchange.answered = made;
+                            // no send follows an answer: the request's config, which Reactor Netty keeps as long as
+                            // the exchange, holds this function, and a stream would keep the body's parts with it
+                            exchange.body = null;
                             return Mono.<ClientHttpResponse>just(made);
                         })
                         .next())
                 // a cancel reaches here also after the answer (a Mono's flatMap passes its cancel upstream): a
                 // response read whole has given its connection back to the pool, maybe to another exchange
                 .doOnCancel(() -> {
-                    UpstreamResponse response = answered.get();
-                    Connection connection = sent.get();
+                    UpstreamResponse response = exchange.answered;
+                    Connection connection = exchange.sent;
                     if (response != null) response.abandon();
                     else if (connection != null) connection.dispose();
                 });
+    }
+
+    /**
+     * One exchange as its send, its answer and a client's cancel see it: the last may come on another event
+     * loop than the first two.
+     */
+    private static final class Exchange {
+        /** The request's body, until the answer came. */
+        volatile ByteBuf body;
+        volatile Connection sent;
+        volatile UpstreamResponse answered;
+
+        Exchange(ByteBuf body) {
+            this.body = body;
+        }
     }
 
     @Override

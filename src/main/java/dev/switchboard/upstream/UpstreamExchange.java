@@ -61,8 +61,11 @@ public class UpstreamExchange {
                     boolean injectUsage = translator.passthrough() && injectsStreamUsage(target, streamUsageWanted);
                     ByteBuf body = RequestBodyRewriter.rewrite(translator.request(scan, target), target, injectUsage);
                     UpstreamClient http = clients.of(upstream);
+                    // the length, not the body, in the headers' function: the request's config keeps that while
+                    // the exchange lasts, a stream's whole life
+                    int length = body.readableBytes();
                     return http.post(http.uri(path, translator.passthrough() && upstream.protocol() == Protocol.ANTHROPIC ? query : null),
-                            h -> headers(h, upstream, client, requestId, traceparent, body.readableBytes()), body);
+                            h -> headers(h, upstream, client, requestId, traceparent, length), body);
                 })
                 .onErrorMap(e -> !(e instanceof GatewayException), e -> failure(upstream, e));
     }

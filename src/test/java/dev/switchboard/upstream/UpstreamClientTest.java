@@ -3,6 +3,7 @@ package dev.switchboard.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,7 @@ import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -226,5 +228,42 @@ class UpstreamClientTest {
         UpstreamClient timed = client(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(10)));
         assertThatThrownBy(() -> call(timed, "/v1/stall"))
                 .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no data for 300ms in the middle of the response");
+    }
+
+    /**
+     * Once the answer's head is in, the exchange no longer holds the request's body: Reactor Netty keeps the
+     * request's config, and the send function in it, until the answer ends, so a stream that holds on to its
+     * body keeps it for its whole life. The stream here is open (its first part read, the rest to come) when
+     * the body is found collected.
+     */
+    @Test
+    void anOpenStreamHoldsNoRequestBodyOnceItsAnswerCame() throws InterruptedException {
+        CompletableFuture<String> firstPart = new CompletableFuture<>();
+        BaseSubscriber<org.springframework.core.io.buffer.DataBuffer> reader = new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+                request(1);
+            }
+
+            @Override
+            protected void hookOnNext(org.springframework.core.io.buffer.DataBuffer part) {
+                firstPart.complete(part.toString(StandardCharsets.UTF_8));
+                DataBufferUtils.release(part);
+            }
+        };
+        ByteBuf body = Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8));
+        WeakReference<ByteBuf> sentBody = new WeakReference<>(body);
+        client.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/stall"), headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5), body)
+                .flatMapMany(response -> response.getBody())
+                .subscribe(reader);
+        body = null;
+        assertThat(firstPart).succeedsWithin(Duration.ofSeconds(3)).isEqualTo("first ");
+
+        for (int i = 0; i < 50 && sentBody.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(sentBody.get()).as("the request body of a stream still open").isNull();
+        reader.dispose();
     }
 }
