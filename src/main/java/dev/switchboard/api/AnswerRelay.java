@@ -51,6 +51,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import reactor.core.Disposable;
+import reactor.core.observability.DefaultSignalListener;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -312,24 +313,29 @@ class AnswerRelay {
                             .filter(end -> end.length > 0)
                             .map(BUFFERS::wrap));
         }
-        Flux<DataBuffer> relayed = events
-                .doOnNext(b -> {
-                    context.firstByteSent();
-                    // a Responses stream's closing event is about to go: its response is stored from now on
-                    if (context.conversation != null && context.keeping == null && (translator != null ? translator.answered() : tap.answered())) {
-                        context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
-                        completion.keep(context);
-                    }
-                })
-                .doOnComplete(() -> {
-                    // cut by the exchange's cancel: no verdict on the target, whose permission goes back as a
-                    // cancelled stream's does, and nothing to store
-                    if (context.cancelled) {
-                        health.release();
-                        return;
-                    }
-                    health.succeeded(sinceStart(answer));
-                });
+        // one listener of the events rather than an operator for each of its signals: an open stream keeps them all
+        Flux<DataBuffer> relayed = events.tap(() -> new DefaultSignalListener<>() {
+            @Override
+            public void doOnNext(DataBuffer b) {
+                context.firstByteSent();
+                // a Responses stream's closing event is about to go: its response is stored from now on
+                if (context.conversation != null && context.keeping == null && (translator != null ? translator.answered() : tap.answered())) {
+                    context.conversation.answered(translator != null ? translator.finalResponse() : tap.finalResponse());
+                    completion.keep(context);
+                }
+            }
+
+            @Override
+            public void doOnComplete() {
+                // cut by the exchange's cancel: no verdict on the target, whose permission goes back as a
+                // cancelled stream's does, and nothing to store
+                if (context.cancelled) {
+                    health.release();
+                    return;
+                }
+                health.succeeded(sinceStart(answer));
+            }
+        });
         // a Responses stream's turn stored before the stream's end goes: a client that read it to its end can
         // continue it anywhere (other endpoints store nothing, and their streams carry no operator for it)
         if (context.conversation != null) relayed = relayed.concatWith(completion.kept(context, loop).then(Mono.empty()));
@@ -347,9 +353,18 @@ class AnswerRelay {
                     byte[] failed = translator == null ? null : translator.failed(broken.kind().openAiCode(), broken.getMessage());
                     return Mono.just(BUFFERS.wrap(failed != null ? failed : ErrorEnvelope.streamEvent(context.endpoint.protocol(), broken)));
                 })
-                .doOnCancel(health::release)
-                .doOnSubscribe(s -> context.streamRelayed = true)
-                .transform(body -> completion.whenDone(body, context));
+                .tap(() -> new RequestCompletion.Recording<DataBuffer>(completion, context, false) {
+                    @Override
+                    public void doOnSubscription() {
+                        context.streamRelayed = true;
+                    }
+
+                    @Override
+                    public void doOnCancel() {
+                        super.doOnCancel();
+                        health.release();
+                    }
+                });
     }
 
     /** One buffer of whole upstream events, translated; the buffer is released here. */
@@ -475,7 +490,7 @@ class AnswerRelay {
      */
     private Mono<Void> sendWhole(HttpServerResponse response, byte[] body, RequestContext context) {
         response.responseHeaders().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        Mono<ByteBuf> whole = completion.whenDone(Mono.just(Unpooled.wrappedBuffer(body)).doOnNext(b -> context.firstByteSent()), context);
+        Mono<ByteBuf> whole = completion.whenDone(Mono.just(Unpooled.wrappedBuffer(body)), context);
         return Mono.defer(() -> response.send(whole).then());
     }
 

@@ -13,6 +13,7 @@ import dev.switchboard.usage.UsageMeter;
 import dev.switchboard.usage.UsageRecord;
 import dev.switchboard.budget.Budgets;
 import dev.switchboard.limits.KeyRateLimits;
+import reactor.core.observability.DefaultSignalListener;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
@@ -45,16 +46,55 @@ class RequestCompletion {
      * for in-flight responses then also finds their usage records queued.
      */
     <T> Flux<T> whenDone(Flux<T> body, RequestContext context) {
-        return body.doOnComplete(() -> finished(context, SignalType.ON_COMPLETE))
-                .doOnError(e -> finished(context, SignalType.ON_ERROR))
-                .doOnCancel(() -> finished(context, SignalType.CANCEL));
+        return body.tap(() -> new Recording<>(this, context, false));
     }
 
-    /** The same for a body of one buffer, recorded as that buffer goes to the server. */
+    /**
+     * The same for a body of one buffer, recorded as that buffer goes to the server: the answer's first byte
+     * and its last.
+     */
     <T> Mono<T> whenDone(Mono<T> body, RequestContext context) {
-        return body.doOnSuccess(b -> finished(context, SignalType.ON_COMPLETE))
-                .doOnError(e -> finished(context, SignalType.ON_ERROR))
-                .doOnCancel(() -> finished(context, SignalType.CANCEL));
+        return body.tap(() -> new Recording<>(this, context, true));
+    }
+
+    /**
+     * What a body's end does to its request, as one listener of the body ({@code tap}): a doOn operator for each
+     * signal cost an operator and a subscriber apiece on every request, and a stream keeps them while it is
+     * open. A body that completes after its request was recorded records nothing more.
+     */
+    static class Recording<T> extends DefaultSignalListener<T> {
+        private final RequestCompletion completion;
+        final RequestContext context;
+        /** The body is one buffer, the whole answer: it records the request as it goes. */
+        private final boolean whole;
+
+        Recording(RequestCompletion completion, RequestContext context, boolean whole) {
+            this.completion = completion;
+            this.context = context;
+            this.whole = whole;
+        }
+
+        @Override
+        public void doOnNext(T value) {
+            if (!whole) return;
+            context.firstByteSent();
+            completion.finished(context, SignalType.ON_COMPLETE);
+        }
+
+        @Override
+        public void doOnComplete() {
+            completion.finished(context, SignalType.ON_COMPLETE);
+        }
+
+        @Override
+        public void doOnError(Throwable error) {
+            completion.finished(context, SignalType.ON_ERROR);
+        }
+
+        @Override
+        public void doOnCancel() {
+            completion.finished(context, SignalType.CANCEL);
+        }
     }
 
     /** How the answer's body ended, as the request's outcome: recorded, counted and (when asked for) logged. */

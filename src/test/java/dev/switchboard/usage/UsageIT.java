@@ -181,6 +181,8 @@ class UsageIT extends GatewayIT {
         assertThat(r.get("stream").asBoolean()).isEqualTo(stream);
         assertThat(r.get("attempts").asInt()).isEqualTo(1);
         assertThat(r.get("latency_ms").asLong()).isNotNegative();
+        // the answer's first byte is timed, whole or streamed (a JSON null would read as 0)
+        assertThat(r.get("ttft_ms").isNumber()).as("ttft_ms is a number: %s", r.get("ttft_ms")).isTrue();
         assertThat(r.get("ttft_ms").asLong()).isNotNegative();
     }
 
