@@ -64,7 +64,7 @@ class RequestCompletion {
      */
     static class Recording<T> extends DefaultSignalListener<T> {
         private final RequestCompletion completion;
-        final RequestContext context;
+        private final RequestContext context;
         /** The body is one buffer, the whole answer: it records the request as it goes. */
         private final boolean whole;
 

@@ -149,7 +149,8 @@ public final class UpstreamClient implements AutoCloseable {
 
     /**
      * One exchange as its send, its answer and a client's cancel see it: the last may come on another event
-     * loop than the first two.
+     * loop than the first two. One per call of {@link #post}, whose Mono is subscribed once (a new attempt
+     * calls post again); Reactor Netty's own retry of a send that failed comes before any answer.
      */
     private static final class Exchange {
         /** The request's body, until the answer came. */
