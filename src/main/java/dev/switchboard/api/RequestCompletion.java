@@ -83,6 +83,8 @@ class RequestCompletion {
 
         @Override
         public void doOnComplete() {
+            // a whole answer was recorded as its buffer went; only one that came empty is recorded here
+            if (whole && context.recorded()) return;
             completion.finished(context, SignalType.ON_COMPLETE);
         }
 
