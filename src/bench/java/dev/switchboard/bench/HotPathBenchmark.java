@@ -22,6 +22,7 @@ import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
 
 import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
@@ -59,7 +60,7 @@ public class HotPathBenchmark {
     @Setup
     public void setUp() {
         Upstream upstream = new Upstream("bench", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), AuthStyle.BEARER, "k",
-                null, "model", Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
+                null, "model", Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, HttpVersion.HTTP_1_1, true);
         target = new Target(upstream, "minimax/m1", new Price(BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ZERO));
         scan = RequestScan.of(BODY);
     }

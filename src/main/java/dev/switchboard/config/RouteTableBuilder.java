@@ -159,11 +159,21 @@ final class RouteTableBuilder {
         }
         Timeouts timeouts = timeouts(at + ".timeouts", spec.timeouts());
         Map<String, String> headers = spec.headers() == null ? Map.of() : Map.copyOf(spec.headers());
+        HttpVersion httpVersion = httpVersion(at + ".http-version", spec.httpVersion());
         if (problems.size() > before) return null;
         boolean enabled = auth == AuthStyle.NONE || !apiKey.isEmpty();
         StreamUsage streamUsage = spec.streamUsage() == null ? StreamUsage.INJECT : spec.streamUsage();
         return new Upstream(name, spec.protocol(), baseUrl, auth, apiKey, bodyKeyField, modelField,
-                headers, timeouts, streamUsage, enabled);
+                headers, timeouts, streamUsage, httpVersion, enabled);
+    }
+
+    private HttpVersion httpVersion(String at, String value) {
+        if (value == null) return HttpVersion.HTTP_1_1;
+        for (HttpVersion version : HttpVersion.values()) {
+            if (version.written().equals(value.strip())) return version;
+        }
+        problems.add(doc.problem(at, "not an HTTP version the gateway speaks: '" + value + "' (1.1 or 2)"));
+        return null;
     }
 
     private URI baseUrl(String at, String value) {

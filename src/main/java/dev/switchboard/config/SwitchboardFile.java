@@ -31,7 +31,8 @@ public record SwitchboardFile(
             String modelField,
             Map<String, String> headers,
             TimeoutSpec timeouts,
-            StreamUsage streamUsage) {}
+            StreamUsage streamUsage,
+            String httpVersion) {}
 
     public record TimeoutSpec(Duration connect, Duration firstByte, Duration idle, Duration total) {}
 

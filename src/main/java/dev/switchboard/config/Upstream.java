@@ -18,6 +18,7 @@ public record Upstream(
         Map<String, String> headers,
         Timeouts timeouts,
         StreamUsage streamUsage,
+        HttpVersion httpVersion,
         boolean enabled) {
 
     /** The upstream's URL for an endpoint path such as {@code /chat/completions} or {@code /v1/messages}. */
@@ -34,6 +35,6 @@ public record Upstream(
     @Override
     public String toString() {
         return "Upstream[" + name + ", " + protocol + ", " + baseUrl + ", auth=" + auth
-                + (enabled ? "" : ", disabled") + "]";
+                + (httpVersion == HttpVersion.HTTP_2 ? ", http/2" : "") + (enabled ? "" : ", disabled") + "]";
     }
 }

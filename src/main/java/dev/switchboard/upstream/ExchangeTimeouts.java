@@ -43,8 +43,10 @@ final class ExchangeTimeouts extends ChannelDuplexHandler {
         ExchangeTimeouts handler = (ExchangeTimeouts) pipeline.get(NAME);
         if (handler == null) {
             handler = new ExchangeTimeouts();
-            // after the HTTP codec, as Reactor Netty's addHandlerFirst would put it: reads are response parts
+            // after the HTTP codec, as Reactor Netty's addHandlerFirst would put it: reads are response parts. An
+            // HTTP/2 exchange has a channel of its own, its stream, whose codec turns frames into those parts
             if (pipeline.get(NettyPipeline.HttpCodec) != null) pipeline.addAfter(NettyPipeline.HttpCodec, NAME, handler);
+            else if (pipeline.get(NettyPipeline.H2ToHttp11Codec) != null) pipeline.addAfter(NettyPipeline.H2ToHttp11Codec, NAME, handler);
             else pipeline.addFirst(NAME, handler);
         }
         handler.arm(limits);

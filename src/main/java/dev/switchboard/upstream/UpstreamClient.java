@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import org.springframework.http.client.reactive.ClientHttpResponse;
 
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOption;
@@ -14,6 +15,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.Http2AllocationStrategy;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -60,9 +63,16 @@ public final class UpstreamClient implements AutoCloseable {
     }
 
     private Lane lane(String owner) {
-        ConnectionProvider pool = ConnectionProvider.builder("upstream-" + upstream.name() + "-" + owner)
-                .maxConnections(maxConnections)
-                .pendingAcquireMaxCount(-1)
+        ConnectionProvider.Builder spec = ConnectionProvider.builder("upstream-" + upstream.name() + "-" + owner);
+        if (upstream.httpVersion() == HttpVersion.HTTP_2) {
+            // streams go on the open connection until the server's SETTINGS allow no more on it: by default Reactor
+            // Netty opens a new connection for a stream asked for while another is being set up on the first
+            spec.allocationStrategy(Http2AllocationStrategy.builder().maxConnections(maxConnections).minConnections(1)
+                    .strictConnectionReuse(true).build());
+        } else {
+            spec.maxConnections(maxConnections);
+        }
+        ConnectionProvider pool = spec.pendingAcquireMaxCount(-1)
                 .pendingAcquireTimeout(upstream.timeouts().firstByte())
                 // providers drop idle keep-alive connections; reusing one that is about to close costs a failed request
                 .maxIdleTime(Duration.ofSeconds(30))
@@ -71,9 +81,22 @@ public final class UpstreamClient implements AutoCloseable {
                 .lifo()
                 .build();
         HttpClient http = HttpClient.create(pool)
+                .protocol(protocol(upstream))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.timeouts().connect().toMillis()))
                 .doOnRequest((request, connection) -> ExchangeTimeouts.arm(connection.channel(), upstream.timeouts()));
         return new Lane(pool, http);
+    }
+
+    /**
+     * HTTP/2 over TLS is asked for through ALPN, and over plain http spoken straight away (h2c with prior
+     * knowledge). HTTP/1.1 is not offered beside it: Reactor Netty's HTTP/2 pool does not keep a connection that
+     * fell back to 1.1, so a provider without HTTP/2 would cost a new TLS handshake a request, where failing to
+     * connect says at once that the setting is wrong. Each HTTP/2 exchange is a stream, a channel of its own on
+     * a shared connection: the pool's limit counts connections, and the server's SETTINGS bound the streams on each.
+     */
+    private static HttpProtocol protocol(Upstream upstream) {
+        if (upstream.httpVersion() != HttpVersion.HTTP_2) return HttpProtocol.HTTP11;
+        return "https".equalsIgnoreCase(upstream.baseUrl().getScheme()) ? HttpProtocol.H2 : HttpProtocol.H2C;
     }
 
     /** The calling thread's pool; a closed client makes no new ones. */

@@ -8,6 +8,8 @@ import org.springframework.stereotype.Component;
 import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.Upstream;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
 
 /**
  * One {@link UpstreamClient} per upstream name, created on first use and replaced when the upstream's
@@ -21,6 +23,9 @@ public class UpstreamClients implements DisposableBean {
 
     UpstreamClients(GatewayProperties properties) {
         this.maxConnections = properties.limits().maxConnections();
+        // a client's protocol setting loads Reactor Netty's TLS defaults, whose class initialisation reads jars
+        // (it looks for QUIC's native library): done at start-up, not on the event loop of an upstream's first request
+        HttpClient.create().protocol(HttpProtocol.HTTP11, HttpProtocol.H2C);
     }
 
     public UpstreamClient of(Upstream upstream) {

@@ -127,12 +127,23 @@ class StreamingIT extends GatewayIT {
                 .build();
     }
 
-    @Test
-    void eachChunkReachesTheClientBeforeTheUpstreamSendsTheNext() throws Exception {
+    /** The scripted upstream spoken to in HTTP/1.1, and the same in HTTP/2 (upstream scripted-h2). */
+    static Stream<Arguments> upstreamVersions() {
+        return Stream.of(Arguments.of("m1-scripted", "HTTP/1.1"), Arguments.of("m1-scripted-h2", "HTTP/2.0"));
+    }
+
+    /**
+     * Each chunk is passed on as it comes, whichever HTTP version the upstream speaks, and the usage chunk the
+     * gateway asked for is read into the request's record and withheld from a client that did not ask for it.
+     */
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("upstreamVersions")
+    void eachChunkReachesTheClientBeforeTheUpstreamSendsTheNext(String alias, String upstreamVersion) throws Exception {
         RawHttp raw = new RawHttp(gatewayUrl());
         CompletableFuture<HttpResponse<InputStream>> pending =
-                raw.client().sendAsync(streamRequest("m1-scripted"), HttpResponse.BodyHandlers.ofInputStream());
+                raw.client().sendAsync(streamRequest(alias), HttpResponse.BodyHandlers.ofInputStream());
         ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+        assertThat(upstream.protocol).isEqualTo(upstreamVersion);
         assertThat(upstream.requestBody.get(10, TimeUnit.SECONDS)).contains("\"model\":\"scripted-model\"");
 
         String first = "data: {\"n\":1}\n\n";
@@ -148,16 +159,24 @@ class StreamingIT extends GatewayIT {
         received = CompletableFuture.supplyAsync(() -> readN(body, second.length())).get(10, TimeUnit.SECONDS);
         assertThat(new String(received, StandardCharsets.UTF_8)).isEqualTo(second);
 
+        upstream.send("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":21,\"completion_tokens\":8,\"total_tokens\":29}}\n\n");
         upstream.send("data: [DONE]\n\n");
         upstream.finish();
         assertThat(new String(body.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("data: [DONE]\n\n");
-        assertThat(response.headers().firstValue("x-switchboard-upstream")).contains("scripted");
+        assertThat(response.headers().firstValue("x-switchboard-upstream")).contains(alias.substring("m1-".length()));
+        JsonNode record = usageRecord(response.headers().firstValue("x-request-id").orElseThrow());
+        assertThat(record.get("prompt_tokens").asLong()).isEqualTo(21);
+        assertThat(record.get("completion_tokens").asLong()).isEqualTo(8);
+        assertThat(record.get("usage_source").asString()).isEqualTo("upstream");
     }
 
-    @Test
-    void aClientThatLeavesMidStreamClosesTheUpstreamRequest() throws Exception {
-        try (Socket client = openStream("m1-scripted")) {
+    /** Over HTTP/2 the upstream sees its stream reset, its connection left for the other streams on it. */
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("upstreamVersions")
+    void aClientThatLeavesMidStreamClosesTheUpstreamRequest(String alias, String upstreamVersion) throws Exception {
+        try (Socket client = openStream(alias)) {
             ScriptedUpstream.Exchange upstream = UPSTREAMS.scripted().nextExchange();
+            assertThat(upstream.protocol).isEqualTo(upstreamVersion);
             upstream.send("data: {\"n\":1}\n\n");
             InputStream in = client.getInputStream();
             String seen = CompletableFuture.supplyAsync(() -> readUntil(in, "{\"n\":1}")).get(10, TimeUnit.SECONDS);

@@ -144,6 +144,24 @@ class ConfigLoaderTest {
                 .hasMessageContaining("credits.per-usd: must be positive");
     }
 
+    /**
+     * {@code http-version} as a user writes it: YAML reads {@code 2} as a number and {@code 1.1} as a decimal,
+     * both meant as the version; anything else is refused, naming the field.
+     */
+    @Test
+    void httpVersionIsOneOneOrTwoAndAnythingElseIsAProblem() {
+        String yaml = VALID.replace("    auth: bearer\n    api-key: ${AIMLAPI_API_KEY}", "    auth: bearer\n    api-key: ${AIMLAPI_API_KEY}\n    http-version: 2");
+        RouteTable table = loader.parse("routes.yaml", yaml);
+        assertThat(table.upstreams().get("aimlapi").httpVersion()).isEqualTo(HttpVersion.HTTP_2);
+        assertThat(table.upstreams().get("modelslab").httpVersion()).isEqualTo(HttpVersion.HTTP_1_1);
+        assertThat(loader.parse("routes.yaml", yaml.replace("http-version: 2", "http-version: 1.1")).upstreams().get("aimlapi").httpVersion())
+                .isEqualTo(HttpVersion.HTTP_1_1);
+        assertThat(loader.parse("routes.yaml", yaml.replace("http-version: 2", "http-version: \"2\"")).upstreams().get("aimlapi").httpVersion())
+                .isEqualTo(HttpVersion.HTTP_2);
+        assertThatThrownBy(() -> loader.parse("routes.yaml", yaml.replace("http-version: 2", "http-version: 3")))
+                .hasMessageContaining("upstreams.aimlapi.http-version: not an HTTP version the gateway speaks: '3' (1.1 or 2)");
+    }
+
     @Test
     void keyRateLimitsAreReadAndAValueBelowOneIsAProblemNamingItsField() {
         String yaml = VALID.replace("    key: ${TEAM_A_KEY}", "    key: ${TEAM_A_KEY}\n    limits: {requests-per-minute: 60, tokens-per-minute: 90000, concurrent: 4}");

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.switchboard.config.AuthStyle;
 import dev.switchboard.config.HealthPolicy;
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
@@ -36,7 +37,7 @@ class TargetHealthTest {
     private static final int CALLS_EACH = 20_000;
 
     private final Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), AuthStyle.NONE, "",
-            null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
+            null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, HttpVersion.HTTP_1_1, true);
     private final TargetHealth health = new HealthRegistry(new SimpleMeterRegistry()).of(
             new Target(upstream, "m", new Price(BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO)),
             HealthPolicy.DEFAULTS);

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 
 import dev.switchboard.config.AuthStyle;
 import dev.switchboard.config.HealthPolicy;
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
-import dev.switchboard.translate.Translators;
 import dev.switchboard.config.Route;
 import dev.switchboard.config.RouteTable;
 import dev.switchboard.config.StreamUsage;
@@ -24,6 +24,7 @@ import dev.switchboard.config.Target;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
 import dev.switchboard.health.HealthRegistry;
+import dev.switchboard.translate.Translators;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class RoutePlannerTest {
@@ -33,7 +34,7 @@ class RoutePlannerTest {
 
     private static Target target(String name, Protocol protocol, boolean enabled, String input, String output, String perRequest) {
         Upstream u = new Upstream(name, protocol, URI.create("http://127.0.0.1:1"), AuthStyle.BEARER, enabled ? "k" : "",
-                null, "model", Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, enabled);
+                null, "model", Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, HttpVersion.HTTP_1_1, enabled);
         return new Target(u, name + "-model", new Price(new BigDecimal(input), new BigDecimal(output),
                 new BigDecimal(input), new BigDecimal(input), new BigDecimal(perRequest)));
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -23,14 +24,17 @@ public final class ScriptedUpstream implements AutoCloseable {
     public static final class Exchange {
         private final Sinks.Many<String> chunks = Sinks.many().unicast().onBackpressureBuffer();
         public final String path;
+        /** The HTTP version the gateway spoke: HTTP/1.1, or HTTP/2.0 to an upstream set to {@code http-version: 2}. */
+        public final String protocol;
         public final CompletableFuture<String> requestBody = new CompletableFuture<>();
-        /** Completes when the connection the request came on is closed. */
+        /** Completes when the connection the request came on is closed (over HTTP/2, the request's stream). */
         public final CompletableFuture<Void> connectionClosed = new CompletableFuture<>();
         /** On a path under {@code /held-head/}: the response's head waits for this, as a thinking model's may. */
         public final CompletableFuture<Void> headReleased = new CompletableFuture<>();
 
-        Exchange(String path) {
+        Exchange(String path, String protocol) {
             this.path = path;
+            this.protocol = protocol;
         }
 
         public void send(String chunk) {
@@ -56,8 +60,10 @@ public final class ScriptedUpstream implements AutoCloseable {
         server = HttpServer.create()
                 .host("127.0.0.1")
                 .port(0)
+                // h2c too, for a client that opens with HTTP/2's preface
+                .protocol(HttpProtocol.HTTP11, HttpProtocol.H2C)
                 .handle((request, response) -> {
-                    Exchange exchange = new Exchange(request.uri());
+                    Exchange exchange = new Exchange(request.uri(), request.protocol());
                     response.withConnection(c -> c.onDispose(() -> exchange.connectionClosed.complete(null)));
                     exchanges.add(exchange);
                     Mono<Void> head = request.uri().contains("/held-head/") ? Mono.fromFuture(exchange.headReleased) : Mono.empty();

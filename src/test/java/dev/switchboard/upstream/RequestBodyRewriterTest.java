@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
@@ -24,7 +25,7 @@ class RequestBodyRewriterTest {
 
     private static Target target(AuthStyle auth, String keyField, String modelField, String model) {
         Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), auth, "sk-up\"stream",
-                keyField, modelField, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
+                keyField, modelField, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, HttpVersion.HTTP_1_1, true);
         return new Target(upstream, model, FREE);
     }
 

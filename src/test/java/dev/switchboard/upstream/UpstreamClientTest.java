@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.core.io.buffer.DataBufferUtils;
 
 import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Timeouts;
@@ -36,6 +37,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.HttpResources;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
@@ -51,15 +53,20 @@ class UpstreamClientTest {
     private final LoopResources upstreamLoops = LoopResources.create("test-upstream", 1, true);
     /** The remote ports of the connections the upstream has seen, one per connection. */
     private final Set<Integer> upstreamConnections = ConcurrentHashMap.newKeySet();
+    /** The HTTP versions the upstream was spoken to in. */
+    private final Set<String> upstreamProtocols = ConcurrentHashMap.newKeySet();
     private DisposableServer server;
     private final List<UpstreamClient> clients = new ArrayList<>();
     private UpstreamClient client;
 
     @BeforeEach
     void start() {
-        server = HttpServer.create().host("127.0.0.1").port(0).runOn(upstreamLoops)
+        // HTTP/1.1, and h2c for a client that opens with HTTP/2's preface
+        server = HttpServer.create().host("127.0.0.1").port(0).runOn(upstreamLoops).protocol(HttpProtocol.HTTP11, HttpProtocol.H2C)
                 .handle((request, response) -> {
+                    // an HTTP/2 stream's remote address is its connection's
                     upstreamConnections.add(((InetSocketAddress) request.remoteAddress()).getPort());
+                    upstreamProtocols.add(request.protocol());
                     return switch (request.path()) {
                         // answers after 2 s; every test that asks it gives up sooner
                         case "v1/slow" -> request.receive().then(Mono.delay(Duration.ofSeconds(2)))
@@ -76,8 +83,12 @@ class UpstreamClientTest {
 
     /** A client for the test server's upstream with these limits; closed after the test. */
     private UpstreamClient client(Timeouts timeouts) {
+        return client(timeouts, HttpVersion.HTTP_1_1);
+    }
+
+    private UpstreamClient client(Timeouts timeouts, HttpVersion version) {
         UpstreamClient made = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
-                AuthStyle.NONE, "", null, null, Map.of(), timeouts, StreamUsage.INJECT, true));
+                AuthStyle.NONE, "", null, null, Map.of(), timeouts, StreamUsage.INJECT, version, true));
         clients.add(made);
         return made;
     }
@@ -166,7 +177,7 @@ class UpstreamClientTest {
             upstreamConnections.clear();
             UpstreamClient sized = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
                     AuthStyle.NONE, "", null, null, Map.of(), new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10),
-                    Duration.ofSeconds(10), Duration.ofSeconds(20)), StreamUsage.INJECT, true), size);
+                    Duration.ofSeconds(10), Duration.ofSeconds(20)), StreamUsage.INJECT, HttpVersion.HTTP_1_1, true), size);
             clients.add(sized);
             Mono<String> slow = Mono.fromCallable(() -> call(sized, "/v1/slow")).subscribeOn(Schedulers.boundedElastic());
             var both = Mono.zip(slow, slow).block(Duration.ofSeconds(10));
@@ -265,5 +276,41 @@ class UpstreamClientTest {
         }
         assertThat(sentBody.get()).as("the request body of a stream still open").isNull();
         reader.dispose();
+    }
+
+    /**
+     * An upstream spoken to in HTTP/2 carries exchanges in flight at once as streams of one connection, where
+     * HTTP/1.1 takes a connection each (the pool test above): a gateway holding many streams to one provider
+     * holds a few sockets for them, not one each.
+     */
+    @Test
+    void http2ExchangesInFlightAtOnceShareOneConnection() {
+        UpstreamClient h2 = client(new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(20)),
+                HttpVersion.HTTP_2);
+        // the connection is made first, so the exchanges below do not race to open one each
+        assertThat(call(h2, "/v1/chat/completions")).isEqualTo("echo hello");
+        Mono<String> slow = Mono.fromCallable(() -> call(h2, "/v1/slow")).subscribeOn(Schedulers.boundedElastic());
+        List<String> answers = Flux.merge(slow, slow, slow, slow).collectList().block(Duration.ofSeconds(10));
+        assertThat(answers).containsExactly("late", "late", "late", "late");
+        assertThat(upstreamProtocols).containsExactly("HTTP/2.0");
+        assertThat(upstreamConnections).hasSize(1);
+    }
+
+    /**
+     * The first-byte and idle limits hold over HTTP/2, where each exchange is a channel of its own (its
+     * stream): a timed-out exchange ends its stream only, and the next exchange goes over the same connection.
+     */
+    @Test
+    void http2ExchangesAreTimedAndATimeoutEndsOnlyItsStream() {
+        UpstreamClient h2 = client(new Timeouts(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofSeconds(10)),
+                HttpVersion.HTTP_2);
+        assertThat(call(h2, "/v1/chat/completions")).isEqualTo("echo hello");
+        assertThatThrownBy(() -> call(h2, "/v1/slow"))
+                .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no response within 300ms");
+        assertThatThrownBy(() -> call(h2, "/v1/stall"))
+                .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no data for 300ms in the middle of the response");
+        assertThat(call(h2, "/v1/chat/completions")).isEqualTo("echo hello");
+        assertThat(upstreamProtocols).containsExactly("HTTP/2.0");
+        assertThat(upstreamConnections).hasSize(1);
     }
 }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.HttpHeaders;
 
 import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
@@ -143,7 +144,7 @@ class UsageLedgerTest {
     @Test
     void aRecordNeedsCountingOnlyWhenATargetAnsweredWithoutUsage() {
         Upstream upstream = new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:1/v1"), AuthStyle.BEARER, "sk",
-                null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, true);
+                null, null, Map.of(), Timeouts.DEFAULTS, StreamUsage.INJECT, HttpVersion.HTTP_1_1, true);
         Target target = new Target(upstream, "m", new Price(BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO));
         byte[] request = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}".getBytes(StandardCharsets.UTF_8);
         byte[] withoutUsage = "{\"choices\":[{\"message\":{\"content\":\"hello there\"}}]}".getBytes(StandardCharsets.UTF_8);
