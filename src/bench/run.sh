@@ -16,7 +16,8 @@
 #                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30;
-#                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance)
+#                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance;
+#                               # HELD_UPSTREAM_HTTP=2 speaks HTTP/2 to the mock, one descriptor a stream in the gateway)
 #
 # Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
 set -euo pipefail
@@ -56,14 +57,27 @@ cleanup() {
 trap cleanup EXIT
 
 # the held streams take two descriptors each in the gateway (the client's and the upstream's), one in the mock and
-# one in the client: raise the limit where this shell may; where its hard limit is lower, the streams are capped to it
+# one in the client: raise the limit where this shell may; where its hard limit is lower, the streams are capped to it.
+# HELD_UPSTREAM_HTTP=2 holds them over HTTP/2 to the mock (upstream mock-h2, http-version: 2), in the bare proxy too:
+# the upstream side then takes a few shared connections, and a stream one descriptor in the gateway
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 hold_seconds="${HOLD_SECONDS:-30}"
+held_upstream_http="${HELD_UPSTREAM_HTTP:-1.1}"
+case "$held_upstream_http" in
+  1.1) hold_upstream=mock; fds_a_stream=2;;
+  2) hold_upstream=mock-h2; fds_a_stream=1;;
+  *) echo "run.sh: HELD_UPSTREAM_HTTP is 1.1 or 2, not $held_upstream_http"; exit 1;;
+esac
+# the route of plain requests and short streams goes to the mock in HTTP/1.1 (the bare proxy's), but in run.sh streams,
+# where they only warm the gateway up, over the held streams' upstream: code compiled for one version's classes is
+# thrown away when the other's come
+bench_upstream=mock
+[ "${1:-}" = streams ] && bench_upstream=$hold_upstream
 # the full run holds 2,000 streams (its other parts take long enough); run.sh streams, 10,000
 wanted_streams="${HELD_STREAMS:-$( [ "${1:-}" = streams ] && echo 10000 || echo 2000 )}"
-fd_room=$(( ($(ulimit -n) - 500) / 2 ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
+fd_room=$(( ($(ulimit -n) - 500) / fds_a_stream ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
 held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))
-[ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes two in the gateway"
+[ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes ${fds_a_stream} in the gateway$( [ "$fds_a_stream" = 2 ] && echo " (HELD_UPSTREAM_HTTP=2 takes one)")"
 mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 redis_hostport="${redis_url#redis://}"; redis_hostport="${redis_hostport%%/*}"
@@ -129,7 +143,7 @@ start_gateway() {
   shift 3
   mkdir -p "$dir"
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port java @docker/jvm.options $jvm -jar target/switchboard.jar \
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port BENCH_UPSTREAM=$bench_upstream BENCH_HOLD_UPSTREAM=$hold_upstream java @docker/jvm.options $jvm -jar target/switchboard.jar \
     --server.port="$port" --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
     --switchboard.ledger.file="$dir/ledger.db" --switchboard.usage.record-log="$dir/usage-log" \
     --switchboard.usage.journal="$dir/journal.jsonl" "$@" > "$dir/gateway.log" 2>&1 &
@@ -256,6 +270,7 @@ if [ "${1:-}" = streams ]; then
   live_before=$(live_heap_mb "$gateway_pid")
   hold_streams_measuring_heap "$gateway_pid"
   if ! kill -0 "$gateway_pid" 2>/dev/null; then echo "run.sh: the gateway died during the held streams:"; tail -20 "$work/gateway.log"; exit 1; fi
+  echo "upstream side in HTTP/${held_upstream_http}"
   echo "switchboard: ${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); RSS peak ${held_peak} MB, after $(( $(ps -o rss= -p "$gateway_pid" || echo 0) / 1024 )) MB"
   echo "$held" | tail -n +2
   live_heap_line
@@ -264,7 +279,7 @@ if [ "${1:-}" = streams ]; then
   wait "$gateway_pid" 2>/dev/null || true
 
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options ${GATEWAY_JVM_OPTIONS:-} -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options ${GATEWAY_JVM_OPTIONS:-} -Dbench.upstream-http="$held_upstream_http" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
     > "$work/bare.log" 2>&1 &
   bare_pid=$!
   pids+=($bare_pid)
@@ -452,7 +467,7 @@ echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "collections while wrk measured (each run ${duration}): switchboard $(cat "$work/switchboard-gc-pauses.txt" 2>/dev/null);" \
   "bare proxy $(cat "$work/bare-gc-pauses.txt" 2>/dev/null); bare proxy with the ledger $(cat "$work/floor-gc-pauses.txt" 2>/dev/null)"
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
-echo "${held_streams} concurrent streams held ${hold_seconds} s: $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
+echo "${held_streams} concurrent streams held ${hold_seconds} s (upstream side in HTTP/${held_upstream_http}): $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
 log_warnings "$work/gateway.log"
 echo "+limits: switchboard with a key whose rate limits and monthly budget are all on, in memory; +redis: the same through Redis" \

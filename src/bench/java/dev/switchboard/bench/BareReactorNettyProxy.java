@@ -8,6 +8,8 @@ import dev.switchboard.usage.FloorLedger;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.Http2AllocationStrategy;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.ConnectionProvider;
@@ -30,9 +32,13 @@ public final class BareReactorNettyProxy {
         String mock = "http://127.0.0.1:" + Integer.parseInt(args[1]);
         FloorLedger ledger = args.length > 3 && args[2].equals("--ledger") ? FloorLedger.open(Path.of(args[3])) : null;
         AtomicLong requests = new AtomicLong();
-        // as many connections to the mock as the gateway's default max-connections: a held stream keeps its own
-        HttpClient client = HttpClient.create(ConnectionProvider.builder("mock").maxConnections(10_000)
-                .pendingAcquireMaxCount(-1).build());
+        // as many connections to the mock as the gateway's default max-connections: a held stream keeps its own.
+        // With -Dbench.upstream-http=2, streams over shared h2c connections, as Switchboard's http-version: 2
+        boolean h2 = "2".equals(System.getProperty("bench.upstream-http"));
+        ConnectionProvider.Builder pool = ConnectionProvider.builder("mock").pendingAcquireMaxCount(-1);
+        if (h2) pool.allocationStrategy(Http2AllocationStrategy.builder().maxConnections(10_000).minConnections(1).strictConnectionReuse(true).build());
+        else pool.maxConnections(10_000);
+        HttpClient client = HttpClient.create(pool.build()).protocol(h2 ? HttpProtocol.H2C : HttpProtocol.HTTP11);
         DisposableServer server = HttpServer.create().host("127.0.0.1").port(port)
                 .handle((request, response) -> {
                     long started = System.nanoTime();

@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -66,7 +67,8 @@ public final class MockUpstream {
 
     public static void main(String[] args) {
         int port = Integer.parseInt(args[0]);
-        DisposableServer server = HttpServer.create().host("127.0.0.1").port(port)
+        // h2c too, for a client that opens with HTTP/2's preface (an upstream set to http-version: 2)
+        DisposableServer server = HttpServer.create().host("127.0.0.1").port(port).protocol(HttpProtocol.HTTP11, HttpProtocol.H2C)
                 .route(routes -> routes
                         .post("/v1/chat/completions", (request, response) -> request.receive().aggregate().asString()
                                 .defaultIfEmpty("")
