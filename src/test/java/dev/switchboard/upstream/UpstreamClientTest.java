@@ -19,6 +19,8 @@ import org.apache.commons.logging.LogFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.core.io.buffer.DataBufferUtils;
 
 import dev.switchboard.config.AuthStyle;
@@ -115,10 +117,13 @@ class UpstreamClientTest {
     /**
      * Requests sent in turn from each of the gateway's event loops: every answer comes back on the loop that
      * asked, so no exchange hands work to another thread. A pool shared by all loops gives the second loop the
-     * first loop's idle connection, and its answer arrives on the first loop.
+     * first loop's idle connection, and its answer arrives on the first loop. The same over HTTP/2, where each
+     * loop's exchanges are streams of that loop's own connection.
      */
-    @Test
-    void eachExchangeRunsOnTheEventLoopThatSentIt() {
+    @ParameterizedTest
+    @EnumSource(HttpVersion.class)
+    void eachExchangeRunsOnTheEventLoopThatSentIt(HttpVersion version) {
+        UpstreamClient client = client(Timeouts.DEFAULTS, version);
         EventLoopGroup loops = HttpResources.get().onClient(LoopResources.hasNativeSupport());
         List<EventExecutor> each = new ArrayList<>();
         loops.forEach(each::add);
@@ -149,6 +154,7 @@ class UpstreamClientTest {
         }
         // one kept-alive connection per loop, reused in every round
         assertThat(upstreamConnections).hasSize(each.size());
+        assertThat(upstreamProtocols).containsExactly(version == HttpVersion.HTTP_2 ? "HTTP/2.0" : "HTTP/1.1");
     }
 
     /**
