@@ -5,8 +5,8 @@ public enum HttpVersion {
     /** One connection per exchange in flight: a held stream holds a connection, and a descriptor, of its own. */
     HTTP_1_1("1.1"),
     /**
-     * Exchanges multiplexed as streams over a few connections: over TLS agreed through ALPN (a server that
-     * offers only HTTP/1.1 is spoken to in it), over plain {@code http} with prior knowledge (h2c).
+     * Exchanges multiplexed as streams over a few connections: over TLS asked for through ALPN, with no
+     * HTTP/1.1 offered beside it; over plain {@code http} with prior knowledge (h2c).
      */
     HTTP_2("2");
 

@@ -89,10 +89,11 @@ public final class UpstreamClient implements AutoCloseable {
 
     /**
      * HTTP/2 over TLS is asked for through ALPN, and over plain http spoken straight away (h2c with prior
-     * knowledge). HTTP/1.1 is not offered beside it: Reactor Netty's HTTP/2 pool does not keep a connection that
-     * fell back to 1.1, so a provider without HTTP/2 would cost a new TLS handshake a request; the setting is for
-     * providers known to speak HTTP/2. Each HTTP/2 exchange is a stream, a channel of its own on
-     * a shared connection: the pool's limit counts connections, and the server's SETTINGS bound the streams on each.
+     * knowledge). HTTP/1.1 is not offered beside it: Reactor Netty's HTTP/2 pool does not keep a connection
+     * that fell back to 1.1, so a provider without HTTP/2 would cost a new TLS handshake a request; the
+     * setting is for providers known to speak HTTP/2. Each HTTP/2 exchange is a stream, a channel of its own
+     * on a shared connection: the pool's limit counts connections, and the server's SETTINGS bound the
+     * streams on each.
      */
     private static HttpProtocol protocol(Upstream upstream) {
         if (upstream.httpVersion() != HttpVersion.HTTP_2) return HttpProtocol.HTTP11;
