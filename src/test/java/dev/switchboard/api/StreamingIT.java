@@ -170,7 +170,7 @@ class StreamingIT extends GatewayIT {
         assertThat(record.get("usage_source").asString()).isEqualTo("upstream");
     }
 
-    /** Over HTTP/2 the upstream sees its stream reset, its connection left for the other streams on it. */
+    /** Over HTTP/2 what the upstream sees closed is the request's stream. */
     @ParameterizedTest(name = "{1}")
     @MethodSource("upstreamVersions")
     void aClientThatLeavesMidStreamClosesTheUpstreamRequest(String alias, String upstreamVersion) throws Exception {

@@ -55,6 +55,8 @@ class UpstreamClientTest {
     private final LoopResources upstreamLoops = LoopResources.create("test-upstream", 1, true);
     /** The remote ports of the connections the upstream has seen, one per connection. */
     private final Set<Integer> upstreamConnections = ConcurrentHashMap.newKeySet();
+    /** Completes when the upstream's side of a /v1/stall exchange closes (over HTTP/2, its stream). */
+    private final CompletableFuture<Void> stallClosed = new CompletableFuture<>();
     /** The HTTP versions the upstream was spoken to in. */
     private final Set<String> upstreamProtocols = ConcurrentHashMap.newKeySet();
     private DisposableServer server;
@@ -74,7 +76,9 @@ class UpstreamClientTest {
                         case "v1/slow" -> request.receive().then(Mono.delay(Duration.ofSeconds(2)))
                                 .then(response.sendString(Mono.just("late")).then());
                         // the head and a first part at once, the rest 2 s later
-                        case "v1/stall" -> request.receive().then().thenMany(response.sendString(Flux.concat(
+                        case "v1/stall" -> request.receive().then(Mono.fromRunnable(() -> response.withConnection(
+                                        connection -> connection.onDispose(() -> stallClosed.complete(null)))))
+                                .thenMany(response.sendString(Flux.concat(
                                 Mono.just("first "), Mono.delay(Duration.ofSeconds(2)).map(i -> "rest")))).then();
                         default -> response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
                     };
@@ -317,6 +321,30 @@ class UpstreamClientTest {
                 .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no data for 300ms in the middle of the response");
         assertThat(call(h2, "/v1/chat/completions")).isEqualTo("echo hello");
         assertThat(upstreamProtocols).containsExactly("HTTP/2.0");
+        assertThat(upstreamConnections).hasSize(1);
+    }
+
+    /**
+     * A response abandoned midway (its client left) closes its own stream, not the HTTP/2 connection under
+     * it: the next exchange goes over the same connection. Over HTTP/1.1 abandoning closes the connection,
+     * which there carries nothing else.
+     */
+    @Test
+    void anHttp2ResponseAbandonedMidwayClosesOnlyItsStream() {
+        UpstreamClient h2 = client(Timeouts.DEFAULTS, HttpVersion.HTTP_2);
+        assertThat(call(h2, "/v1/chat/completions")).isEqualTo("echo hello");
+        UpstreamResponse stalled = (UpstreamResponse) h2.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/stall"),
+                headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5), Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8)))
+                .block(Duration.ofSeconds(10));
+        String firstPart = stalled.getBody().next().map(part -> {
+            String text = part.toString(StandardCharsets.UTF_8);
+            DataBufferUtils.release(part);
+            return text;
+        }).block(Duration.ofSeconds(10));
+        assertThat(firstPart).isEqualTo("first ");
+        stalled.abandon();
+        assertThat(stallClosed).as("the abandoned exchange, closed at the upstream").succeedsWithin(Duration.ofSeconds(5));
+        assertThat(call(h2, "/v1/chat/completions")).isEqualTo("echo hello");
         assertThat(upstreamConnections).hasSize(1);
     }
 }
