@@ -127,7 +127,7 @@ class UpstreamClientTest {
     @ParameterizedTest
     @EnumSource(HttpVersion.class)
     void eachExchangeRunsOnTheEventLoopThatSentIt(HttpVersion version) {
-        UpstreamClient client = client(Timeouts.DEFAULTS, version);
+        UpstreamClient versioned = client(Timeouts.DEFAULTS, version);
         EventLoopGroup loops = HttpResources.get().onClient(LoopResources.hasNativeSupport());
         List<EventExecutor> each = new ArrayList<>();
         loops.forEach(each::add);
@@ -138,7 +138,7 @@ class UpstreamClientTest {
                 Thread[] answeredOn = new Thread[1];
                 String answer = Mono.defer(() -> {
                             sender[0] = Thread.currentThread();
-                            return client.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"),
+                            return versioned.post(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"),
                                     headers -> headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 5),
                                     Unpooled.wrappedBuffer("hello".getBytes(StandardCharsets.UTF_8)));
                         })
