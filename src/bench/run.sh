@@ -19,7 +19,8 @@
 #                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance;
 #                               # HELD_UPSTREAM_HTTP=2 speaks HTTP/2 to the mock, one descriptor a stream in the gateway)
 #
-# Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven. Everything it starts it stops.
+# Needs wrk and nginx (Debian packages: wrk, nginx-light), a JDK 21+ and Maven; run as root with tcpdump (Debian: tcpdump)
+# it also times the one-connection runs' answers on the loopback. Everything it starts it stops.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64; fi
@@ -157,6 +158,9 @@ log_warnings() {
   grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$1" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
 }
 
+# tcpdump on the loopback needs root (or CAP_NET_RAW): without it the wire's percentiles are left out
+wire=""
+if command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then wire=1; fi
 # name port warm-up [proxy pids] -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50 cpu-us-per-request compiler-%"
 # The proxy's own CPU per request, over the 32-connection run, is steadier than req/s on cores shared with wrk
 # and the mock; the compiler's share of it says whether the JIT was still at work.
@@ -172,7 +176,20 @@ measure() {
   # shellcheck disable=SC2086
   cpu1=$(ticks $proxy); jit1=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
   gc1=$(gc_lines "$1")
+  # the one-connection run's packets on the loopback, where tcpdump may capture them: its answers' own p99 beside
+  # wrk's, which is corrected for coordinated omission (WireLatency says what that makes of a stall)
+  local capture=""
+  if [ -n "$wire" ]; then
+    tcpdump -i lo -nn -q -B 65536 -w "$work/$1-1.pcap" "tcp port $2 and (tcp[tcpflags] & tcp-push != 0)" 2> "$work/$1-tcpdump.log" &
+    capture=$!
+    sleep 1  # tcpdump listening before the first request
+  fi
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
+  if [ -n "$capture" ]; then
+    sleep 0.2; kill -INT "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true
+    tcpdump -r "$work/$1-1.pcap" -nn -tt -q 2>/dev/null | java -cp "$cp" dev.switchboard.bench.WireLatency "$2" > "$work/$1-wire.txt" || true
+    rm -f "$work/$1-1.pcap"
+  fi
   gc2=$(gc_lines "$1")
   [ ! -f "$work/$1-gc.log" ] || echo "at 32 connections $(gc_pauses "$1" "$gc0" "$gc1"); at 1 connection $(gc_pauses "$1" "$gc1" "$gc2")" > "$work/$1-gc-pauses.txt"
   local rps p50 p99 p50one p99one first
@@ -466,6 +483,13 @@ echo "switchboard RSS after the run: ${rss_mb} MB (JVM flags: docker/jvm.options
 echo "switchboard collections up to then: ${gcs:-unknown}"
 echo "collections while wrk measured (each run ${duration}): switchboard $(cat "$work/switchboard-gc-pauses.txt" 2>/dev/null);" \
   "bare proxy $(cat "$work/bare-gc-pauses.txt" 2>/dev/null); bare proxy with the ledger $(cat "$work/floor-gc-pauses.txt" 2>/dev/null)"
+if [ -n "$wire" ]; then
+  echo "p99 at 1 connection: wrk's is corrected for coordinated omission, so it says how long the proxy stalled (a stall of" \
+    "N intervals counts as N late answers); the answers' own, from the loopback's packets (tcpdump), beside what wrk's correction makes of them:"
+  for name in direct nginx switchboard switchboard-limited switchboard-redis scg bare floor; do
+    if [ -s "$work/$name-wire.txt" ]; then echo "  $name: $(cat "$work/$name-wire.txt")"; fi
+  done
+fi
 echo "spring-cg (Spring Cloud Gateway, one plain route, no usage recording) RSS after its run: ${scg_rss_mb} MB, same JVM flags"
 echo "${held_streams} concurrent streams held ${hold_seconds} s (upstream side in HTTP/${held_upstream_http}): $(echo "$held" | head -1); gateway RSS peak ${held_peak} MB"
 echo "$held" | tail -n +2
