@@ -158,9 +158,10 @@ log_warnings() {
   grep -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$1" | sed -E 's/^[^ ]+ +//; s/\[[^]]*\] //g' | sort | uniq -c | sort -rn | head -5 || true
 }
 
-# tcpdump on the loopback needs root (or CAP_NET_RAW): without it the wire's percentiles are left out
+# tcpdump on the loopback needs root (or CAP_NET_RAW): without it the wire's percentiles are left out, and so
+# they are with WIRE_TIMES=0 (the capture takes a little CPU beside the one-connection runs)
 wire=""
-if command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then wire=1; fi
+if [ "${WIRE_TIMES:-1}" != 0 ] && command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then wire=1; fi
 # name port warm-up [proxy pids] -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50 cpu-us-per-request compiler-%"
 # The proxy's own CPU per request, over the 32-connection run, is steadier than req/s on cores shared with wrk
 # and the mock; the compiler's share of it says whether the JIT was still at work.
@@ -180,7 +181,8 @@ measure() {
   # wrk's, which is corrected for coordinated omission (WireLatency says what that makes of a stall)
   local capture=""
   if [ -n "$wire" ]; then
-    tcpdump -i lo -nn -q -B 65536 -w "$work/$1-1.pcap" "tcp port $2 and (tcp[tcpflags] & tcp-push != 0)" 2> "$work/$1-tcpdump.log" &
+    # bounded in time: run.sh's cleanup does not know this subshell's processes
+    timeout 300 tcpdump -i lo -nn -q -B 65536 -w "$work/$1-1.pcap" "tcp port $2 and (tcp[tcpflags] & tcp-push != 0)" 2> "$work/$1-tcpdump.log" &
     capture=$!
     sleep 1  # tcpdump listening before the first request
   fi
