@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  * first packet back. wrk's percentiles are corrected for coordinated omission (each answer slower than the
  * mean interval adds made-up samples for the requests a client that kept its pace would have sent meanwhile), so
  * at one connection its p99 says how much of the time the proxy stalled, not how slow its 99th answer was.
- * This prints both: the answers' own p99, and what wrk's correction makes of the same answers; and the time
- * spent in answers slower than 1 ms, a second of load at a time, which the correction turns into the p99.
+ * This prints both, the answers' own p99 and what wrk's correction makes of the same answers, and the
+ * milliseconds per second of load spent in answers slower than 1 ms, which the correction turns into its p99.
  * <p>
  * {@code tcpdump -r capture -nn -tt -q | java ... WireLatency <proxy port>} prints
  * {@code answers=N p99_ms=.. corrected_p99_ms=.. over_1ms_ms_per_s=..}.
