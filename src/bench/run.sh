@@ -159,9 +159,10 @@ log_warnings() {
 }
 
 # tcpdump on the loopback needs root (or CAP_NET_RAW): without it the wire's percentiles are left out, and so
-# they are with WIRE_TIMES=0 (the capture takes a little CPU beside the one-connection runs)
+# they are with WIRE_TIMES=0 (the capture takes a little CPU beside the one-connection runs) and in run.sh
+# tracing, which does not print them
 wire=""
-if [ "${WIRE_TIMES:-1}" != 0 ] && command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then wire=1; fi
+if [ "${WIRE_TIMES:-1}" != 0 ] && [ "${1:-}" != tracing ] && command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then wire=1; fi
 # name port warm-up [proxy pids] -> "rps p50@32 p99@32 p50@1 p99@1 first-event-p50 cpu-us-per-request compiler-%"
 # The proxy's own CPU per request, over the 32-connection run, is steadier than req/s on cores shared with wrk
 # and the mock; the compiler's share of it says whether the JIT was still at work.
