@@ -28,6 +28,8 @@ export PATH="${JAVA_HOME:+$JAVA_HOME/bin:}$PATH"
 duration="${DURATION:-10s}"
 # a JVM measured cold measures its JIT compiler: on 2 shared cores C2 is still busy after 30 s of load
 warmup="${WARMUP:-60s}"
+# and at one connection before the one-connection run (measure says why)
+warmup_one="${WARMUP_ONE:-15s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
@@ -178,6 +180,13 @@ measure() {
   # shellcheck disable=SC2086
   cpu1=$(ticks $proxy); jit1=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
   gc1=$(gc_lines "$1")
+  # one connection takes paths 32 never did (an event loop that finds nothing ready blocks in epoll_wait): C2
+  # recompiles them for a while, in slices of milliseconds on the cores the requests need, so warm those up too
+  wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "$url" > "$work/$1-warm-1.txt" 2>&1 || true
+  local gc1w cpu2 jit2 cpu3 jit3
+  gc1w=$(gc_lines "$1")
+  # shellcheck disable=SC2086
+  cpu2=$(ticks $proxy); jit2=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
   # the one-connection run's packets on the loopback, where tcpdump may capture them: its answers' own p99 beside
   # wrk's, which is corrected for coordinated omission (WireLatency says what that makes of a stall)
   local capture=""
@@ -188,13 +197,16 @@ measure() {
     sleep 1  # tcpdump listening before the first request
   fi
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
+  # shellcheck disable=SC2086
+  cpu3=$(ticks $proxy); jit3=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  awk -v j=$(( ${jit3:-0} - ${jit2:-0} )) -v c=$(( ${cpu3:-0} - ${cpu2:-0} )) 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }' > "$work/$1-jit-1.txt"
   if [ -n "$capture" ]; then
     sleep 0.2; kill -INT "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true
     tcpdump -r "$work/$1-1.pcap" -nn -tt -q 2>/dev/null | java -cp "$cp" dev.switchboard.bench.WireLatency "$2" > "$work/$1-wire.txt" || true
     rm -f "$work/$1-1.pcap"
   fi
   gc2=$(gc_lines "$1")
-  [ ! -f "$work/$1-gc.log" ] || echo "at 32 connections $(gc_pauses "$1" "$gc0" "$gc1"); at 1 connection $(gc_pauses "$1" "$gc1" "$gc2")" > "$work/$1-gc-pauses.txt"
+  [ ! -f "$work/$1-gc.log" ] || echo "at 32 connections $(gc_pauses "$1" "$gc0" "$gc1"); at 1 connection $(gc_pauses "$1" "$gc1w" "$gc2")" > "$work/$1-gc-pauses.txt"
   local rps p50 p99 p50one p99one first
   rps=$(awk '/Requests\/sec/ { print $2 }' "$work/$1-32.txt")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-32.txt")")
@@ -459,7 +471,7 @@ records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$
 answered=$(cat "$work"/switchboard-{warm,32,1}.txt "$work"/switchboard-limited-*.txt | awk '/requests in/ { n += $1 } END { print n }')
 
 echo
-echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} per run, ~1 KB chat request"
+echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} at 32 connections, ${warmup_one} more at 1 then ${duration} at 1, ~1 KB chat request"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "" "req/s@32" "p50@32 ms" "p99@32 ms" "p50@1 ms" "p99@1 ms" "1st event p50" "proxy CPU/req"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' direct "$d_rps" "$d_p50" "$d_p99" "$d_p50one" "$d_p99one" "$d_first" "-"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' nginx "$n_rps" "$n_p50" "$n_p99" "$n_p50one" "$n_p99one" "$n_first" "${n_cpu} us"
@@ -470,7 +482,7 @@ printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "spring-cg" "$g_rps" "$g_p50
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "bare-rn" "$r_rps" "$r_p50" "$r_p99" "$r_p50one" "$r_p99one" "$r_first" "${r_cpu} us"
 printf '%-12s %10s %10s %10s %10s %10s %14s %13s\n' "+ledger" "$f_rps" "$f_p50" "$f_p99" "$f_p50one" "$f_p99one" "$f_first" "${f_cpu} us"
 echo "proxy CPU/req: the proxy's own CPU time (user + system) per request answered in the 32-connection run;" \
-  "the JIT compiler took ${s_jit} of Switchboard's"
+  "the JIT compiler took ${s_jit} of Switchboard's ($(cat "$work/switchboard-jit-1.txt" 2>/dev/null || echo -) in the 1-connection run, after ${warmup_one} at 1 connection)"
 awk -v d="$d_rps" -v n="$n_rps" -v s="$s_rps" -v g="$g_rps" -v dl="$d_p50one" -v nl="$n_p50one" -v sl="$s_p50one" \
     -v gl="$g_p50one" -v df="$d_first" -v nf="$n_first" -v sf="$s_first" -v gf="$g_first" -v r="$r_rps" -v rl="$r_p50one" -v rf="$r_first" -v f="$f_rps" 'BEGIN {
   printf "throughput: switchboard/direct %.2f, switchboard/nginx %.2f, switchboard/spring-cg %.2f\n", s / d, s / n, s / g
