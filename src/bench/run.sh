@@ -180,8 +180,8 @@ measure() {
   # shellcheck disable=SC2086
   cpu1=$(ticks $proxy); jit1=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
   gc1=$(gc_lines "$1")
-  # one connection takes paths 32 never did (an event loop that finds nothing ready blocks in epoll_wait): C2
-  # recompiles them for a while, in slices of milliseconds on the cores the requests need, so warm those up too
+  # one connection takes branches that 32 never did, and C2 recompiles what they deoptimised for a while, in
+  # slices of milliseconds on the cores the requests need: warm that up too (docs/benchmark.md)
   wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "$url" > "$work/$1-warm-1.txt" 2>&1 || true
   local gc1w cpu2 jit2 cpu3 jit3
   gc1w=$(gc_lines "$1")
@@ -468,7 +468,7 @@ hold_streams "$gateway_pid"
 sleep 1  # the ledger's writer stores a batch every 100 ms
 records=$(curl -s -H 'Authorization: Bearer bench-admin-key' "http://127.0.0.1:$gateway_port/admin/usage/summary?group_by=key" \
   | grep -o '"requests":[0-9]*' | cut -d: -f2 | awk '{ n += $1 } END { print n }' || true)
-answered=$(cat "$work"/switchboard-{warm,32,1}.txt "$work"/switchboard-limited-*.txt | awk '/requests in/ { n += $1 } END { print n }')
+answered=$(cat "$work"/switchboard-{warm,32,warm-1,1}.txt "$work"/switchboard-limited-*.txt | awk '/requests in/ { n += $1 } END { print n }')
 
 echo
 echo "Switchboard benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, ${warmup} warm-up (5 s for direct and nginx) then ${duration} at 32 connections, ${warmup_one} more at 1 then ${duration} at 1, ~1 KB chat request"
