@@ -130,6 +130,10 @@ compiler_ticks() {
   done
   echo "$t"
 }
+# the compiler's ticks ($1) as a share of the process's ($2), both differences over one run
+compiler_share() {
+  awk -v j="$1" -v c="$2" 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }'
+}
 # the collections of a proxy started with -Xlog:gc:file=$work/<name>-gc.log: the log's line count, and a summary
 # of the pauses between two counts, to set beside the latency percentiles of the same run
 gc_lines() { [ -f "$work/$1-gc.log" ] && wc -l < "$work/$1-gc.log" || echo 0; }
@@ -199,7 +203,7 @@ measure() {
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
   # shellcheck disable=SC2086
   cpu3=$(ticks $proxy); jit3=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
-  awk -v j=$(( ${jit3:-0} - ${jit2:-0} )) -v c=$(( ${cpu3:-0} - ${cpu2:-0} )) 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }' > "$work/$1-jit-1.txt"
+  compiler_share $(( ${jit3:-0} - ${jit2:-0} )) $(( ${cpu3:-0} - ${cpu2:-0} )) > "$work/$1-jit-1.txt"
   if [ -n "$capture" ]; then
     sleep 0.2; kill -INT "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true
     tcpdump -r "$work/$1-1.pcap" -nn -tt -q 2>/dev/null | java -cp "$cp" dev.switchboard.bench.WireLatency "$2" > "$work/$1-wire.txt" || true
@@ -217,7 +221,7 @@ measure() {
   local answered cpu jit
   answered=$(awk '/requests in/ { print $1 }' "$work/$1-32.txt")
   cpu=$(awk -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) -v hz="$hz" -v n="${answered:-0}" 'BEGIN { if (n > 0 && c > 0) printf "%.0f", c * 1e6 / hz / n; else print "-" }')
-  jit=$(awk -v j=$(( ${jit1:-0} - ${jit0:-0} )) -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }')
+  jit=$(compiler_share $(( ${jit1:-0} - ${jit0:-0} )) $(( ${cpu1:-0} - ${cpu0:-0} )))
   echo "$rps $p50 $p99 $p50one $p99one $first $cpu $jit"
 }
 
