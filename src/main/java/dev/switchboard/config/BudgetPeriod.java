@@ -15,6 +15,8 @@ import java.util.Locale;
 public enum BudgetPeriod {
     NONE, DAILY, WEEKLY, MONTHLY;
 
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
     /** The start of the period holding {@code now}; the epoch for {@link #NONE}. */
     public Instant start(Instant now, ZoneId zone) {
         if (this == NONE) return Instant.EPOCH;
@@ -42,7 +44,7 @@ public enum BudgetPeriod {
     }
 
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 
     /** @throws IllegalArgumentException naming the values it takes */

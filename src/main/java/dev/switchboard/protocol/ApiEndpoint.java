@@ -22,6 +22,8 @@ public enum ApiEndpoint {
     private final Protocol protocol;
     private final String path;
     private final String upstreamPath;
+    /** Lower-cased once: records and metrics name it on every request. */
+    private final String wireName = name().toLowerCase(Locale.ROOT);
 
     ApiEndpoint(Protocol protocol, String path, String upstreamPath) {
         this.protocol = protocol;
@@ -32,7 +34,7 @@ public enum ApiEndpoint {
     /** The endpoint's name in records: lower case. */
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 
     /** From a record, in either case (records written before names were lower case say CHAT_COMPLETIONS). */

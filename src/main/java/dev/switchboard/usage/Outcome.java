@@ -20,9 +20,12 @@ public enum Outcome {
     /** The gateway stopped (its shutdown's grace period ended) before the answer did. */
     GATEWAY_STOPPED;
 
+    /** Lower-cased once: records and metrics name it on every request. */
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 
     @JsonCreator

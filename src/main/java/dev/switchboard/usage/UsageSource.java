@@ -12,9 +12,12 @@ public enum UsageSource {
     /** The gateway counted them with its tokenizer, as the provider reported none. */
     ESTIMATED;
 
+    /** Lower-cased once: records and metrics name it on every request. */
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 
     @JsonCreator
