@@ -1,9 +1,10 @@
 package dev.switchboard.support;
 
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import reactor.core.publisher.Mono;
@@ -18,7 +19,13 @@ import reactor.netty.http.server.HttpServer;
  * test's signal or tell when a connection went away; flushing and cancellation tests need both.
  */
 public final class ScriptedUpstream implements AutoCloseable {
-    private final BlockingQueue<Exchange> exchanges = new LinkedBlockingQueue<>();
+    /*
+     * Filled on the server's event loop, which must never block: a LinkedBlockingQueue's offer takes its locks,
+     * and parked the event loop (BlockingGuard failed the class) whenever the test thread held one, waiting in
+     * poll or clearing. A lock-free queue, and a semaphore (whose release never parks) to wait on.
+     */
+    private final Queue<Exchange> exchanges = new ConcurrentLinkedQueue<>();
+    private final Semaphore arrived = new Semaphore(0);
     private final DisposableServer server;
 
     public static final class Exchange {
@@ -66,6 +73,7 @@ public final class ScriptedUpstream implements AutoCloseable {
                     Exchange exchange = new Exchange(request.uri(), request.protocol());
                     response.withConnection(c -> c.onDispose(() -> exchange.connectionClosed.complete(null)));
                     exchanges.add(exchange);
+                    arrived.release();
                     Mono<Void> head = request.uri().contains("/held-head/") ? Mono.fromFuture(exchange.headReleased) : Mono.empty();
                     return request.receive().aggregate().asString()
                             .doOnNext(exchange.requestBody::complete)
@@ -83,9 +91,16 @@ public final class ScriptedUpstream implements AutoCloseable {
 
     /** The next request that reached this upstream, waiting up to 10 s for it. */
     public Exchange nextExchange() throws InterruptedException {
-        Exchange e = exchanges.poll(10, TimeUnit.SECONDS);
-        if (e == null) throw new AssertionError("no request reached the scripted upstream within 10 s");
-        return e;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        // a permit may outlive its exchange (cleared meanwhile): poll again until the deadline
+        while (true) {
+            Exchange e = exchanges.poll();
+            if (e != null) return e;
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !arrived.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                throw new AssertionError("no request reached the scripted upstream within 10 s");
+            }
+        }
     }
 
     public void clear() {
