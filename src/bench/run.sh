@@ -130,6 +130,12 @@ compiler_ticks() {
   done
   echo "$t"
 }
+# $1 the name measure was given, $2 the proxy's pids -> "its ticks, its compiler threads' ticks" (the latter only for
+# switchboard, 0 for the others), as measure reads them around each run
+proxy_ticks() {
+  # shellcheck disable=SC2086
+  echo "$(ticks $2) $( [ "$1" = switchboard ] && compiler_ticks "$2" || echo 0)"
+}
 # the compiler's ticks ($1) as a share of the process's ($2), both differences over one run
 compiler_share() {
   awk -v j="$1" -v c="$2" 'BEGIN { if (c > 0 && j >= 0) printf "%.0f%%", 100 * j / c; else print "-" }'
@@ -176,21 +182,18 @@ measure() {
   local url="http://127.0.0.1:$2/v1/chat/completions" proxy="${4:-}"
   wrk -t2 -c32 -d"$3" -s src/bench/wrk/chat.lua "$url" > "$work/$1-warm.txt" 2>&1 || true
   local cpu0 jit0 cpu1 jit1
-  # shellcheck disable=SC2086
-  cpu0=$(ticks $proxy); jit0=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  read -r cpu0 jit0 <<< "$(proxy_ticks "$1" "$proxy")"
   local gc0 gc1 gc2
   gc0=$(gc_lines "$1")
   wrk -t2 -c32 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-32.txt" 2>&1 || true
-  # shellcheck disable=SC2086
-  cpu1=$(ticks $proxy); jit1=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  read -r cpu1 jit1 <<< "$(proxy_ticks "$1" "$proxy")"
   gc1=$(gc_lines "$1")
   # one connection takes branches that 32 never did, and C2 recompiles what they deoptimised for a while, in
   # slices of milliseconds on the cores the requests need: warm that up too (docs/benchmark.md)
   wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "$url" > "$work/$1-warm-1.txt" 2>&1 || true
   local gc1w cpu2 jit2 cpu3 jit3
   gc1w=$(gc_lines "$1")
-  # shellcheck disable=SC2086
-  cpu2=$(ticks $proxy); jit2=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  read -r cpu2 jit2 <<< "$(proxy_ticks "$1" "$proxy")"
   # the one-connection run's packets on the loopback, where tcpdump may capture them: its answers' own p99 beside
   # wrk's, which is corrected for coordinated omission (WireLatency says what that makes of a stall)
   local capture=""
@@ -201,8 +204,7 @@ measure() {
     sleep 1  # tcpdump listening before the first request
   fi
   wrk -t1 -c1 -d"$duration" --latency -s src/bench/wrk/chat.lua "$url" > "$work/$1-1.txt" 2>&1 || true
-  # shellcheck disable=SC2086
-  cpu3=$(ticks $proxy); jit3=$( [ "$1" = switchboard ] && compiler_ticks "$proxy" || echo 0)
+  read -r cpu3 jit3 <<< "$(proxy_ticks "$1" "$proxy")"
   compiler_share $(( ${jit3:-0} - ${jit2:-0} )) $(( ${cpu3:-0} - ${cpu2:-0} )) > "$work/$1-jit-1.txt"
   if [ -n "$capture" ]; then
     sleep 0.2; kill -INT "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true
