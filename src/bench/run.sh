@@ -15,6 +15,8 @@
 #   src/bench/run.sh dashboard  # every dashboard API call over HTTP with a million records in the ledger (SQLite,
 #                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
+#   src/bench/run.sh paired     # the targets' three ratios (throughput and p99 at 32 connections, p99 at one) from
+#                               # Switchboard, the bare proxy and the bare proxy with the ledger in turn, ROUNDS times
 #   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30;
 #                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance;
 #                               # HELD_UPSTREAM_HTTP=2 speaks HTTP/2 to the mock, one descriptor a stream in the gateway)
@@ -33,7 +35,7 @@ warmup_one="${WARMUP_ONE:-15s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || [ "${1:-}" = streams ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
+[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || [ "${1:-}" = streams ] || [ "${1:-}" = paired ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = dashboard ]; then
@@ -81,7 +83,7 @@ wanted_streams="${HELD_STREAMS:-$( [ "${1:-}" = streams ] && echo 10000 || echo 
 fd_room=$(( ($(ulimit -n) - 500) / fds_a_stream ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
 held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))
 [ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes ${fds_a_stream} in the gateway$( [ "$fds_a_stream" = 2 ] && echo " (HELD_UPSTREAM_HTTP=2 takes one)")"
-mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086
+mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086; floor_port=18087
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 redis_hostport="${redis_url#redis://}"; redis_hostport="${redis_hostport%%/*}"
 redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the reply
@@ -352,6 +354,69 @@ if [ "${1:-}" = tracing ]; then
   done
   echo "traces on: every request a server span and an attempt span, exported in batches over OTLP/HTTP to the mock," \
     "which received $(curl -s "http://127.0.0.1:$mock_port/v1/traces/count") exports (${duration} runs, ${warmup} warm-up)"
+  exit 0
+fi
+
+# src/bench/run.sh paired: the ratios the targets are stated in, from Switchboard, the bare proxy and the bare proxy
+# with the ledger, all three started at once and loaded in turn, ROUNDS times (default 5) in a rotated order. The
+# full run measures each proxy once, minutes after the other, and this machine's speed drifts by a fifth within
+# minutes: its ratios drift with it. Within a round the three runs are seconds apart, so a round's ratios do not,
+# and the median of the rounds says where the proxies stand against each other.
+if [ "${1:-}" = paired ]; then
+  rounds="${ROUNDS:-5}"
+  answers $mock_port
+  start_gateway "$work" $gateway_port "-Xlog:gc:file=$work/switchboard-gc.log"
+  paired_pids=($started_pid)
+  mkdir -p "$work/floor"
+  for proxy in "bare $bare_port" "floor $floor_port --ledger $work/floor"; do
+    read -r name port ledger <<< "$proxy"
+    # shellcheck disable=SC2086
+    MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
+      "$port" "$mock_port" $ledger > "$work/$name.log" 2>&1 &
+    pids+=($!)
+    paired_pids+=($!)
+  done
+  paired_names=(switchboard bare +ledger)
+  paired_ports=($gateway_port $bare_port $floor_port)
+  for port in "${paired_ports[@]}"; do answers "$port"; done
+  # name port pid connections -> "req/s p99-ms cpu-us-a-request"
+  paired_load() {
+    local out="$work/paired-$2-$4.txt" c0 c1
+    sleep 2  # the run before on idle cores: its ledger's last batch written
+    c0=$(ticks "$3")
+    wrk -t"$( [ "$4" = 1 ] && echo 1 || echo 2 )" -c"$4" -d"$duration" --latency -s src/bench/wrk/chat.lua \
+      "http://127.0.0.1:$2/v1/chat/completions" > "$out" 2>&1 || true
+    c1=$(ticks "$3")
+    echo "$(awk '/Requests\/sec/ { print $2 }' "$out") $(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")" \
+      "$(awk -v c=$(( c1 - c0 )) -v hz="$hz" '/requests in/ { if ($1 > 0) printf "%.0f", c * 1e6 / hz / $1 }' "$out")"
+  }
+  for i in 0 1 2; do  # each warmed as the full run warms it, at 32 connections and then at one
+    wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
+    wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
+  done
+  echo "Switchboard against the bare Reactor Netty proxy (bare) and the bare proxy recording usage (+ledger), $(date +%F), $(nproc) cores:"
+  echo "$rounds rounds, each ${duration} at 32 connections then ${duration} at one per proxy, in a rotated order; ${warmup} + ${warmup_one} warm-up each"
+  echo "round  req/s@32 switchboard bare +ledger  ratio sb +ledger  p99@32 ms sb bare +ledger  ratio sb +ledger  p99@1 ms sb bare +ledger  over bare sb +ledger  CPU/req us sb bare +ledger"
+  for round in $(seq 1 "$rounds"); do
+    declare -A got=()
+    for conns in 32 1; do
+      for k in 0 1 2; do
+        i=$(( (k + round - 1) % 3 ))
+        got[$conns,$i]="$(paired_load "${paired_names[$i]}" "${paired_ports[$i]}" "${paired_pids[$i]}" $conns)"
+      done
+    done
+    echo "${got[32,0]} ${got[32,1]} ${got[32,2]} ${got[1,0]} ${got[1,1]} ${got[1,2]}" | awk -v r="$round" '{
+      printf "%5d  %8.0f %8.0f %8.0f  %5.2f %5.2f  %6.2f %6.2f %6.2f  %5.2f %5.2f  %5.2f %5.2f %5.2f  %+5.2f %+5.2f  %4d %4d %4d\n",
+        r, $1, $4, $7, $1 / $4, $7 / $4, $2, $5, $8, $2 / $5, $8 / $5, $11, $14, $17, $11 - $14, $17 - $14, $3, $6, $9 }' \
+      | tee -a "$work/paired-rounds.txt"
+    unset got
+  done
+  # the median of each ratio over the rounds (columns of paired-rounds.txt)
+  median() { awk -v c="$1" '{ print $c }' "$work/paired-rounds.txt" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  echo "median of the rounds: throughput switchboard/bare $(median 5), +ledger/bare $(median 6);" \
+    "p99 at 32 connections switchboard/bare $(median 10)x, +ledger/bare $(median 11)x;" \
+    "p99 at 1 connection over the bare proxy's: switchboard $(median 15) ms, +ledger $(median 16) ms"
+  log_warnings "$work/gateway.log"
   exit 0
 fi
 
