@@ -359,9 +359,9 @@ fi
 
 # src/bench/run.sh paired: the ratios the targets are stated in, from Switchboard, the bare proxy and the bare proxy
 # with the ledger, all three started at once and loaded in turn, ROUNDS times (default 5) in a rotated order. The
-# full run measures each proxy once, minutes after the other, and this machine's speed drifts by a fifth within
-# minutes: its ratios drift with it. Within a round the three runs are seconds apart, so a round's ratios do not,
-# and the median of the rounds says where the proxies stand against each other.
+# full run measures each proxy once, minutes after the other, and on a shared virtual machine whose speed drifts
+# within minutes its ratios drift with it. Within a round the three runs are seconds apart, so a round's ratios
+# drift much less, and the median of the rounds says where the proxies stand against each other.
 if [ "${1:-}" = paired ]; then
   rounds="${ROUNDS:-5}"
   answers $mock_port
@@ -381,14 +381,17 @@ if [ "${1:-}" = paired ]; then
   for port in "${paired_ports[@]}"; do answers "$port"; done
   # name port pid connections -> "req/s p99-ms cpu-us-a-request"
   paired_load() {
-    local out="$work/paired-$2-$4.txt" c0 c1
+    local out="$work/paired-$1-$4.txt" c0 c1
     sleep 2  # the run before on idle cores: its ledger's last batch written
     c0=$(ticks "$3")
     wrk -t"$( [ "$4" = 1 ] && echo 1 || echo 2 )" -c"$4" -d"$duration" --latency -s src/bench/wrk/chat.lua \
       "http://127.0.0.1:$2/v1/chat/completions" > "$out" 2>&1 || true
     c1=$(ticks "$3")
-    echo "$(awk '/Requests\/sec/ { print $2 }' "$out") $(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")" \
-      "$(awk -v c=$(( c1 - c0 )) -v hz="$hz" '/requests in/ { if ($1 > 0) printf "%.0f", c * 1e6 / hz / $1 }' "$out")"
+    local rps p99 cpu
+    rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+    cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" '/requests in/ { if ($1 > 0) printf "%.0f", c * 1e6 / hz / $1 }' "$out")
+    echo "${rps:-0} ${p99:-0} ${cpu:-0}"
   }
   for i in 0 1 2; do  # each warmed as the full run warms it, at 32 connections and then at one
     wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
@@ -405,9 +408,11 @@ if [ "${1:-}" = paired ]; then
         got[$conns,$i]="$(paired_load "${paired_names[$i]}" "${paired_ports[$i]}" "${paired_pids[$i]}" $conns)"
       done
     done
-    echo "${got[32,0]} ${got[32,1]} ${got[32,2]} ${got[1,0]} ${got[1,1]} ${got[1,2]}" | awk -v r="$round" '{
+    # a run wrk could not finish leaves its figures 0, and the ratios that divide by them 0
+    echo "${got[32,0]} ${got[32,1]} ${got[32,2]} ${got[1,0]} ${got[1,1]} ${got[1,2]}" | awk -v r="$round" '
+      function over(a, b) { return b > 0 ? a / b : 0 } {
       printf "%5d  %8.0f %8.0f %8.0f  %5.2f %5.2f  %6.2f %6.2f %6.2f  %5.2f %5.2f  %5.2f %5.2f %5.2f  %+5.2f %+5.2f  %4d %4d %4d\n",
-        r, $1, $4, $7, $1 / $4, $7 / $4, $2, $5, $8, $2 / $5, $8 / $5, $11, $14, $17, $11 - $14, $17 - $14, $3, $6, $9 }' \
+        r, $1, $4, $7, over($1, $4), over($7, $4), $2, $5, $8, over($2, $5), over($8, $5), $11, $14, $17, $11 - $14, $17 - $14, $3, $6, $9 }' \
       | tee -a "$work/paired-rounds.txt"
     unset got
   done
