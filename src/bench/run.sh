@@ -166,6 +166,17 @@ start_gateway() {
   pids+=($started_pid)
 }
 
+# the bare Reactor Netty proxy with the container's JVM flags and a GC log: $1 its name (log, GC log), $2 its port,
+# the rest its arguments after the ports (--ledger DIR records each answer in the ledger) -> $started_pid
+start_bare() {
+  local name=$1 port=$2
+  shift 2
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
+    "$port" "$mock_port" "$@" > "$work/$name.log" 2>&1 &
+  started_pid=$!
+  pids+=($started_pid)
+}
+
 # what a gateway logged at WARN or above ($1: its log; a clean run logs none): the count, then the commonest
 log_warnings() {
   echo "gateway log lines at WARN or ERROR: $(grep -c -E '^[0-9T:.+-]+Z? +(WARN|ERROR) ' "$1" || true)"
@@ -367,15 +378,11 @@ if [ "${1:-}" = paired ]; then
   answers $mock_port
   start_gateway "$work" $gateway_port "-Xlog:gc:file=$work/switchboard-gc.log"
   paired_pids=($started_pid)
+  start_bare bare $bare_port
+  paired_pids+=($started_pid)
   mkdir -p "$work/floor"
-  for proxy in "bare $bare_port" "floor $floor_port --ledger $work/floor"; do
-    read -r name port ledger <<< "$proxy"
-    # shellcheck disable=SC2086
-    MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
-      "$port" "$mock_port" $ledger > "$work/$name.log" 2>&1 &
-    pids+=($!)
-    paired_pids+=($!)
-  done
+  start_bare floor $floor_port --ledger "$work/floor"
+  paired_pids+=($started_pid)
   paired_names=(switchboard bare +ledger)
   paired_ports=($gateway_port $bare_port $floor_port)
   for port in "${paired_ports[@]}"; do answers "$port"; done
@@ -519,10 +526,8 @@ wait "$scg_pid" 2>/dev/null || true  # its shutdown done before the held streams
 measure_bare() {
   local name=$1 pid
   shift
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
-    "$bare_port" "$mock_port" "$@" > "$work/$name.log" 2>&1 &
-  pid=$!
-  pids+=($pid)
+  start_bare "$name" $bare_port "$@"
+  pid=$started_pid
   answers $bare_port
   bare_line="$(measure "$name" $bare_port "$warmup" "$pid")"
   kill "$pid" 2>/dev/null || true
