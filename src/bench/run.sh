@@ -111,6 +111,12 @@ to_ms() {  # wrk prints 250.12us, 1.20ms or 1.01s
   awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
                           else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'
 }
+wrk_ms() {  # a wrk --latency output ($1) and a percentile ($2: 50%, 99%) -> milliseconds
+  to_ms "$(awk -v pct="$2" '$1 == pct { print $2 }' "$1")"
+}
+cpu_us_a_request() {  # a proxy's clock ticks over a wrk run ($1) and that run's output ($2) -> its CPU µs a request, or -
+  awk -v c="$1" -v hz="$hz" '/requests in/ { n = $1 } END { if (n > 0 && c > 0) printf "%.0f\n", c * 1e6 / hz / n; else print "-" }' "$2"
+}
 # Docker's daemon installs iptables NAT rules, and with them every loopback packet goes through connection
 # tracking: on this project's machine the gateway then took twice the CPU a request. Say so beside the result.
 if command -v nft >/dev/null && nft list tables 2>/dev/null | grep -q "table ip nat"; then
@@ -228,14 +234,13 @@ measure() {
   [ ! -f "$work/$1-gc.log" ] || echo "at 32 connections $(gc_pauses "$1" "$gc0" "$gc1"); at 1 connection $(gc_pauses "$1" "$gc1w" "$gc2")" > "$work/$1-gc-pauses.txt"
   local rps p50 p99 p50one p99one first
   rps=$(awk '/Requests\/sec/ { print $2 }' "$work/$1-32.txt")
-  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-32.txt")")
-  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$1-32.txt")")
-  p50one=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$1-1.txt")")
-  p99one=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$1-1.txt")")
+  p50=$(wrk_ms "$work/$1-32.txt" 50%)
+  p99=$(wrk_ms "$work/$1-32.txt" 99%)
+  p50one=$(wrk_ms "$work/$1-1.txt" 50%)
+  p99one=$(wrk_ms "$work/$1-1.txt" 99%)
   first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$2" /v1/chat/completions 300 | sed -E 's/p50=([0-9.]+).*/\1/')
-  local answered cpu jit
-  answered=$(awk '/requests in/ { print $1 }' "$work/$1-32.txt")
-  cpu=$(awk -v c=$(( ${cpu1:-0} - ${cpu0:-0} )) -v hz="$hz" -v n="${answered:-0}" 'BEGIN { if (n > 0 && c > 0) printf "%.0f", c * 1e6 / hz / n; else print "-" }')
+  local cpu jit
+  cpu=$(cpu_us_a_request $(( ${cpu1:-0} - ${cpu0:-0} )) "$work/$1-32.txt")
   jit=$(compiler_share $(( ${jit1:-0} - ${jit0:-0} )) $(( ${cpu1:-0} - ${cpu0:-0} )))
   echo "$rps $p50 $p99 $p50one $p99one $first $cpu $jit"
 }
@@ -394,11 +399,10 @@ if [ "${1:-}" = paired ]; then
     wrk -t"$( [ "$4" = 1 ] && echo 1 || echo 2 )" -c"$4" -d"$duration" --latency -s src/bench/wrk/chat.lua \
       "http://127.0.0.1:$2/v1/chat/completions" > "$out" 2>&1 || true
     c1=$(ticks "$3")
-    local rps p99 cpu
+    local rps p99
     rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
-    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-    cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" '/requests in/ { if ($1 > 0) printf "%.0f", c * 1e6 / hz / $1 }' "$out")
-    echo "${rps:-0} ${p99:-0} ${cpu:-0}"
+    p99=$(wrk_ms "$out" 99%)
+    echo "${rps:-0} ${p99:-0} $(cpu_us_a_request $(( c1 - c0 )) "$out")"
   }
   for i in 0 1 2; do  # each warmed as the full run warms it, at 32 connections and then at one
     wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
@@ -473,14 +477,12 @@ messages_first=$(java -cp "$cp" dev.switchboard.bench.FirstEventProbe "$gateway_
 # the gateway's CPU per stream, passed through (chat) and translated (responses, messages), under wrk at 32
 # connections: the mock's stream is six events, so a sixth of it is the CPU an upstream event costs
 stream_load() {  # api -> "streams/s cpu-us-per-stream"
-  local url="http://127.0.0.1:$gateway_port" c0 c1 n r
+  local url="http://127.0.0.1:$gateway_port" c0 c1
   STREAM_API=$1 wrk -t2 -c32 -d5s -s src/bench/wrk/stream.lua "$url" > /dev/null 2>&1 || true
   c0=$(ticks "$gateway_pid")
   STREAM_API=$1 wrk -t2 -c32 -d"$duration" -s src/bench/wrk/stream.lua "$url" > "$work/stream-$1.txt" 2>&1 || true
   c1=$(ticks "$gateway_pid")
-  n=$(awk '/requests in/ { print $1 }' "$work/stream-$1.txt")
-  r=$(awk '/Requests\/sec/ { print $2 }' "$work/stream-$1.txt")
-  awk -v c=$(( c1 - c0 )) -v hz="$hz" -v n="${n:-0}" -v r="${r:--}" 'BEGIN { if (n > 0) printf "%s %.0f\n", r, c * 1e6 / hz / n; else print "- -" }'
+  echo "$(awk '/Requests\/sec/ { print $2 }' "$work/stream-$1.txt" | grep . || echo -) $(cpu_us_a_request $(( c1 - c0 )) "$work/stream-$1.txt")"
 }
 read -r stream_chat_rps stream_chat_cpu <<< "$(stream_load chat)"
 read -r stream_responses_rps stream_responses_cpu <<< "$(stream_load responses)"
