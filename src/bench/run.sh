@@ -172,14 +172,12 @@ start_gateway() {
   pids+=($started_pid)
 }
 
-# the bare Reactor Netty proxy with the container's JVM flags (and BARE_JVM_OPTIONS after them) and a GC log: $1 its
-# name (log, GC log), $2 its port, the rest its arguments after the ports (--ledger DIR records each answer in the
-# ledger) -> $started_pid
+# the bare Reactor Netty proxy with the container's JVM flags and a GC log: $1 its name (log, GC log), $2 its port,
+# the rest its arguments after the ports (--ledger DIR records each answer in the ledger) -> $started_pid
 start_bare() {
   local name=$1 port=$2
   shift 2
-  # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options ${BARE_JVM_OPTIONS:-} -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
     "$port" "$mock_port" "$@" > "$work/$name.log" 2>&1 &
   started_pid=$!
   pids+=($started_pid)

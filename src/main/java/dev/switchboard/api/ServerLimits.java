@@ -11,13 +11,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.switchboard.config.GatewayProperties;
-import dev.switchboard.upstream.EventLoops;
 
 /**
  * What a client connection may hold of the server ({@code switchboard.limits}): how many connections, how
  * long a request's head and body may take to arrive, how long a kept-alive connection may wait for its next
- * request. Without them, slow and idle connections were held for ever. How the connections end at shutdown
- * ({@link ConnectionDrain}), and the event loops they are served on ({@link EventLoops}).
+ * request. Without them, slow and idle connections were held for ever. And how the connections end at
+ * shutdown ({@link ConnectionDrain}).
  */
 @Configuration(proxyBeanMethods = false)
 class ServerLimits {
@@ -40,15 +39,6 @@ class ServerLimits {
                     HeadReadTimeout.install(channel, limits.headerReadTimeout());
                     drain.install(channel);
                 }));
-    }
-
-    /**
-     * The server on the loops the upstream clients run on, of the transport {@link EventLoops} chooses: a
-     * request's upstream exchange then stays on the thread that took the request.
-     */
-    @Bean
-    WebServerFactoryCustomizer<NettyReactiveWebServerFactory> sharedEventLoops() {
-        return factory -> factory.addServerCustomizers(server -> server.runOn(EventLoops.resources(), EventLoops.NATIVE));
     }
 
     /**

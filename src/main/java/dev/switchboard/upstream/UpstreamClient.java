@@ -81,7 +81,6 @@ public final class UpstreamClient implements AutoCloseable {
                 .lifo()
                 .build();
         HttpClient http = HttpClient.create(pool)
-                .runOn(EventLoops.resources(), EventLoops.NATIVE)
                 .protocol(protocol(upstream))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.timeouts().connect().toMillis()))
                 .doOnRequest((request, connection) -> ExchangeTimeouts.arm(connection.channel(), upstream.timeouts()));

@@ -40,6 +40,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.HttpResources;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
@@ -127,7 +128,7 @@ class UpstreamClientTest {
     @EnumSource(HttpVersion.class)
     void eachExchangeRunsOnTheEventLoopThatSentIt(HttpVersion version) {
         UpstreamClient versioned = client(Timeouts.DEFAULTS, version);
-        EventLoopGroup loops = EventLoops.resources().onClient(EventLoops.NATIVE);
+        EventLoopGroup loops = HttpResources.get().onClient(LoopResources.hasNativeSupport());
         List<EventExecutor> each = new ArrayList<>();
         loops.forEach(each::add);
         assertThat(each).hasSizeGreaterThan(1);
