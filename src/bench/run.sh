@@ -17,6 +17,8 @@
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #   src/bench/run.sh paired     # the targets' three ratios (throughput and p99 at 32 connections, p99 at one) from
 #                               # Switchboard, the bare proxy and the bare proxy with the ledger in turn, ROUNDS times
+#   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS, in turn ROUNDS times: which is
+#                               # cheaper a request (STREAM_API=chat|responses|messages: a short stream)
 #   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30;
 #                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance;
 #                               # HELD_UPSTREAM_HTTP=2 speaks HTTP/2 to the mock, one descriptor a stream in the gateway)
@@ -35,7 +37,7 @@ warmup_one="${WARMUP_ONE:-15s}"
 
 mvn -B -q -DskipTests package test-compile
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || [ "${1:-}" = streams ] || [ "${1:-}" = paired ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
+[ "${1:-}" = jmh ] || [ "${1:-}" = dashboard ] || [ "${1:-}" = tracing ] || [ "${1:-}" = streams ] || [ "${1:-}" = paired ] || [ "${1:-}" = ab ] || mvn -B -q -f src/bench/scg/pom.xml -DskipTests package
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 
 if [ "${1:-}" = dashboard ]; then
@@ -373,6 +375,60 @@ if [ "${1:-}" = tracing ]; then
   exit 0
 fi
 
+# one proxy loaded for DURATION in a round of run.sh paired or ab: name port pid connections [wrk script] ->
+# "req/s p99-ms cpu-us-a-request"
+round_load() {
+  local out="$work/round-$1-$4.txt" c0 c1
+  sleep 2  # the run before on idle cores: its ledger's last batch written
+  c0=$(ticks "$3")
+  wrk -t"$( [ "$4" = 1 ] && echo 1 || echo 2 )" -c"$4" -d"$duration" --latency -s "${5:-src/bench/wrk/chat.lua}" \
+    "http://127.0.0.1:$2/v1/chat/completions" > "$out" 2>&1 || true
+  c1=$(ticks "$3")
+  local rps p99
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
+  p99=$(wrk_ms "$out" 99%)
+  echo "${rps:-0} ${p99:-0} $(cpu_us_a_request $(( c1 - c0 )) "$out")"
+}
+
+# the median of a column ($2) of a file ($1) of numbers
+median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# src/bench/run.sh ab: one change of JVM flags measured against the gateway without it. Two gateways from the same
+# jar, A with A_JVM_OPTIONS and B with B_JVM_OPTIONS after the container's flags, run at once; each is warmed, and
+# then ROUNDS rounds (8) load each for DURATION at 32 connections, the order swapped every round, with plain
+# requests or, with STREAM_API (chat, responses or messages), short streams. Within a round the two runs are
+# seconds apart, so the machine's drift moves both; the median of A's CPU a request over B's says which is cheaper.
+if [ "${1:-}" = ab ]; then
+  rounds="${ROUNDS:-8}"
+  script=src/bench/wrk/chat.lua load="plain requests"
+  [ -z "${STREAM_API:-}" ] || { script=src/bench/wrk/stream.lua; load="short streams, $STREAM_API"; }
+  answers $mock_port
+  start_gateway "$work/a" $gateway_port "${A_JVM_OPTIONS:-}"
+  a_pid=$started_pid
+  start_gateway "$work/b" $redis_gateway_port "${B_JVM_OPTIONS:-}"
+  b_pid=$started_pid
+  for port in $gateway_port $redis_gateway_port; do
+    answers "$port"
+    wrk -t2 -c32 -d"$warmup" -s "$script" "http://127.0.0.1:$port/v1/chat/completions" > /dev/null 2>&1 || true
+  done
+  echo "A (${A_JVM_OPTIONS:-the container's flags}) against B (${B_JVM_OPTIONS:-the container's flags}), $load, $(date +%F), $(nproc) cores:"
+  echo "$rounds rounds, each ${duration} at 32 connections per gateway, the order swapped every round; ${warmup} warm-up each"
+  echo "round  req/s A B  p99 ms A B  CPU/req us A B  CPU A/B"
+  for round in $(seq 1 "$rounds"); do
+    if [ $(( round % 2 )) = 1 ]; then
+      a=$(round_load a $gateway_port $a_pid 32 "$script"); b=$(round_load b $redis_gateway_port $b_pid 32 "$script")
+    else
+      b=$(round_load b $redis_gateway_port $b_pid 32 "$script"); a=$(round_load a $gateway_port $a_pid 32 "$script")
+    fi
+    echo "$a $b" | awk -v r="$round" '{ printf "%5d  %7.0f %7.0f  %6.2f %6.2f  %5s %5s  %5.3f\n", r, $1, $4, $2, $5, $3, $6, ($6 > 0 ? $3 / $6 : 0) }' \
+      | tee -a "$work/ab-rounds.txt"
+  done
+  echo "median of the rounds: CPU a request A/B $(median "$work/ab-rounds.txt" 8)"
+  log_warnings "$work/a/gateway.log"
+  log_warnings "$work/b/gateway.log"
+  exit 0
+fi
+
 # src/bench/run.sh paired: the ratios the targets are stated in, from Switchboard, the bare proxy and the bare proxy
 # with the ledger, all three started at once and loaded in turn, ROUNDS times (default 5) in a rotated order. The
 # full run measures each proxy once, minutes after the other, and on a shared virtual machine whose speed drifts
@@ -391,19 +447,6 @@ if [ "${1:-}" = paired ]; then
   paired_names=(switchboard bare +ledger)
   paired_ports=($gateway_port $bare_port $floor_port)
   for port in "${paired_ports[@]}"; do answers "$port"; done
-  # name port pid connections -> "req/s p99-ms cpu-us-a-request"
-  paired_load() {
-    local out="$work/paired-$1-$4.txt" c0 c1
-    sleep 2  # the run before on idle cores: its ledger's last batch written
-    c0=$(ticks "$3")
-    wrk -t"$( [ "$4" = 1 ] && echo 1 || echo 2 )" -c"$4" -d"$duration" --latency -s src/bench/wrk/chat.lua \
-      "http://127.0.0.1:$2/v1/chat/completions" > "$out" 2>&1 || true
-    c1=$(ticks "$3")
-    local rps p99
-    rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
-    p99=$(wrk_ms "$out" 99%)
-    echo "${rps:-0} ${p99:-0} $(cpu_us_a_request $(( c1 - c0 )) "$out")"
-  }
   for i in 0 1 2; do  # each warmed as the full run warms it, at 32 connections and then at one
     wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
     wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
@@ -416,7 +459,7 @@ if [ "${1:-}" = paired ]; then
     for conns in 32 1; do
       for k in 0 1 2; do
         i=$(( (k + round - 1) % 3 ))
-        got[$conns,$i]="$(paired_load "${paired_names[$i]}" "${paired_ports[$i]}" "${paired_pids[$i]}" $conns)"
+        got[$conns,$i]="$(round_load "${paired_names[$i]}" "${paired_ports[$i]}" "${paired_pids[$i]}" $conns)"
       done
     done
     # a run wrk could not finish leaves its figures 0, and the ratios that divide by them 0
@@ -428,10 +471,10 @@ if [ "${1:-}" = paired ]; then
     unset got
   done
   # the median of each ratio over the rounds (columns of paired-rounds.txt)
-  median() { awk -v c="$1" '{ print $c }' "$work/paired-rounds.txt" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-  echo "median of the rounds: throughput switchboard/bare $(median 5), +ledger/bare $(median 6);" \
-    "p99 at 32 connections switchboard/bare $(median 10)x, +ledger/bare $(median 11)x;" \
-    "p99 at 1 connection over the bare proxy's: switchboard $(median 15) ms, +ledger $(median 16) ms"
+  rounds_file="$work/paired-rounds.txt"
+  echo "median of the rounds: throughput switchboard/bare $(median "$rounds_file" 5), +ledger/bare $(median "$rounds_file" 6);" \
+    "p99 at 32 connections switchboard/bare $(median "$rounds_file" 10)x, +ledger/bare $(median "$rounds_file" 11)x;" \
+    "p99 at 1 connection over the bare proxy's: switchboard $(median "$rounds_file" 15) ms, +ledger $(median "$rounds_file" 16) ms"
   log_warnings "$work/gateway.log"
   exit 0
 fi
