@@ -85,7 +85,7 @@ wanted_streams="${HELD_STREAMS:-$( [ "${1:-}" = streams ] && echo 10000 || echo 
 fd_room=$(( ($(ulimit -n) - 500) / fds_a_stream ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
 held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))
 [ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes ${fds_a_stream} in the gateway$( [ "$fds_a_stream" = 2 ] && echo " (HELD_UPSTREAM_HTTP=2 takes one)")"
-mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086; floor_port=18087
+mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086; floor_port=18087; ab_port=18088
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 redis_hostport="${redis_url#redis://}"; redis_hostport="${redis_hostport%%/*}"
 redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the reply
@@ -405,9 +405,9 @@ if [ "${1:-}" = ab ]; then
   answers $mock_port
   start_gateway "$work/a" $gateway_port "${A_JVM_OPTIONS:-}"
   a_pid=$started_pid
-  start_gateway "$work/b" $redis_gateway_port "${B_JVM_OPTIONS:-}"
+  start_gateway "$work/b" $ab_port "${B_JVM_OPTIONS:-}"
   b_pid=$started_pid
-  for port in $gateway_port $redis_gateway_port; do
+  for port in $gateway_port $ab_port; do
     answers "$port"
     wrk -t2 -c32 -d"$warmup" -s "$script" "http://127.0.0.1:$port/v1/chat/completions" > /dev/null 2>&1 || true
   done
@@ -416,9 +416,9 @@ if [ "${1:-}" = ab ]; then
   echo "round  req/s A B  p99 ms A B  CPU/req us A B  CPU A/B"
   for round in $(seq 1 "$rounds"); do
     if [ $(( round % 2 )) = 1 ]; then
-      a=$(round_load a $gateway_port $a_pid 32 "$script"); b=$(round_load b $redis_gateway_port $b_pid 32 "$script")
+      a=$(round_load a $gateway_port $a_pid 32 "$script"); b=$(round_load b $ab_port $b_pid 32 "$script")
     else
-      b=$(round_load b $redis_gateway_port $b_pid 32 "$script"); a=$(round_load a $gateway_port $a_pid 32 "$script")
+      b=$(round_load b $ab_port $b_pid 32 "$script"); a=$(round_load a $gateway_port $a_pid 32 "$script")
     fi
     echo "$a $b" | awk -v r="$round" '{ printf "%5d  %7.0f %7.0f  %6.2f %6.2f  %5s %5s  %5.3f\n", r, $1, $4, $2, $5, $3, $6, ($6 > 0 ? $3 / $6 : 0) }' \
       | tee -a "$work/ab-rounds.txt"
