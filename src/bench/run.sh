@@ -17,8 +17,8 @@
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #   src/bench/run.sh paired     # the targets' three ratios (throughput and p99 at 32 connections, p99 at one) from
 #                               # Switchboard, the bare proxy and the bare proxy with the ledger in turn, ROUNDS times
-#   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS, in turn ROUNDS times: which is
-#                               # cheaper a request (STREAM_API=chat|responses|messages: a short stream)
+#   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS (or the jar A_JAR against B_JAR), in
+#                               # turn ROUNDS times: which is cheaper a request (STREAM_API=chat|responses|messages: a short stream)
 #   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30;
 #                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance;
 #                               # HELD_UPSTREAM_HTTP=2 speaks HTTP/2 to the mock, one descriptor a stream in the gateway)
@@ -160,13 +160,14 @@ gc_pauses() {
 
 # a gateway with the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the
 # Dockerfiles): $1 the folder of its ledger, journal, record log and log, $2 its port, $3 JVM flags after the
-# container's (a later -Xmx wins), the rest more Spring arguments -> $started_pid
+# container's (a later -Xmx wins), the rest more Spring arguments -> $started_pid. The jar is target/switchboard.jar,
+# or $gateway_jar when the caller sets it (run.sh ab's A_JAR and B_JAR).
 start_gateway() {
   local dir=$1 port=$2 jvm=$3
   shift 3
   mkdir -p "$dir"
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port BENCH_UPSTREAM=$bench_upstream BENCH_HOLD_UPSTREAM=$hold_upstream java @docker/jvm.options $jvm -jar target/switchboard.jar \
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port BENCH_UPSTREAM=$bench_upstream BENCH_HOLD_UPSTREAM=$hold_upstream java @docker/jvm.options $jvm -jar "${gateway_jar:-target/switchboard.jar}" \
     --server.port="$port" --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
     --switchboard.ledger.file="$dir/ledger.db" --switchboard.usage.record-log="$dir/usage-log" \
     --switchboard.usage.journal="$dir/journal.jsonl" "$@" > "$dir/gateway.log" 2>&1 &
@@ -393,25 +394,31 @@ round_load() {
 # the median of a column ($2) of a file ($1) of numbers
 median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# src/bench/run.sh ab: one change of JVM flags measured against the gateway without it. Two gateways from the same
-# jar, A with A_JVM_OPTIONS and B with B_JVM_OPTIONS after the container's flags, run at once; each is warmed, and
-# then ROUNDS rounds (8) load each for DURATION at 32 connections, the order swapped every round, with plain
-# requests or, with STREAM_API (chat, responses or messages), short streams. Within a round the two runs are
-# seconds apart, so the machine's drift moves both; the median of A's CPU a request over B's says which is cheaper.
+# src/bench/run.sh ab: one change measured against the gateway without it. Two gateways, A with A_JVM_OPTIONS and B
+# with B_JVM_OPTIONS after the container's flags, each from the jar A_JAR or B_JAR names (by default both from
+# target/switchboard.jar: a change of code is measured by building each side's jar and copying it out of target/
+# first), run at once; each is warmed, and then ROUNDS rounds (8) load each for DURATION at 32 connections, the
+# order swapped every round, with plain requests or, with STREAM_API (chat, responses or messages), short streams.
+# Within a round the two runs are seconds apart, so the machine's drift moves both; the median of A's CPU a request
+# over B's says which is cheaper.
 if [ "${1:-}" = ab ]; then
   rounds="${ROUNDS:-8}"
   script=src/bench/wrk/chat.lua load="plain requests"
   [ -z "${STREAM_API:-}" ] || { script=src/bench/wrk/stream.lua; load="short streams, $STREAM_API"; }
   answers $mock_port
-  start_gateway "$work/a" $gateway_port "${A_JVM_OPTIONS:-}"
+  for jar in "${A_JAR:-}" "${B_JAR:-}"; do
+    [ -z "$jar" ] || [ -f "$jar" ] || { echo "run.sh: no jar at $jar"; exit 1; }
+  done
+  gateway_jar="${A_JAR:-}" start_gateway "$work/a" $gateway_port "${A_JVM_OPTIONS:-}"
   a_pid=$started_pid
-  start_gateway "$work/b" $ab_port "${B_JVM_OPTIONS:-}"
+  gateway_jar="${B_JAR:-}" start_gateway "$work/b" $ab_port "${B_JVM_OPTIONS:-}"
   b_pid=$started_pid
   for port in $gateway_port $ab_port; do
     answers "$port"
     wrk -t2 -c32 -d"$warmup" -s "$script" "http://127.0.0.1:$port/v1/chat/completions" > /dev/null 2>&1 || true
   done
-  echo "A (${A_JVM_OPTIONS:-the container's flags}) against B (${B_JVM_OPTIONS:-the container's flags}), $load, $(date +%F), $(nproc) cores:"
+  flags="the container's flags"
+  echo "A (${A_JAR:-target/switchboard.jar}, ${A_JVM_OPTIONS:-$flags}) against B (${B_JAR:-target/switchboard.jar}, ${B_JVM_OPTIONS:-$flags}), $load, $(date +%F), $(nproc) cores:"
   echo "$rounds rounds, each ${duration} at 32 connections per gateway, the order swapped every round; ${warmup} warm-up each"
   echo "round  req/s A B  p99 ms A B  CPU/req us A B  CPU A/B"
   for round in $(seq 1 "$rounds"); do
