@@ -397,7 +397,7 @@ median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END
 # src/bench/run.sh ab: one change measured against the gateway without it. Two gateways, A with A_JVM_OPTIONS and B
 # with B_JVM_OPTIONS after the container's flags, each from the jar A_JAR or B_JAR names (by default both from
 # target/switchboard.jar: a change of code is measured by building each side's jar and copying it out of target/
-# first), run at once; each is warmed, and then ROUNDS rounds (8) load each for DURATION at 32 connections, the
+# first; both run with this checkout's bench.yaml and container flags), run at once; each is warmed, and then ROUNDS rounds (8) load each for DURATION at 32 connections, the
 # order swapped every round, with plain requests or, with STREAM_API (chat, responses or messages), short streams.
 # Within a round the two runs are seconds apart, so the machine's drift moves both; the median of A's CPU a request
 # over B's says which is cheaper.
@@ -405,10 +405,10 @@ if [ "${1:-}" = ab ]; then
   rounds="${ROUNDS:-8}"
   script=src/bench/wrk/chat.lua load="plain requests"
   [ -z "${STREAM_API:-}" ] || { script=src/bench/wrk/stream.lua; load="short streams, $STREAM_API"; }
-  answers $mock_port
   for jar in "${A_JAR:-}" "${B_JAR:-}"; do
     [ -z "$jar" ] || [ -f "$jar" ] || { echo "run.sh: no jar at $jar"; exit 1; }
   done
+  answers $mock_port
   gateway_jar="${A_JAR:-}" start_gateway "$work/a" $gateway_port "${A_JVM_OPTIONS:-}"
   a_pid=$started_pid
   gateway_jar="${B_JAR:-}" start_gateway "$work/b" $ab_port "${B_JVM_OPTIONS:-}"
