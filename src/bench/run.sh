@@ -17,8 +17,9 @@
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #   src/bench/run.sh paired     # the targets' three ratios (throughput and p99 at 32 connections, p99 at one) from
 #                               # Switchboard, the bare proxy and the bare proxy with the ledger in turn, ROUNDS times
-#   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS (or the jar A_JAR against B_JAR), in
-#                               # turn ROUNDS times: which is cheaper a request (STREAM_API=chat|responses|messages: a short stream)
+#   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS (or the jar A_JAR against B_JAR),
+#                               # in turn ROUNDS times: which is cheaper a request (STREAM_API=chat|responses|messages:
+#                               # a short stream)
 #   src/bench/run.sh streams    # only the held streams (HELD_STREAMS, default 10,000, each HOLD_SECONDS, default 30;
 #                               # GATEWAY_JVM_OPTIONS adds flags after the container's, a larger -Xmx for instance;
 #                               # HELD_UPSTREAM_HTTP=2 speaks HTTP/2 to the mock, one descriptor a stream in the gateway)
@@ -397,10 +398,10 @@ median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END
 # src/bench/run.sh ab: one change measured against the gateway without it. Two gateways, A with A_JVM_OPTIONS and B
 # with B_JVM_OPTIONS after the container's flags, each from the jar A_JAR or B_JAR names (by default both from
 # target/switchboard.jar: a change of code is measured by building each side's jar and copying it out of target/
-# first; both run with this checkout's bench.yaml and container flags), run at once; each is warmed, and then ROUNDS rounds (8) load each for DURATION at 32 connections, the
-# order swapped every round, with plain requests or, with STREAM_API (chat, responses or messages), short streams.
-# Within a round the two runs are seconds apart, so the machine's drift moves both; the median of A's CPU a request
-# over B's says which is cheaper.
+# first; both run with this checkout's bench.yaml and container flags), run at once. Each is warmed, and then
+# ROUNDS rounds (8) load each for DURATION at 32 connections, the order swapped every round, with plain requests
+# or, with STREAM_API (chat, responses or messages), short streams. Within a round the two runs are seconds apart,
+# so the machine's drift moves both; the median of A's CPU a request over B's says which is cheaper.
 if [ "${1:-}" = ab ]; then
   rounds="${ROUNDS:-8}"
   script=src/bench/wrk/chat.lua load="plain requests"
