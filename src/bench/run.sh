@@ -16,7 +16,8 @@
 #                               # or PostgreSQL when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #   src/bench/run.sh paired     # the targets' three ratios (throughput and p99 at 32 connections, p99 at one) from
-#                               # Switchboard, the bare proxy and the bare proxy with the ledger in turn, ROUNDS times
+#                               # Switchboard, the bare proxy, the bare proxy with the ledger and the bare proxy with
+#                               # the features' work (FeatureFloor) in turn, ROUNDS times
 #   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS (or the jar A_JAR against B_JAR),
 #                               # in turn ROUNDS times: which is cheaper a request (STREAM_API=chat|responses|messages:
 #                               # a short stream)
@@ -86,7 +87,7 @@ wanted_streams="${HELD_STREAMS:-$( [ "${1:-}" = streams ] && echo 10000 || echo 
 fd_room=$(( ($(ulimit -n) - 500) / fds_a_stream ))  # the gateway's own descriptors (jars, epoll, ledger) are a few hundred at most
 held_streams=$(( wanted_streams < fd_room ? wanted_streams : fd_room ))
 [ "$held_streams" = "$wanted_streams" ] || held_cap_note="held streams capped at ${held_streams} of ${wanted_streams}: this shell's descriptor limit is $(ulimit -n) (hard $(ulimit -Hn)), and a stream takes ${fds_a_stream} in the gateway$( [ "$fds_a_stream" = 2 ] && echo " (HELD_UPSTREAM_HTTP=2 takes one)")"
-mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086; floor_port=18087; ab_port=18088
+mock_port=18081; nginx_port=18082; gateway_port=18083; scg_port=18084; bare_port=18085; redis_gateway_port=18086; floor_port=18087; ab_port=18088; features_port=18089
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 redis_hostport="${redis_url#redis://}"; redis_hostport="${redis_hostport%%/*}"
 redis_cmd() {  # one inline command to Redis over bash's /dev/tcp; prints the reply
@@ -437,11 +438,12 @@ if [ "${1:-}" = ab ]; then
   exit 0
 fi
 
-# src/bench/run.sh paired: the ratios the targets are stated in, from Switchboard, the bare proxy and the bare proxy
-# with the ledger, all three started at once and loaded in turn, ROUNDS times (default 5) in a rotated order. The
-# full run measures each proxy once, minutes after the other, and on a shared virtual machine whose speed drifts
-# within minutes its ratios drift with it. Within a round the three runs are seconds apart, so a round's ratios
-# drift much less, and the median of the rounds says where the proxies stand against each other.
+# src/bench/run.sh paired: the ratios the targets are stated in, from Switchboard, the bare proxy, the bare proxy
+# with the ledger and the bare proxy with the features' work (FeatureFloor), all four started at once and loaded in
+# turn, ROUNDS times (default 5) in a rotated order. The full run measures each proxy once, minutes after the other,
+# and on a shared virtual machine whose speed drifts within minutes its ratios drift with it. Within a round the
+# runs are seconds apart, so a round's ratios drift much less, and the median of the rounds says where the proxies
+# stand against each other.
 if [ "${1:-}" = paired ]; then
   rounds="${ROUNDS:-5}"
   answers $mock_port
@@ -449,40 +451,50 @@ if [ "${1:-}" = paired ]; then
   paired_pids=($started_pid)
   start_bare bare $bare_port
   paired_pids+=($started_pid)
-  mkdir -p "$work/floor"
+  mkdir -p "$work/floor" "$work/features"
   start_bare floor $floor_port --ledger "$work/floor"
   paired_pids+=($started_pid)
-  paired_names=(switchboard bare +ledger)
-  paired_ports=($gateway_port $bare_port $floor_port)
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/features-gc.log" -cp "$cp" dev.switchboard.api.FeatureFloor \
+    $features_port $mock_port "$work/features" src/bench/bench.yaml > "$work/features.log" 2>&1 &
+  pids+=($!)
+  paired_pids+=($!)
+  paired_names=(switchboard bare +ledger +features)
+  paired_ports=($gateway_port $bare_port $floor_port $features_port)
   for port in "${paired_ports[@]}"; do answers "$port"; done
-  for i in 0 1 2; do  # each warmed as the full run warms it, at 32 connections and then at one
+  for i in 0 1 2 3; do  # each warmed as the full run warms it, at 32 connections and then at one
     wrk -t2 -c32 -d"$warmup" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
     wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
   done
-  echo "Switchboard against the bare Reactor Netty proxy (bare) and the bare proxy recording usage (+ledger), $(date +%F), $(nproc) cores:"
+  echo "Switchboard (sb) against the bare Reactor Netty proxy (bare), the bare proxy recording usage (+ledger) and the bare"
+  echo "proxy doing the features' work and recording it (+features), $(date +%F), $(nproc) cores:"
   echo "$rounds rounds, each ${duration} at 32 connections then ${duration} at one per proxy, in a rotated order; ${warmup} + ${warmup_one} warm-up each"
-  echo "round  req/s@32 switchboard bare +ledger  ratio sb +ledger  p99@32 ms sb bare +ledger  ratio sb +ledger  p99@1 ms sb bare +ledger  over bare sb +ledger  CPU/req us sb bare +ledger"
+  echo "round  req/s@32 sb bare +ledger +features  over bare sb +ledger +features  p99@32 ms sb bare +ledger +features  over bare sb +ledger +features" \
+    " p99@1 ms sb bare +ledger +features  minus bare sb +ledger +features  CPU/req us sb bare +ledger +features"
   for round in $(seq 1 "$rounds"); do
     declare -A got=()
     for conns in 32 1; do
-      for k in 0 1 2; do
-        i=$(( (k + round - 1) % 3 ))
+      for k in 0 1 2 3; do
+        i=$(( (k + round - 1) % 4 ))
         got[$conns,$i]="$(round_load "${paired_names[$i]}" "${paired_ports[$i]}" "${paired_pids[$i]}" $conns)"
       done
     done
     # a run wrk could not finish leaves its figures 0, and the ratios that divide by them 0
-    echo "${got[32,0]} ${got[32,1]} ${got[32,2]} ${got[1,0]} ${got[1,1]} ${got[1,2]}" | awk -v r="$round" '
+    echo "${got[32,0]} ${got[32,1]} ${got[32,2]} ${got[32,3]} ${got[1,0]} ${got[1,1]} ${got[1,2]} ${got[1,3]}" | awk -v r="$round" '
       function over(a, b) { return b > 0 ? a / b : 0 } {
-      printf "%5d  %8.0f %8.0f %8.0f  %5.2f %5.2f  %6.2f %6.2f %6.2f  %5.2f %5.2f  %5.2f %5.2f %5.2f  %+5.2f %+5.2f  %4d %4d %4d\n",
-        r, $1, $4, $7, over($1, $4), over($7, $4), $2, $5, $8, over($2, $5), over($8, $5), $11, $14, $17, $11 - $14, $17 - $14, $3, $6, $9 }' \
+      printf "%5d  %8.0f %8.0f %8.0f %8.0f  %5.2f %5.2f %5.2f  %6.2f %6.2f %6.2f %6.2f  %5.2f %5.2f %5.2f  %5.2f %5.2f %5.2f %5.2f  %+5.2f %+5.2f %+5.2f  %4d %4d %4d %4d\n",
+        r, $1, $4, $7, $10, over($1, $4), over($7, $4), over($10, $4), $2, $5, $8, $11, over($2, $5), over($8, $5), over($11, $5),
+        $14, $17, $20, $23, $14 - $17, $20 - $17, $23 - $17, $3, $6, $9, $12 }' \
       | tee -a "$work/paired-rounds.txt"
     unset got
   done
-  # the median of each ratio over the rounds (columns of paired-rounds.txt)
+  # the median of each ratio over the rounds (columns of paired-rounds.txt), and of Switchboard's throughput over
+  # the features' floor's: what the gateway's own structure costs beyond the work its features must do
   rounds_file="$work/paired-rounds.txt"
-  echo "median of the rounds: throughput switchboard/bare $(median "$rounds_file" 5), +ledger/bare $(median "$rounds_file" 6);" \
-    "p99 at 32 connections switchboard/bare $(median "$rounds_file" 10)x, +ledger/bare $(median "$rounds_file" 11)x;" \
-    "p99 at 1 connection over the bare proxy's: switchboard $(median "$rounds_file" 15) ms, +ledger $(median "$rounds_file" 16) ms"
+  awk '{ print ($5 > 0 ? $2 / $5 : 0) }' "$rounds_file" > "$work/paired-sb-over-features.txt"
+  echo "median of the rounds: throughput over bare: switchboard $(median "$rounds_file" 6), +ledger $(median "$rounds_file" 7)," \
+    "+features $(median "$rounds_file" 8); switchboard over +features $(median "$work/paired-sb-over-features.txt" 1);" \
+    "p99 at 32 connections over bare: switchboard $(median "$rounds_file" 13)x, +ledger $(median "$rounds_file" 14)x, +features $(median "$rounds_file" 15)x;" \
+    "p99 at 1 connection minus bare: switchboard $(median "$rounds_file" 20) ms, +ledger $(median "$rounds_file" 21) ms, +features $(median "$rounds_file" 22) ms"
   log_warnings "$work/gateway.log"
   exit 0
 fi

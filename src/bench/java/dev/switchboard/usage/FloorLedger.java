@@ -43,4 +43,9 @@ public final class FloorLedger {
                 "mock", "mock-model", false, status, Outcome.OK, 1, 250, 12, 0, 0, 0, UsageSource.UPSTREAM, COST, CREDITS, null, null,
                 latencyMs, null));
     }
+
+    /** A record made by the caller (FeatureFloor's, from the answer's own usage). */
+    public void record(UsageRecord record) {
+        ledger.record(record);
+    }
 }
