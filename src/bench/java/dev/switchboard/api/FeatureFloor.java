@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.support.Netty4HeadersAdapter;
@@ -27,6 +28,7 @@ import dev.switchboard.upstream.RequestBodyRewriter;
 import dev.switchboard.usage.FloorLedger;
 import dev.switchboard.usage.Outcome;
 import dev.switchboard.usage.UsageMeter;
+import dev.switchboard.usage.UsageRecord;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -63,6 +65,11 @@ public final class FeatureFloor {
         String mockPort = Integer.toString(Integer.parseInt(args[1]));
         FloorLedger ledger = FloorLedger.open(Path.of(args[2]));
         RouteTable table = new ConfigLoader(name -> name.equals("BENCH_MOCK_PORT") ? mockPort : System.getenv(name)).load(Path.of(args[3]));
+        start(port, table, ledger::record).onDispose().block();
+    }
+
+    /** Serves on 127.0.0.1:{@code port}, each answered request's record handed to {@code ledger}. */
+    static DisposableServer start(int port, RouteTable table, Consumer<UsageRecord> ledger) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         HealthRegistry health = new HealthRegistry(registry);
         RoutePlanner planner = new RoutePlanner(health);
@@ -72,7 +79,8 @@ public final class FeatureFloor {
         ApiEndpoint endpoint = ApiEndpoint.CHAT_COMPLETIONS;
         var servable = EnumSet.of(endpoint.protocol());
         ConcurrentHashMap<String, URI> uris = new ConcurrentHashMap<>();
-        HttpClient client = HttpClient.create(ConnectionProvider.builder("mock").maxConnections(10_000).pendingAcquireMaxCount(-1).build());
+        ConnectionProvider pool = ConnectionProvider.builder("mock").maxConnections(10_000).pendingAcquireMaxCount(-1).build();
+        HttpClient client = HttpClient.create(pool);
         DisposableServer server = HttpServer.create().host("127.0.0.1").port(port)
                 .handle((request, response) -> {
                     long started = System.nanoTime();
@@ -119,7 +127,7 @@ public final class FeatureFloor {
                                         return response.send(Mono.just(Unpooled.wrappedBuffer(answer))).then().doOnSuccess(done -> {
                                             long nanos = System.nanoTime() - started;
                                             metrics.request(routeAlias, upstreamName, status, "ok", nanos);
-                                            ledger.record(meter.toRecord(requestId, key.name(), endpoint, routeAlias, false, status, Outcome.OK,
+                                            ledger.accept(meter.toRecord(requestId, key.name(), endpoint, routeAlias, false, status, Outcome.OK,
                                                     1, nanos / 1_000_000, null, table));
                                         });
                                     });
@@ -128,6 +136,7 @@ public final class FeatureFloor {
                     });
                 })
                 .bindNow(Duration.ofSeconds(10));
-        server.onDispose().block();
+        server.onDispose(pool::dispose);
+        return server;
     }
 }
