@@ -178,11 +178,12 @@ start_gateway() {
 }
 
 # the bare Reactor Netty proxy with the container's JVM flags and a GC log: $1 its name (log, GC log), $2 its port,
-# the rest its arguments after the ports (--ledger DIR records each answer in the ledger) -> $started_pid
+# the rest its arguments after the ports (--ledger DIR records each answer in the ledger) -> $started_pid. The class
+# is BareReactorNettyProxy, or $bare_main when the caller sets it (the features' floor, which takes the same ports)
 start_bare() {
   local name=$1 port=$2
   shift 2
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy \
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" "${bare_main:-dev.switchboard.bench.BareReactorNettyProxy}" \
     "$port" "$mock_port" "$@" > "$work/$name.log" 2>&1 &
   started_pid=$!
   pids+=($started_pid)
@@ -454,10 +455,8 @@ if [ "${1:-}" = paired ]; then
   mkdir -p "$work/floor" "$work/features"
   start_bare floor $floor_port --ledger "$work/floor"
   paired_pids+=($started_pid)
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/features-gc.log" -cp "$cp" dev.switchboard.api.FeatureFloor \
-    $features_port $mock_port "$work/features" src/bench/bench.yaml > "$work/features.log" 2>&1 &
-  pids+=($!)
-  paired_pids+=($!)
+  bare_main=dev.switchboard.api.FeatureFloor start_bare features $features_port "$work/features" src/bench/bench.yaml
+  paired_pids+=($started_pid)
   paired_names=(switchboard bare +ledger +features)
   paired_ports=($gateway_port $bare_port $floor_port $features_port)
   for port in "${paired_ports[@]}"; do answers "$port"; done
