@@ -468,7 +468,7 @@ if [ "${1:-}" = paired ]; then
   echo "proxy doing the features' work and recording it (+features), $(date +%F), $(nproc) cores:"
   echo "$rounds rounds, each ${duration} at 32 connections then ${duration} at one per proxy, in a rotated order; ${warmup} + ${warmup_one} warm-up each"
   echo "round  req/s@32 sb bare +ledger +features  over bare sb +ledger +features  p99@32 ms sb bare +ledger +features  over bare sb +ledger +features" \
-    " p99@1 ms sb bare +ledger +features  minus bare sb +ledger +features  CPU/req us sb bare +ledger +features"
+    " p99@1 ms sb bare +ledger +features  minus bare sb +ledger +features  CPU/req us sb bare +ledger +features  sb over +features"
   for round in $(seq 1 "$rounds"); do
     declare -A got=()
     for conns in 32 1; do
@@ -480,18 +480,17 @@ if [ "${1:-}" = paired ]; then
     # a run wrk could not finish leaves its figures 0, and the ratios that divide by them 0
     echo "${got[32,0]} ${got[32,1]} ${got[32,2]} ${got[32,3]} ${got[1,0]} ${got[1,1]} ${got[1,2]} ${got[1,3]}" | awk -v r="$round" '
       function over(a, b) { return b > 0 ? a / b : 0 } {
-      printf "%5d  %8.0f %8.0f %8.0f %8.0f  %5.2f %5.2f %5.2f  %6.2f %6.2f %6.2f %6.2f  %5.2f %5.2f %5.2f  %5.2f %5.2f %5.2f %5.2f  %+5.2f %+5.2f %+5.2f  %4d %4d %4d %4d\n",
+      printf "%5d  %8.0f %8.0f %8.0f %8.0f  %5.2f %5.2f %5.2f  %6.2f %6.2f %6.2f %6.2f  %5.2f %5.2f %5.2f  %5.2f %5.2f %5.2f %5.2f  %+5.2f %+5.2f %+5.2f  %4d %4d %4d %4d  %5.2f\n",
         r, $1, $4, $7, $10, over($1, $4), over($7, $4), over($10, $4), $2, $5, $8, $11, over($2, $5), over($8, $5), over($11, $5),
-        $14, $17, $20, $23, $14 - $17, $20 - $17, $23 - $17, $3, $6, $9, $12 }' \
+        $14, $17, $20, $23, $14 - $17, $20 - $17, $23 - $17, $3, $6, $9, $12, over($1, $10) }' \
       | tee -a "$work/paired-rounds.txt"
     unset got
   done
-  # the median of each ratio over the rounds (columns of paired-rounds.txt), and of Switchboard's throughput over
-  # the features' floor's: what the gateway's own structure costs beyond the work its features must do
+  # the median of each ratio over the rounds (columns of paired-rounds.txt); Switchboard's throughput over the
+  # features' floor's is what the gateway's own structure costs beyond the work its features must do
   rounds_file="$work/paired-rounds.txt"
-  awk '{ print ($5 > 0 ? $2 / $5 : 0) }' "$rounds_file" > "$work/paired-sb-over-features.txt"
   echo "median of the rounds: throughput over bare: switchboard $(median "$rounds_file" 6), +ledger $(median "$rounds_file" 7)," \
-    "+features $(median "$rounds_file" 8); switchboard over +features $(median "$work/paired-sb-over-features.txt" 1);" \
+    "+features $(median "$rounds_file" 8); switchboard over +features $(median "$rounds_file" 27);" \
     "p99 at 32 connections over bare: switchboard $(median "$rounds_file" 13)x, +ledger $(median "$rounds_file" 14)x, +features $(median "$rounds_file" 15)x;" \
     "p99 at 1 connection minus bare: switchboard $(median "$rounds_file" 20) ms, +ledger $(median "$rounds_file" 21) ms, +features $(median "$rounds_file" 22) ms"
   log_warnings "$work/gateway.log"

@@ -92,8 +92,8 @@ public final class FeatureFloor {
                         meter.request(body);
                         RequestScan scan = RequestScan.of(body);
                         String alias = endpoint.validate(scan);
-                        Long maxTokens = scan.longValue("max_tokens");
-                        RoutePlan.Attempts plan = (RoutePlan.Attempts) planner.plan(table, new RequestFacts(alias, body.length, maxTokens),
+                        RoutePlan.Attempts plan = (RoutePlan.Attempts) planner.plan(table,
+                                new RequestFacts(alias, body.length, RequestIntake.maxTokens(scan, endpoint)),
                                 endpoint.protocol(), servable);
                         Target target = plan.targets().getFirst();
                         TargetHealth breaker = health.of(target, table.health());

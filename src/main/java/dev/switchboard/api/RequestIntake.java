@@ -117,7 +117,7 @@ class RequestIntake {
     }
 
     /** The answer's length the request allows, in tokens, or null if it sets none. */
-    private static Long maxTokens(RequestScan scan, ApiEndpoint endpoint) {
+    static Long maxTokens(RequestScan scan, ApiEndpoint endpoint) {
         if (endpoint == ApiEndpoint.EMBEDDINGS) return 0L; // priced by its input alone
         Long maxTokens = scan.longValue("max_tokens");
         if (maxTokens == null) maxTokens = scan.longValue("max_completion_tokens");
