@@ -17,7 +17,8 @@
 #   src/bench/run.sh tracing    # the gateway with traces off and on, in turn, twice: what traces cost a request
 #   src/bench/run.sh paired     # the targets' three ratios (throughput and p99 at 32 connections, p99 at one) from
 #                               # Switchboard, the bare proxy, the bare proxy with the ledger and the bare proxy with
-#                               # the features' work (FeatureFloor) in turn, ROUNDS times
+#                               # the features' work (FeatureFloor) in turn, ROUNDS times; FEATURES_MAIN=
+#                               # dev.switchboard.api.FloorInGateway serves that floor from a JVM running Switchboard too
 #   src/bench/run.sh ab         # two gateways, A_JVM_OPTIONS against B_JVM_OPTIONS (or the jar A_JAR against B_JAR),
 #                               # in turn ROUNDS times: which is cheaper a request (STREAM_API=chat|responses|messages:
 #                               # a short stream)
@@ -455,7 +456,8 @@ if [ "${1:-}" = paired ]; then
   mkdir -p "$work/floor" "$work/features"
   start_bare floor $floor_port --ledger "$work/floor"
   paired_pids+=($started_pid)
-  bare_main=dev.switchboard.api.FeatureFloor start_bare features $features_port "$work/features" src/bench/bench.yaml
+  # FEATURES_MAIN=dev.switchboard.api.FloorInGateway: the features' floor in a JVM that also runs an idle Switchboard
+  bare_main="${FEATURES_MAIN:-dev.switchboard.api.FeatureFloor}" start_bare features $features_port "$work/features" src/bench/bench.yaml
   paired_pids+=($started_pid)
   paired_names=(switchboard bare +ledger +features)
   paired_ports=($gateway_port $bare_port $floor_port $features_port)
@@ -465,7 +467,7 @@ if [ "${1:-}" = paired ]; then
     wrk -t1 -c1 -d"$warmup_one" -s src/bench/wrk/chat.lua "http://127.0.0.1:${paired_ports[$i]}/v1/chat/completions" > /dev/null 2>&1 || true
   done
   echo "Switchboard (sb) against the bare Reactor Netty proxy (bare), the bare proxy recording usage (+ledger) and the bare"
-  echo "proxy doing the features' work and recording it (+features), $(date +%F), $(nproc) cores:"
+  echo "proxy doing the features' work and recording it (+features${FEATURES_MAIN:+, served by ${FEATURES_MAIN##*.}}), $(date +%F), $(nproc) cores:"
   echo "$rounds rounds, each ${duration} at 32 connections then ${duration} at one per proxy, in a rotated order; ${warmup} + ${warmup_one} warm-up each"
   echo "round  req/s@32 sb bare +ledger +features  over bare sb +ledger +features  p99@32 ms sb bare +ledger +features  over bare sb +ledger +features" \
     " p99@1 ms sb bare +ledger +features  minus bare sb +ledger +features  CPU/req us sb bare +ledger +features  sb over +features"
