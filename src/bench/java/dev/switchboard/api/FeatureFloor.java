@@ -103,7 +103,7 @@ public final class FeatureFloor {
                         ByteBuf sent = RequestBodyRewriter.rewrite(translator.request(scan, target), target, false);
                         String upstreamName = target.upstream().name();
                         String routeAlias = plan.route().alias();
-                        URI uri = uris.computeIfAbsent(target.upstream().name(),
+                        URI uri = uris.computeIfAbsent(upstreamName,
                                 name -> target.upstream().resolve(endpoint.upstreamPath(target.upstream().protocol())));
                         long attemptStart = System.nanoTime();
                         return client.headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
