@@ -1,5 +1,6 @@
 package dev.switchboard.upstream;
 
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +13,7 @@ import dev.switchboard.config.Upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AttributeKey;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
@@ -32,6 +34,9 @@ import reactor.netty.resources.ConnectionProvider;
  * connections per loop rather than per upstream.
  */
 public final class UpstreamClient implements AutoCloseable {
+    /** Set on a connection once an answer's head came over it: a connection without it carries its first exchange. */
+    private static final AttributeKey<Boolean> ANSWERED_BEFORE = AttributeKey.valueOf("switchboard.answeredBefore");
+
     private final Upstream upstream;
     /** The pool of each event loop (or other Reactor non-blocking thread) that has sent a request. */
     private final ConcurrentHashMap<Thread, Lane> lanes = new ConcurrentHashMap<>();
@@ -129,14 +134,23 @@ public final class UpstreamClient implements AutoCloseable {
      * POSTs {@code body} to {@code uri}; the response's body must be consumed or cancelled by the caller. The
      * request body is copied when sent and not released here: a heap buffer, left to the garbage collector.
      * Cancelled before the response arrives or is read (the client left), the connection is closed: otherwise
-     * it could go back to the pool with the upstream still working on the request.
+     * it could go back to the pool with the upstream still working on the request. A kept-alive connection its
+     * upstream closed as the request went out costs a second send, not a failure.
      * <p>
      * Reactor Netty's client used directly, headers written into its own: Spring's connector over it kept a
      * second header map per request, copied it across, and added its commit plumbing, all on the hot path
      * (docs/benchmark.md has what it cost).
      */
     Mono<ClientHttpResponse> post(URI uri, Consumer<HttpHeaders> headers, ByteBuf body) {
-        Exchange exchange = new Exchange(body);
+        Exchange first = new Exchange(body);
+        // sent once more, on another connection, when the first was a kept-alive one its upstream closed as the
+        // request went out (see Exchange.lostToAnIdleClose); once only, so an upstream that closes every
+        // connection on this request fails it as before. The body is taken from the first exchange, which lets
+        // go of it once answered: the chain, kept as long as a stream lasts, must not hold it
+        return send(uri, headers, first).onErrorResume(first::lostToAnIdleClose, e -> send(uri, headers, new Exchange(first.body)));
+    }
+
+    private Mono<ClientHttpResponse> send(URI uri, Consumer<HttpHeaders> headers, Exchange exchange) {
         return Mono.defer(() -> currentLane().http().post().uri(uri)
                         .send((request, outbound) -> {
                             // learnt here rather than through the subscriber context: a context lookup walks the
@@ -155,6 +169,7 @@ public final class UpstreamClient implements AutoCloseable {
                         .responseConnection((response, connection) -> {
                             UpstreamResponse made = new UpstreamResponse(response, connection);
                             exchange.answered = made;
+                            connection.channel().attr(ANSWERED_BEFORE).set(Boolean.TRUE);
                             // no send follows an answer: the request's config, which Reactor Netty keeps as long as
                             // the exchange, holds this function, and a stream would keep the body's parts with it
                             exchange.body = null;
@@ -173,8 +188,9 @@ public final class UpstreamClient implements AutoCloseable {
 
     /**
      * One exchange as its send, its answer and a client's cancel see it: the last may come on another event
-     * loop than the first two. One per call of {@link #post}, whose Mono is subscribed once (a new attempt
-     * calls post again); Reactor Netty's own retry of a send that failed comes before any answer.
+     * loop than the first two. One per send, whose Mono is subscribed once (a new attempt calls post again, and
+     * a request sent again after an idle close gets an exchange of its own); Reactor Netty's own retry of a send
+     * that failed comes before any answer.
      */
     private static final class Exchange {
         /** The request's body, until the answer came. */
@@ -184,6 +200,20 @@ public final class UpstreamClient implements AutoCloseable {
 
         Exchange(ByteBuf body) {
             this.body = body;
+        }
+
+        /**
+         * Whether the exchange was lost to an upstream closing its kept-alive connection as the request went out:
+         * the connection closed before any answer, and it had carried answers before. Servers close connections
+         * left idle past their keep-alive timeout (Node's 5 s, Jetty's 30 s, a balancer's 60 s); when the pool
+         * hands one out just as that happens, the request crosses the close on the wire and the server never
+         * reads it. HTTP clients send such a request again on a new connection (Go's net/http does, for any
+         * method); failing it instead would fail a client on one target's routes, and mark a healthy target
+         * failed on others. A new connection that closes before answering, or one that timed out, is a failure.
+         */
+        boolean lostToAnIdleClose(Throwable e) {
+            Connection connection = sent;
+            return e instanceof IOException && answered == null && connection != null && connection.channel().hasAttr(ANSWERED_BEFORE);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.switchboard.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.commons.logging.LogFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -38,9 +40,12 @@ import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
+import reactor.core.Exceptions;
+import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.HttpResources;
+import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 
@@ -59,6 +64,9 @@ class UpstreamClientTest {
     private final CompletableFuture<Void> stallClosed = new CompletableFuture<>();
     /** The HTTP versions the upstream was spoken to in. */
     private final Set<String> upstreamProtocols = ConcurrentHashMap.newKeySet();
+    /** The requests to /v1/close and /v1/close-once the upstream has seen. */
+    private final AtomicInteger closeRequests = new AtomicInteger();
+    private final AtomicInteger closeOnceRequests = new AtomicInteger();
     private DisposableServer server;
     private final List<UpstreamClient> clients = new ArrayList<>();
     private UpstreamClient client;
@@ -80,6 +88,16 @@ class UpstreamClientTest {
                                         connection -> connection.onDispose(() -> stallClosed.complete(null)))))
                                 .thenMany(response.sendString(Flux.concat(
                                 Mono.just("first "), Mono.delay(Duration.ofSeconds(2)).map(i -> "rest")))).then();
+                        // closed on the request's arrival, unanswered, as by a server whose keep-alive timeout
+                        // for the connection ran out just then
+                        case "v1/close" -> {
+                            closeRequests.incrementAndGet();
+                            yield request.receive().then(Mono.fromRunnable(() -> response.withConnection(Connection::dispose)));
+                        }
+                        // the same the first time, answered after
+                        case "v1/close-once" -> closeOnceRequests.incrementAndGet() == 1
+                                ? request.receive().then(Mono.fromRunnable(() -> response.withConnection(Connection::dispose)))
+                                : response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
                         default -> response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
                     };
                 })
@@ -237,6 +255,35 @@ class UpstreamClientTest {
         assertThatThrownBy(() -> call(timed, "/v1/slow"))
                 .isInstanceOf(UpstreamTimeoutException.class).hasMessage("no response within 300ms");
         assertThat(upstreamConnections).hasSize(1);
+    }
+
+    /**
+     * A kept-alive connection its upstream closes as a request goes out over it costs a second send, on a new
+     * connection, not a failure: the answer comes, and the upstream saw the request twice, on two connections.
+     */
+    @Test
+    void aRequestLostToAKeptAliveConnectionsCloseIsSentAgainOnANewOne() throws InterruptedException {
+        assertThat(call(client, "/v1/chat/completions")).isEqualTo("echo hello");
+        // the connection goes back to its pool just after the answer's end reached this thread
+        Thread.sleep(200);
+        assertThat(call(client, "/v1/close-once")).isEqualTo("echo hello");
+        assertThat(closeOnceRequests).hasValue(2);
+        assertThat(upstreamConnections).hasSize(2);
+    }
+
+    /**
+     * Only then, and once: a new connection closed before its answer fails the exchange with the request sent
+     * once (the upstream may have read it: no answer is not proof it did not); a kept-alive one closed so, whose
+     * second send is closed too, fails it with the request sent twice.
+     */
+    @Test
+    void aRequestClosedOnANewConnectionOrTwiceInARowFails() throws InterruptedException {
+        assertThat(Exceptions.unwrap(catchThrowable(() -> call(client, "/v1/close")))).isInstanceOf(PrematureCloseException.class);
+        assertThat(closeRequests).as("sends over a new connection").hasValue(1);
+        assertThat(call(client, "/v1/chat/completions")).isEqualTo("echo hello");
+        Thread.sleep(200);
+        assertThat(Exceptions.unwrap(catchThrowable(() -> call(client, "/v1/close")))).isInstanceOf(PrematureCloseException.class);
+        assertThat(closeRequests).as("sends over a new connection, then over a kept-alive one and once more").hasValue(3);
     }
 
     /**
