@@ -257,13 +257,23 @@ final class RouteTableBuilder {
         return value;
     }
 
+    /**
+     * A window is a failure rate over at least two attempts: Resilience4j's lock-free window of one slot throws
+     * on its second record, and one of one would open the circuit on any single failure.
+     */
+    private int slidingWindow(Integer value, int fallback) {
+        if (value == null) return fallback;
+        if (value < 2) problems.add(doc.problem("health.sliding-window", "must be at least 2 (a failure rate over the last attempts)"));
+        return value;
+    }
+
     private HealthPolicy health(HealthSpec spec) {
         HealthPolicy d = HealthPolicy.DEFAULTS;
         if (spec == null) return d;
         int threshold = atLeastOne("health.failure-rate-threshold", spec.failureRateThreshold(), d.failureRateThreshold());
         if (threshold > 100) problems.add(doc.problem("health.failure-rate-threshold", "a percentage, at most 100"));
         return new HealthPolicy(threshold,
-                atLeastOne("health.sliding-window", spec.slidingWindow(), d.slidingWindow()),
+                slidingWindow(spec.slidingWindow(), d.slidingWindow()),
                 atLeastOne("health.minimum-calls", spec.minimumCalls(), d.minimumCalls()),
                 positive("health.open-wait", spec.openWait(), d.openWait()),
                 atLeastOne("health.half-open-calls", spec.halfOpenCalls(), d.halfOpenCalls()),

@@ -31,10 +31,15 @@ public final class TargetHealth {
     private volatile Instant openedAt;
     /** The circuit's state as last said in the log: each change is said once, by whichever thread sees it first. */
     private final AtomicReference<CircuitBreaker.State> seen = new AtomicReference<>(CircuitBreaker.State.CLOSED);
+    /** A half-open circuit lets one probe through, and its window has one slot (see mayRecord). */
+    private final boolean halfOpenWindowOfOne;
+    /** The last half-open window of one slot that took its outcome. */
+    private final AtomicReference<CircuitBreaker.Metrics> decidedHalfOpen = new AtomicReference<>();
 
     TargetHealth(String id, CircuitBreaker breaker) {
         this.id = id;
         this.breaker = breaker;
+        this.halfOpenWindowOfOne = breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState() == 1;
     }
 
     /** The breaker itself, for tests that look at what it does with its events. */
@@ -84,15 +89,38 @@ public final class TargetHealth {
     }
 
     public void succeeded(Duration elapsed) {
-        breaker.onSuccess(elapsed.toNanos(), TimeUnit.NANOSECONDS);
+        if (mayRecord()) breaker.onSuccess(elapsed.toNanos(), TimeUnit.NANOSECONDS);
         noticeState();
         if (cooldown != Cooldown.NONE && !coolingDown()) cooldown = Cooldown.NONE;
     }
 
     public void failed(Duration elapsed, String reason) {
         remember(reason);
-        breaker.onError(elapsed.toNanos(), TimeUnit.NANOSECONDS, new UpstreamFailure(reason));
+        if (mayRecord()) breaker.onError(elapsed.toNanos(), TimeUnit.NANOSECONDS, new UpstreamFailure(reason));
         noticeState();
+    }
+
+    /**
+     * Whether an attempt's outcome goes into the circuit's window now. Not while the circuit is open: nothing
+     * is decided on it there. And a half-open circuit of one probe takes one outcome, the first, which decides
+     * as Resilience4j would. Its lock-free window of one slot loses its head on its first record and throws a
+     * NullPointerException on the next (inside the request recording it, which then fails as an internal
+     * error), and a circuit that opens again keeps that window. A second outcome comes from an exchange begun
+     * before the circuit opened, or from a second probe of a target two requests half-opened at once.
+     */
+    private boolean mayRecord() {
+        return switch (breaker.getState()) {
+            case OPEN, FORCED_OPEN -> false;
+            case HALF_OPEN -> {
+                if (!halfOpenWindowOfOne) yield true;
+                CircuitBreaker.Metrics window = breaker.getMetrics();
+                CircuitBreaker.Metrics before = decidedHalfOpen.get();
+                // the window read after the state: once the first outcome reopened the circuit, it is the open
+                // circuit's, the same one, and is refused here too
+                yield before != window && decidedHalfOpen.compareAndSet(before, window);
+            }
+            default -> true;
+        };
     }
 
     /**

@@ -117,6 +117,8 @@ class ConfigLoaderTest {
         assertThat(defaults.health()).isEqualTo(HealthPolicy.DEFAULTS);
         assertThatThrownBy(() -> loader.parse("routes.yaml", VALID + "routing: {max-attempts: 0}\n"))
                 .hasMessageContaining("routes.yaml:36: routing.max-attempts: must be at least 1");
+        assertThatThrownBy(() -> loader.parse("routes.yaml", VALID + "health: {sliding-window: 1}\n"))
+                .hasMessageContaining("routes.yaml:36: health.sliding-window: must be at least 2");
     }
 
     @Test

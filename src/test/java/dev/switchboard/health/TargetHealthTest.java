@@ -81,6 +81,42 @@ class TargetHealthTest {
     }
 
     /** With any consumer, a breaker makes an event (and reads the zone's clock) for every call it records. */
+    /**
+     * A circuit half-opened for its one probe (the default) opens again when the probe fails, and the outcomes of
+     * exchanges begun before it first opened still come in: each is taken without an error, the circuit stays
+     * open, and its next probe still decides. Resilience4j's half-open window of one slot, which the reopened
+     * circuit keeps, threw a NullPointerException on the first of them.
+     */
+    @Test
+    void outcomesArrivingAfterAFailedProbeAreTakenAndTheNextProbeStillDecides() {
+        TargetHealth target = new HealthRegistry(new SimpleMeterRegistry()).of(new Target(upstream, "probed", new Price(BigDecimal.ZERO,
+                BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO)), HealthPolicy.DEFAULTS);
+        assertThat(HealthPolicy.DEFAULTS.halfOpenCalls()).isEqualTo(1);
+        int begunBefore = 3;
+        for (int i = 0; i < begunBefore; i++) assertThat(target.tryAcquire()).isTrue();
+        for (int i = 0; i < 200 && target.circuitState() == CircuitBreaker.State.CLOSED; i++) {
+            if (target.tryAcquire()) target.failed(Duration.ofMillis(1), "HTTP 503");
+        }
+        assertThat(target.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+
+        assertThat(target.acquireProbe()).isTrue();
+        assertThat(target.circuitState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+        target.failed(Duration.ofMillis(1), "HTTP 503");
+        assertThat(target.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+
+        target.failed(Duration.ofMillis(1), "HTTP 503");
+        target.succeeded(Duration.ofMillis(1));
+        target.failed(Duration.ofMillis(1), "HTTP 503");
+        assertThat(target.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(target.errorRate()).isEqualTo(100);
+
+        assertThat(target.acquireProbe()).isTrue();
+        target.succeeded(Duration.ofMillis(1));
+        assertThat(target.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+        target.succeeded(Duration.ofMillis(1));
+        assertThat(target.available()).isTrue();
+    }
+
     @Test
     void theBreakersHaveNoEventConsumersSoTheyMakeNoEvents() {
         assertThat(((EventProcessor<?>) health.breaker().getEventPublisher()).hasConsumers()).isFalse();
