@@ -15,17 +15,14 @@ RUN mvn -B -q package -DskipTests
 
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
-COPY --from=build /src/target/switchboard.jar /app/switchboard.jar
 COPY config/switchboard.yaml /config/switchboard.yaml
 COPY docker/healthcheck.sh /app/healthcheck.sh
 COPY docker/jvm.options /app/jvm.options
-# SQLite's and Netty's native libraries, unpacked from their jars at build: loaded from /app/native, they
-# need no writable java.io.tmpdir, and the image runs with a read-only root file system
+COPY --from=build /src/target/switchboard.jar /tmp/switchboard.jar
 COPY --from=build /src/target/native /tmp/native
-RUN mkdir -p /data /app/native && chown 10001:10001 /data \
-    && cp "/tmp/native/org/sqlite/native/Linux/$(uname -m)/libsqlitejdbc.so" /app/native/ \
-    && if [ "$(uname -m)" = x86_64 ]; then cp /tmp/native/META-INF/native/*.so /app/native/; fi \
-    && rm -rf /tmp/native
+# the jar unpacked, its native libraries beside it, and the JVM's AOT cache made by starting it once
+COPY docker/install-app.sh /tmp/install-app.sh
+RUN sh /tmp/install-app.sh && rm /tmp/install-app.sh && chmod 755 /app/healthcheck.sh
 # the usage ledger (SQLite), its journal and its crash-safe record log live on a volume the non-root user owns
 VOLUME /data
 ENV SWITCHBOARD_CONFIG=/config/switchboard.yaml \
@@ -38,5 +35,5 @@ USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["/app/healthcheck.sh"]
 # flags in docker/jvm.options (heap, GC, JIT), sized for 512 MB; MALLOC_ARENA_MAX keeps glibc to two arenas
-ENTRYPOINT ["java", "@/app/jvm.options", "-Djava.library.path=/app/native", "-Dorg.sqlite.lib.path=/app/native", \
-            "-Dorg.sqlite.lib.name=libsqlitejdbc.so", "-jar", "/app/switchboard.jar"]
+ENTRYPOINT ["java", "@/app/jvm.options", "-XX:AOTCache=/app/switchboard.aot", "-Djava.library.path=/app/native", \
+            "-Dorg.sqlite.lib.path=/app/native", "-Dorg.sqlite.lib.name=libsqlitejdbc.so", "-jar", "/app/switchboard.jar"]

@@ -9,7 +9,8 @@
 # a key whose rate limits and budget are all on (bench-limited, never reached): in memory, and, when Redis
 # answers on REDIS_URL (default redis://127.0.0.1:6379), through Redis on a second gateway.
 #
-#   src/bench/run.sh            # the comparison (DURATION=10s per load run by default)
+#   src/bench/run.sh            # the comparison (DURATION=10s per load run by default; every gateway runs as the
+#                               # container images install it, unpacked with an AOT cache: GATEWAY_AOT=0 runs the jar)
 #   src/bench/run.sh jmh        # the JMH benchmarks of the hot-path pieces and of the ledger's store, with -prof gc
 #                               # (the PostgreSQL write paths too when SWITCHBOARD_BENCH_POSTGRES_URL names a database)
 #   src/bench/run.sh dashboard  # every dashboard API call over HTTP with a million records in the ledger (SQLite,
@@ -161,16 +162,38 @@ gc_pauses() {
     END { printf "%d collections, %.0f ms paused in all, the longest %.1f ms", n, sum, max }' "$work/$1-gc.log"
 }
 
+# a jar ($1) as the container images install it (docker/install-app.sh): unpacked, with the JVM's AOT cache made
+# by starting it once as far as its Spring context, with the container's flags -> the JVM arguments that run it.
+# Made once per jar and run. GATEWAY_AOT=0 runs the jar as built instead, without a cache.
+deployed() {
+  if [ "${GATEWAY_AOT:-1}" = 0 ]; then echo "-jar $1"; return; fi
+  local dir
+  dir="$work/deployed-$(cksum < "$1" | cut -d' ' -f1)"
+  if [ ! -f "$dir/switchboard.aot" ]; then
+    java -Djarmode=tools -jar "$1" extract --destination "$dir" --application-filename switchboard.jar > /dev/null
+    mkdir -p "$dir/training"
+    BENCH_MOCK_PORT=$mock_port BENCH_UPSTREAM=$bench_upstream BENCH_HOLD_UPSTREAM=$hold_upstream java @docker/jvm.options \
+      -XX:AOTCacheOutput="$dir/switchboard.aot" -Xlog:aot=error -Dspring.context.exit=onRefresh -jar "$dir/switchboard.jar" \
+      --server.port=0 --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
+      --switchboard.ledger.file="$dir/training/ledger.db" --switchboard.usage.record-log="$dir/training/usage-log" \
+      --switchboard.usage.journal="$dir/training/journal.jsonl" > "$dir/training.log" 2>&1 \
+      || { echo "run.sh: the AOT cache of $1 could not be made (see $dir/training.log)" >&2; exit 1; }
+  fi
+  echo "-XX:AOTCache=$dir/switchboard.aot -jar $dir/switchboard.jar"
+}
+
 # a gateway with the container's JVM flags and environment (docker/jvm.options, MALLOC_ARENA_MAX in the
-# Dockerfiles): $1 the folder of its ledger, journal, record log and log, $2 its port, $3 JVM flags after the
-# container's (a later -Xmx wins), the rest more Spring arguments -> $started_pid. The jar is target/switchboard.jar,
-# or $gateway_jar when the caller sets it (run.sh ab's A_JAR and B_JAR).
+# Dockerfiles), installed as the container images install it (deployed): $1 the folder of its ledger, journal,
+# record log and log, $2 its port, $3 JVM flags after the container's (a later -Xmx wins), the rest more Spring
+# arguments -> $started_pid. The jar is target/switchboard.jar, or $gateway_jar when the caller sets it (run.sh
+# ab's A_JAR and B_JAR).
 start_gateway() {
-  local dir=$1 port=$2 jvm=$3
+  local dir=$1 port=$2 jvm=$3 run
   shift 3
   mkdir -p "$dir"
+  run=$(deployed "${gateway_jar:-target/switchboard.jar}")
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port BENCH_UPSTREAM=$bench_upstream BENCH_HOLD_UPSTREAM=$hold_upstream java @docker/jvm.options $jvm -jar "${gateway_jar:-target/switchboard.jar}" \
+  MALLOC_ARENA_MAX=2 BENCH_MOCK_PORT=$mock_port BENCH_UPSTREAM=$bench_upstream BENCH_HOLD_UPSTREAM=$hold_upstream java @docker/jvm.options $jvm $run \
     --server.port="$port" --server.address=127.0.0.1 --switchboard.config=src/bench/bench.yaml \
     --switchboard.ledger.file="$dir/ledger.db" --switchboard.usage.record-log="$dir/usage-log" \
     --switchboard.usage.journal="$dir/journal.jsonl" "$@" > "$dir/gateway.log" 2>&1 &

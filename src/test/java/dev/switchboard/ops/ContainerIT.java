@@ -43,7 +43,7 @@ import dev.switchboard.usage.Outcome;
  * The gateway image built from docker/Dockerfile.prebuilt (on {@code SWITCHBOARD_RUNTIME_IMAGE}, which .ci/run
  * builds offline) and run with host networking and a read-only root file system (the ledger's SQLite file, journal
  * and record log on the /data volume; SQLite's native library from the image, not unpacked into /tmp) against the
- * test's fake upstreams: a stream arrives unchanged,
+ * test's fake upstreams, on the AOT cache its build made: a stream arrives unchanged,
  * a plain request is recorded, and SIGTERM during a stream lets it finish, keeps its record, and exits 0.
  * Skipped, saying so, where no Docker engine runs.
  */
@@ -73,6 +73,7 @@ class ContainerIT {
                 .withFileFromPath("config/switchboard.yaml", Path.of("config/switchboard.yaml"))
                 .withFileFromPath("docker/healthcheck.sh", Path.of("docker/healthcheck.sh"))
                 .withFileFromPath("docker/jvm.options", Path.of("docker/jvm.options"))
+                .withFileFromPath("docker/install-app.sh", Path.of("docker/install-app.sh"))
                 .withFileFromPath("target/native", Path.of("target/native"))
                 .withBuildArg("RUNTIME_IMAGE", runtime);
 
@@ -88,6 +89,9 @@ class ContainerIT {
                 .withEnv("IT_WIREMOCK", upstreams.wireMockUrl())
                 .withEnv("IT_SCRIPTED", scripted.url())
                 .withEnv("SWITCHBOARD_SHUTDOWN_GRACE", "20s")
+                // the image's JVM runs on the AOT cache its build made: on, rather than the image's auto, a JVM
+                // that cannot map it or finds it made for other classes or flags stops at once, and the test fails
+                .withEnv("JAVA_TOOL_OPTIONS", "-XX:AOTMode=on")
                 // bound, not copied: nothing can be copied into a read-only root file system
                 .withFileSystemBind(Path.of("src/test/resources/switchboard-container.yaml").toAbsolutePath().toString(),
                         "/config/switchboard.yaml", BindMode.READ_ONLY)
