@@ -188,6 +188,10 @@ public class UsageLedger implements SmartLifecycle {
      */
     public long spent(String key, BudgetPeriod period) {
         if (period == BudgetPeriod.NONE) return used(key);
+        // the unwritten tally before the known figures: the writer counts records in the known figures first
+        // and takes them from the unwritten tally after (see settle), so a read in this order sees a record
+        // once or, for a moment, twice; in the other order it could miss it in both
+        long pending = pendingOf(key);
         PeriodSpend known = periods.get(period);
         if (known == null) {
             if (periodsInUse.add(period) && writer != null) LockSupport.unpark(writer);
@@ -196,8 +200,12 @@ public class UsageLedger implements SmartLifecycle {
         Instant start = calendar.start(period);
         // a period just begun: nothing of it was summed yet but what this replica wrote since (see settle)
         long base = known.start().equals(start) ? known.used().getOrDefault(key, 0L) : 0;
+        return saturatedSum(base, pending);
+    }
+
+    private long pendingOf(String key) {
         AtomicLong pending = unwritten.get(key);
-        return saturatedSum(base, pending == null ? 0 : pending.get());
+        return pending == null ? 0 : pending.get();
     }
 
     /** Periods tracked and not summed yet, each with what waits for its first sum. */
@@ -235,9 +243,9 @@ public class UsageLedger implements SmartLifecycle {
     }
 
     public long used(String key) {
+        long pending = pendingOf(key); // first, as in spent
         UsageStore.Balance b = balances.get(key);
-        AtomicLong pending = unwritten.get(key);
-        return saturatedSum(b == null ? 0 : b.used(), pending == null ? 0 : pending.get());
+        return saturatedSum(b == null ? 0 : b.used(), pending);
     }
 
     static long saturatedSum(long a, long b) {

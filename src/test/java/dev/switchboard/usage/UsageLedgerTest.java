@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.HttpHeaders;
 
 import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.BudgetPeriod;
 import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Price;
 import dev.switchboard.config.Protocol;
@@ -118,6 +119,32 @@ class UsageLedgerTest {
         stopping.join(WAIT.toMillis());
         assertThat(stopping.isAlive()).isFalse();
         assertThat(stored()).containsExactly(id);
+    }
+
+    /**
+     * A key's spend, today's and in all, never reads lower than what it was recorded using while the writer
+     * moves written records from the unwritten tally into the known figures. Read known figures first and the
+     * unwritten tally after, a read that straddled the move saw the records in neither, and a budget let a
+     * request through on credits already spent.
+     */
+    @Test
+    void aKeysSpendNeverReadsLowerThanWhatWasRecordedWhileTheWriterMovesIt() {
+        ledger.trackPeriods(List.of(BudgetPeriod.DAILY));
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() -> ledger.spent("team-a", BudgetPeriod.DAILY) >= 0);
+        long recorded = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        for (int i = 0; i < 100_000 && System.nanoTime() < deadline; i++) {
+            ledger.record(record("req-" + i));
+            recorded += 10;
+            for (int read = 0; read < 50; read++) {
+                long today = ledger.spent("team-a", BudgetPeriod.DAILY);
+                long all = ledger.used("team-a");
+                if (today < recorded || all < recorded) {
+                    throw new AssertionError("after " + recorded + " credits recorded, today's spend read " + today + " and all of it " + all);
+                }
+            }
+        }
+        assertThat(recorded).isPositive();
     }
 
     @Test
