@@ -47,6 +47,8 @@ import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.HttpResources;
 import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.resources.LoopResources;
 
 /** The upstream client against a real loopback HTTP server: which thread an exchange runs on, its connections, and its timeouts. */
@@ -92,17 +94,25 @@ class UpstreamClientTest {
                         // for the connection ran out just then
                         case "v1/close" -> {
                             closeRequests.incrementAndGet();
-                            yield request.receive().then(Mono.fromRunnable(() -> response.withConnection(Connection::dispose)));
+                            yield closeUnanswered(request, response);
                         }
                         // the same the first time, answered after
                         case "v1/close-once" -> closeOnceRequests.incrementAndGet() == 1
-                                ? request.receive().then(Mono.fromRunnable(() -> response.withConnection(Connection::dispose)))
-                                : response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
-                        default -> response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
+                                ? closeUnanswered(request, response) : echo(request, response);
+                        default -> echo(request, response);
                     };
                 })
                 .bindNow();
         client = client(Timeouts.DEFAULTS);
+    }
+
+    private static Mono<Void> echo(HttpServerRequest request, HttpServerResponse response) {
+        return response.sendString(request.receive().aggregate().asString().map(body -> "echo " + body)).then();
+    }
+
+    /** The request read, and its connection closed without an answer. */
+    private static Mono<Void> closeUnanswered(HttpServerRequest request, HttpServerResponse response) {
+        return request.receive().then(Mono.fromRunnable(() -> response.withConnection(Connection::dispose)));
     }
 
     /** A client for the test server's upstream with these limits; closed after the test. */
