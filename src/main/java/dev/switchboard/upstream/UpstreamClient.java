@@ -43,6 +43,8 @@ public final class UpstreamClient implements AutoCloseable {
     /** The pool of every other thread (none on the request path; a test's main thread, say). */
     private final Lane shared;
     private final int maxConnections;
+    /** Told of each request sent again after a kept-alive connection's close (a metric, in the gateway). */
+    private final Runnable resent;
     private volatile boolean closed;
     /** The URI of each endpoint path sent to (a handful): a lookup costs less than parsing one per request. */
     private final ConcurrentHashMap<String, URI> uris = new ConcurrentHashMap<>();
@@ -50,20 +52,17 @@ public final class UpstreamClient implements AutoCloseable {
     /** One pool and the client over it. */
     private record Lane(ConnectionProvider pool, HttpClient http) {}
 
-    /** With pools as large as the default of switchboard.limits.max-connections. */
-    UpstreamClient(Upstream upstream) {
-        this(upstream, 20_000);
-    }
-
     /**
      * @param maxConnections the connections each loop's pool may hold. A stream holds its upstream connection
      *                       for as long as it lasts, so a pool smaller than the client connections a loop can
      *                       take makes streams past it wait for earlier ones to end before their first byte;
      *                       the client connections (switchboard.limits.max-connections) bound it instead.
+     * @param resent         told of each request sent again (see {@link #post})
      */
-    UpstreamClient(Upstream upstream, int maxConnections) {
+    UpstreamClient(Upstream upstream, int maxConnections, Runnable resent) {
         this.upstream = upstream;
         this.maxConnections = maxConnections;
+        this.resent = resent;
         this.shared = lane("shared");
     }
 
@@ -147,7 +146,10 @@ public final class UpstreamClient implements AutoCloseable {
         // request went out (see Exchange.lostToAnIdleClose); once only, so an upstream that closes every
         // connection on this request fails it as before. The body is taken from the first exchange, which lets
         // go of it once answered: the chain, kept as long as a stream lasts, must not hold it
-        return send(uri, headers, first).onErrorResume(first::lostToAnIdleClose, e -> send(uri, headers, new Exchange(first.body)));
+        return send(uri, headers, first).onErrorResume(first::lostToAnIdleClose, e -> {
+            resent.run();
+            return send(uri, headers, new Exchange(first.body));
+        });
     }
 
     private Mono<ClientHttpResponse> send(URI uri, Consumer<HttpHeaders> headers, Exchange exchange) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,13 +25,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.util.unit.DataSize;
 
 import dev.switchboard.config.AuthStyle;
+import dev.switchboard.config.GatewayProperties;
 import dev.switchboard.config.HttpVersion;
 import dev.switchboard.config.Protocol;
 import dev.switchboard.config.StreamUsage;
 import dev.switchboard.config.Timeouts;
 import dev.switchboard.config.Upstream;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
@@ -69,6 +73,8 @@ class UpstreamClientTest {
     /** The requests to /v1/close and /v1/close-once the upstream has seen. */
     private final AtomicInteger closeRequests = new AtomicInteger();
     private final AtomicInteger closeOnceRequests = new AtomicInteger();
+    /** The requests the clients made here said they sent again. */
+    private final AtomicInteger resends = new AtomicInteger();
     private DisposableServer server;
     private final List<UpstreamClient> clients = new ArrayList<>();
     private UpstreamClient client;
@@ -122,7 +128,7 @@ class UpstreamClientTest {
 
     private UpstreamClient client(Timeouts timeouts, HttpVersion version) {
         UpstreamClient made = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
-                AuthStyle.NONE, "", null, null, Map.of(), timeouts, StreamUsage.INJECT, version, true));
+                AuthStyle.NONE, "", null, null, Map.of(), timeouts, StreamUsage.INJECT, version, true), 20_000, resends::incrementAndGet);
         clients.add(made);
         return made;
     }
@@ -215,7 +221,7 @@ class UpstreamClientTest {
             upstreamConnections.clear();
             UpstreamClient sized = new UpstreamClient(new Upstream("u", Protocol.OPENAI, URI.create("http://127.0.0.1:" + server.port() + "/v1"),
                     AuthStyle.NONE, "", null, null, Map.of(), new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10),
-                    Duration.ofSeconds(10), Duration.ofSeconds(20)), StreamUsage.INJECT, HttpVersion.HTTP_1_1, true), size);
+                    Duration.ofSeconds(10), Duration.ofSeconds(20)), StreamUsage.INJECT, HttpVersion.HTTP_1_1, true), size, () -> {});
             clients.add(sized);
             Mono<String> slow = Mono.fromCallable(() -> call(sized, "/v1/slow")).subscribeOn(Schedulers.boundedElastic());
             var both = Mono.zip(slow, slow).block(Duration.ofSeconds(10));
@@ -273,12 +279,24 @@ class UpstreamClientTest {
      */
     @Test
     void aRequestLostToAKeptAliveConnectionsCloseIsSentAgainOnANewOne() throws InterruptedException {
-        assertThat(call(client, "/v1/chat/completions")).isEqualTo("echo hello");
-        // the connection goes back to its pool just after the answer's end reached this thread
-        Thread.sleep(200);
-        assertThat(call(client, "/v1/close-once")).isEqualTo("echo hello");
-        assertThat(closeOnceRequests).hasValue(2);
-        assertThat(upstreamConnections).hasSize(2);
+        // the client as the gateway makes it, whose resends are a metric
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        UpstreamClients gateways = new UpstreamClients(new GatewayProperties(Path.of("switchboard.yaml"), DataSize.ofMegabytes(10),
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                new GatewayProperties.Limits(null, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(60), 100),
+                Duration.ofSeconds(15)), registry);
+        try {
+            UpstreamClient metered = gateways.of(client.upstream());
+            assertThat(call(metered, "/v1/chat/completions")).isEqualTo("echo hello");
+            // the connection goes back to its pool just after the answer's end reached this thread
+            Thread.sleep(200);
+            assertThat(call(metered, "/v1/close-once")).isEqualTo("echo hello");
+            assertThat(closeOnceRequests).hasValue(2);
+            assertThat(upstreamConnections).hasSize(2);
+            assertThat(registry.get("switchboard.upstream.resends").tag("upstream", "u").counter().count()).isEqualTo(1.0);
+        } finally {
+            gateways.destroy();
+        }
     }
 
     /**
@@ -290,10 +308,12 @@ class UpstreamClientTest {
     void aRequestClosedOnANewConnectionOrTwiceInARowFails() throws InterruptedException {
         assertThat(Exceptions.unwrap(catchThrowable(() -> call(client, "/v1/close")))).isInstanceOf(PrematureCloseException.class);
         assertThat(closeRequests).as("sends over a new connection").hasValue(1);
+        assertThat(resends).as("resends counted").hasValue(0);
         assertThat(call(client, "/v1/chat/completions")).isEqualTo("echo hello");
         Thread.sleep(200);
         assertThat(Exceptions.unwrap(catchThrowable(() -> call(client, "/v1/close")))).isInstanceOf(PrematureCloseException.class);
         assertThat(closeRequests).as("sends over a new connection, then over a kept-alive one and once more").hasValue(3);
+        assertThat(resends).as("resends counted").hasValue(1);
     }
 
     /**
