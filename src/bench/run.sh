@@ -162,6 +162,10 @@ gc_pauses() {
     END { printf "%d collections, %.0f ms paused in all, the longest %.1f ms", n, sum, max }' "$work/$1-gc.log"
 }
 
+# the gateway runs one event loop per processor (SwitchboardApplication) where Reactor Netty's default is at least
+# four; the proxies it is compared with get as many, so that the comparison is of the same stack set up the same way
+same_loops="-Dreactor.netty.ioWorkerCount=$(nproc)"
+
 # a jar ($1) as the container images install it (docker/install-app.sh): unpacked, with the JVM's AOT cache made
 # by starting it once as far as its Spring context, with the container's flags -> the JVM arguments that run it.
 # Made once per jar and run. GATEWAY_AOT=0 runs the jar as built instead, without a cache.
@@ -207,7 +211,7 @@ start_gateway() {
 start_bare() {
   local name=$1 port=$2
   shift 2
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" "${bare_main:-dev.switchboard.bench.BareReactorNettyProxy}" \
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options $same_loops -Xlog:gc:file="$work/$name-gc.log" -cp "$cp" "${bare_main:-dev.switchboard.bench.BareReactorNettyProxy}" \
     "$port" "$mock_port" "$@" > "$work/$name.log" 2>&1 &
   started_pid=$!
   pids+=($started_pid)
@@ -365,7 +369,7 @@ if [ "${1:-}" = streams ]; then
   wait "$gateway_pid" 2>/dev/null || true
 
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=2 java @docker/jvm.options ${GATEWAY_JVM_OPTIONS:-} -Dbench.upstream-http="$held_upstream_http" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
+  MALLOC_ARENA_MAX=2 java @docker/jvm.options $same_loops ${GATEWAY_JVM_OPTIONS:-} -Dbench.upstream-http="$held_upstream_http" -cp "$cp" dev.switchboard.bench.BareReactorNettyProxy "$bare_port" "$mock_port" \
     > "$work/bare.log" 2>&1 &
   bare_pid=$!
   pids+=($bare_pid)
@@ -600,7 +604,7 @@ fi
 # Spring Cloud Gateway, started only now so it never shares the cores with Switchboard's run, with the same JVM
 # flags and warm-up: the comparison is of the code, not of the settings (with the JVM's defaults it used more
 # CPU a request and twice the RSS)
-PORT=$scg_port BENCH_MOCK_PORT=$mock_port java @docker/jvm.options -jar src/bench/scg/target/scg-bench.jar > "$work/scg.log" 2>&1 &
+PORT=$scg_port BENCH_MOCK_PORT=$mock_port java @docker/jvm.options $same_loops -jar src/bench/scg/target/scg-bench.jar > "$work/scg.log" 2>&1 &
 scg_pid=$!
 pids+=($scg_pid)
 answers $scg_port

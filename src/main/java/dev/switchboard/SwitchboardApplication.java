@@ -6,6 +6,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import reactor.netty.ReactorNetty;
 import sun.misc.Signal;
 
 /**
@@ -23,8 +24,23 @@ import sun.misc.Signal;
 @ConfigurationPropertiesScan
 public class SwitchboardApplication {
     public static void main(String[] args) {
+        oneEventLoopPerProcessor();
         ConfigurableApplicationContext context = SpringApplication.run(SwitchboardApplication.class, args);
         exitCleanlyOnSigterm(context);
+    }
+
+    /**
+     * The event loops the server and the upstream clients share: as set ({@code -Dreactor.netty.ioWorkerCount}),
+     * or one per processor the JVM is given. Reactor Netty's own default is at least four, which on a container
+     * of one or two CPUs leaves loops waiting for a core while they hold ready requests: the kernel then
+     * switches between them in the middle of their work, and the tail at load grows with it (docs/benchmark.md
+     * measures it). Nothing blocks a loop here (the ledger's writes, the token counts of large bodies and file
+     * reads run on threads of their own), so a loop per core keeps every core busy. Set before Reactor Netty's
+     * resources are made, which read it once.
+     */
+    static void oneEventLoopPerProcessor() {
+        if (System.getProperty(ReactorNetty.IO_WORKER_COUNT) != null) return;
+        System.setProperty(ReactorNetty.IO_WORKER_COUNT, Integer.toString(Runtime.getRuntime().availableProcessors()));
     }
 
     /**
