@@ -52,12 +52,15 @@ class EventLoopsIT {
         }
     }
 
-    /** Reactor Netty's loop threads are named reactor-http-epoll-N; the kernel keeps a thread's first 15 characters. */
+    /**
+     * Reactor Netty's loop threads are named reactor-http-{transport}-N (epoll here, nio where the native
+     * transport is missing); the kernel keeps a thread's first 15 characters.
+     */
     private static long eventLoopThreads(long pid) {
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             return tasks.filter(task -> {
                 try {
-                    return Files.readString(task.resolve("comm")).strip().startsWith("reactor-http-ep");
+                    return Files.readString(task.resolve("comm")).strip().startsWith("reactor-http-");
                 } catch (IOException e) {
                     return false; // the thread ended as it was listed
                 }
