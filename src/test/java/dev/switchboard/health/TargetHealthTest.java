@@ -80,7 +80,6 @@ class TargetHealthTest {
         assertThat(meters.find("resilience4j.circuitbreaker.failure.rate").gauges()).isEmpty();
     }
 
-    /** With any consumer, a breaker makes an event (and reads the zone's clock) for every call it records. */
     /**
      * A circuit half-opened for its one probe (the default) opens again when the probe fails, and the outcomes of
      * exchanges begun before it first opened still come in: each is taken without an error, the circuit stays
@@ -117,6 +116,7 @@ class TargetHealthTest {
         assertThat(target.available()).isTrue();
     }
 
+    /** With any consumer, a breaker makes an event (and reads the zone's clock) for every call it records. */
     @Test
     void theBreakersHaveNoEventConsumersSoTheyMakeNoEvents() {
         assertThat(((EventProcessor<?>) health.breaker().getEventPublisher()).hasConsumers()).isFalse();
