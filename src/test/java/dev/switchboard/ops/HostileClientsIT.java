@@ -131,6 +131,36 @@ class HostileClientsIT {
         assertThat(cut).as("the connection was closed while its head trickled in").isTrue();
     }
 
+    /**
+     * The head's clock is set once for a connection's first head and left to run past it: on a kept-alive
+     * connection it fires in the middle of the second head, and must count that head from its own first byte,
+     * neither closing it early nor letting it trickle for ever.
+     */
+    @Test
+    void aKeptAliveConnectionsNextHeadIsTimedFromItsOwnFirstByte() throws Exception {
+        Socket s = open();
+        send(s, "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\n\r\n");
+        assertThat(readHead(s, Duration.ofSeconds(10))).startsWith("HTTP/1.1 200");
+        Thread.sleep(1000); // the first head's clock, set for 2 s after it, now fires a second into the next head
+        send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n");
+        long secondHead = System.nanoTime();
+        long deadline = secondHead + Duration.ofSeconds(20).toNanos();
+        boolean cut = false;
+        for (int i = 0; i < 80 && !cut && System.nanoTime() < deadline; i++) {
+            Thread.sleep(250);
+            try {
+                send(s, "X");
+                cut = closed(s, Duration.ofMillis(1));
+            } catch (IOException reset) {
+                cut = true;
+            }
+        }
+        Duration trickled = Duration.ofNanos(System.nanoTime() - secondHead);
+        assertThat(cut).as("the second head was cut off while it trickled in").isTrue();
+        assertThat(trickled).as("how long the second head trickled before the cut; its own limit is 2 s")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(1750));
+    }
+
     @Test
     void aBodyThatStopsComingIsAnswered408() throws IOException {
         Socket s = open();
