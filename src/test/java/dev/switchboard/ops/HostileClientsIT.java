@@ -132,16 +132,16 @@ class HostileClientsIT {
     }
 
     /**
-     * The head's clock is set once for a connection's first head and left to run past it: on a kept-alive
-     * connection it fires in the middle of the second head, and must count that head from its own first byte,
-     * neither closing it early nor letting it trickle for ever.
+     * Each head is timed from its own first byte, not from the connection's first head: a clock still counting
+     * from that one would cut a kept-alive connection's second head short, and a clock never set again would
+     * let it trickle for ever.
      */
     @Test
     void aKeptAliveConnectionsNextHeadIsTimedFromItsOwnFirstByte() throws Exception {
         Socket s = open();
         send(s, "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\n\r\n");
         assertThat(readHead(s, Duration.ofSeconds(10))).startsWith("HTTP/1.1 200");
-        Thread.sleep(1000); // the first head's clock, set for 2 s after it, now fires a second into the next head
+        Thread.sleep(1000); // a clock counting from the first head would run out a second into the next
         send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n");
         long secondHead = System.nanoTime();
         long deadline = secondHead + Duration.ofSeconds(20).toNanos();
