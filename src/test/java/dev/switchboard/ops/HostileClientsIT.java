@@ -117,18 +117,7 @@ class HostileClientsIT {
     void aHeadTrickledAByteAtATimeIsCutOffAtTheHeadReadTimeout() throws Exception {
         Socket s = open();
         send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n");
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        boolean cut = false;
-        for (int i = 0; i < 80 && !cut && System.nanoTime() < deadline; i++) {
-            Thread.sleep(250); // well inside the idle timeout: only the head's own deadline can end this
-            try {
-                send(s, "X");
-                cut = closed(s, Duration.ofMillis(1));
-            } catch (IOException reset) {
-                cut = true;
-            }
-        }
-        assertThat(cut).as("the connection was closed while its head trickled in").isTrue();
+        assertThat(trickleUntilCut(s)).as("the connection was closed while its head trickled in").isNotNull();
     }
 
     /**
@@ -143,20 +132,8 @@ class HostileClientsIT {
         assertThat(readHead(s, Duration.ofSeconds(10))).startsWith("HTTP/1.1 200");
         Thread.sleep(1000); // a clock counting from the first head would run out a second into the next
         send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n");
-        long secondHead = System.nanoTime();
-        long deadline = secondHead + Duration.ofSeconds(20).toNanos();
-        boolean cut = false;
-        for (int i = 0; i < 80 && !cut && System.nanoTime() < deadline; i++) {
-            Thread.sleep(250);
-            try {
-                send(s, "X");
-                cut = closed(s, Duration.ofMillis(1));
-            } catch (IOException reset) {
-                cut = true;
-            }
-        }
-        Duration trickled = Duration.ofNanos(System.nanoTime() - secondHead);
-        assertThat(cut).as("the second head was cut off while it trickled in").isTrue();
+        Duration trickled = trickleUntilCut(s);
+        assertThat(trickled).as("the second head was cut off while it trickled in").isNotNull();
         assertThat(trickled).as("how long the second head trickled before the cut; its own limit is 2 s")
                 .isGreaterThanOrEqualTo(Duration.ofMillis(1750));
     }
@@ -196,6 +173,28 @@ class HostileClientsIT {
         send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n");
         String answer = readHead(s, Duration.ofSeconds(10));
         assertThat(answer).as("a 20 KB header").matches("(?s)HTTP/1.1 (413|431).*");
+    }
+
+    /**
+     * Sends a head's next byte every 250 ms (well inside the idle timeout: only the head's own deadline can end
+     * it) until the gateway closes the connection: how long after the call that came, or null if it had not
+     * within 20 s.
+     */
+    private static Duration trickleUntilCut(Socket s) throws InterruptedException, IOException {
+        long start = System.nanoTime();
+        long deadline = start + Duration.ofSeconds(20).toNanos();
+        for (int i = 0; i < 80 && System.nanoTime() < deadline; i++) {
+            Thread.sleep(250);
+            boolean cut;
+            try {
+                send(s, "X");
+                cut = closed(s, Duration.ofMillis(1));
+            } catch (IOException reset) {
+                cut = true;
+            }
+            if (cut) return Duration.ofNanos(System.nanoTime() - start);
+        }
+        return null;
     }
 
     private static String head(long contentLength) {
