@@ -106,7 +106,9 @@ class ReloadIT extends GatewayTestBase {
         stop.set(true);
         traffic.get(60, TimeUnit.SECONDS);
         assertThat(statuses).hasSizeGreaterThan(10).containsOnly(200);
-        assertThat(targetCircuit(raw, "cheap/c")).as("health survives reloads").isEqualTo("OPEN");
+        // OPEN, or HALF_OPEN once its one-second open wait has passed on a slow machine; a breaker the reloads had
+        // made anew would be CLOSED
+        assertThat(targetCircuit(raw, "cheap/c")).as("health survives reloads").isIn("OPEN", "HALF_OPEN");
 
         replaceConfig(original);
         await().atMost(Duration.ofSeconds(10)).until(() -> admin(raw, "/admin/config").get("reload_error").isNull());
